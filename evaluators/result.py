@@ -1,0 +1,70 @@
+"""The contract between evaluators and the rest of mobench.
+
+Every evaluator is a function `evaluate(request) -> EvaluationResult`. The request says what to score; the result
+holds the aggregate metrics (keyed by the registry's metric names), breakdowns (e.g. per scene), and per-sample
+scores for drill-down. The CLI prints `to_json()`, the worker stores all of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.registry import BenchmarkSpec
+
+# breakdown name -> key -> metric -> value, e.g. {"scene": {"alley_1": {"epe": 1.2}}}
+Breakdowns = dict[str, dict[str, dict[str, float]]]
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    spec: BenchmarkSpec
+    root: Path
+    predictions: Path
+    split: str
+    config: str
+    allow_partial: bool = False
+    # Hidden answer key held by the hub operator, for benchmarks whose release ships no labels.
+    labels: Path | None = None
+
+
+@dataclass
+class EvaluationResult:
+    benchmark: str
+    config: str
+    split: str
+    n_samples: int
+    n_expected: int
+    metrics: dict[str, float]
+    breakdowns: Breakdowns = field(default_factory=dict)
+    # sample id -> metric -> value
+    sample_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> float:
+        return self.n_samples / self.n_expected if self.n_expected else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "config": self.config,
+            "split": self.split,
+            "n_samples": self.n_samples,
+            "coverage": self.coverage,
+            "metrics": {k: _finite_or_none(v) for k, v in self.metrics.items()},
+            "breakdowns": {
+                name: {key: {m: _finite_or_none(v) for m, v in vals.items()} for key, vals in groups.items()}
+                for name, groups in self.breakdowns.items()
+            },
+            "missing": self.missing,
+            **({"details": self.details} if self.details else {}),
+        }
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: a metric with no pixels/samples to average over is reported as null."""
+    return value if math.isfinite(value) else None

@@ -1,0 +1,76 @@
+"""What every dataset loader promises.
+
+A loader reads a `root` laid out exactly as the official download (never a re-packed copy) and yields one dict
+per sample with a stable `id`. Its `features()` types every column, so `to_dataset()` and the exporter produce a
+`datasets.Dataset` whose columns decode back to exactly what the loader yielded.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import datasets
+
+from hub.errors import DatasetLayoutError
+
+
+class DatasetLoader(ABC):
+    """Base class: one small subclass per dataset family, as torchvision does it.
+
+    Subclasses set `splits`, document the expected folder tree in their docstring (it is quoted in layout
+    errors), and implement `sample_ids`, `features` and `__iter__`.
+    """
+
+    splits: ClassVar[tuple[str, ...]]
+
+    def __init__(self, root: str | Path, split: str, config: str | None = None) -> None:
+        self.root = Path(root)
+        if split not in self.splits:
+            raise DatasetLayoutError(
+                f"{type(self).__name__}: unknown split {split!r}; valid splits: {', '.join(self.splits)}"
+            )
+        if not self.root.is_dir():
+            raise DatasetLayoutError(f"{type(self).__name__}: root {self.root} is not a directory.\n{self.layout()}")
+        self.split = split
+        self.config = config
+
+    @classmethod
+    def layout(cls) -> str:
+        """The expected folder tree, taken from the class docstring, for error messages."""
+        return f"Expected layout (the official release, unpacked):\n{cls.__doc__ or ''}"
+
+    def require(self, path: Path, what: str) -> Path:
+        """Return `path` if it exists, else fail with a message that shows how the tree should look."""
+        if not path.exists():
+            raise DatasetLayoutError(f"missing {what}: {path}\n{self.layout()}")
+        return path
+
+    @abstractmethod
+    def sample_ids(self) -> list[str]:
+        """Stable ids, in a deterministic order, of every sample in this split."""
+
+    @abstractmethod
+    def features(self) -> datasets.Features:
+        """The typed columns of one sample."""
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Yield samples in `sample_ids()` order; each dict matches `features()`."""
+
+    def __len__(self) -> int:
+        return len(self.sample_ids())
+
+    def to_dataset(self, cache_dir: str | Path | None = None) -> datasets.Dataset:
+        """Materialise the split as an Arrow-backed `datasets.Dataset`, streaming samples to disk."""
+        cache = str(cache_dir) if cache_dir is not None else tempfile.mkdtemp(prefix="mobench-ds-")
+        return datasets.Dataset.from_generator(
+            _iterate, gen_kwargs={"loader": self}, features=self.features(), cache_dir=cache
+        )
+
+
+def _iterate(loader: DatasetLoader) -> Iterator[dict[str, Any]]:
+    yield from loader
