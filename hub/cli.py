@@ -1,0 +1,297 @@
+"""The `mobench` command line.
+
+Every command reads benchmark definitions from the registry; nothing here knows about a particular benchmark.
+Expected failures (`MobenchError`) print one clear message and exit with status 2; anything else is a bug and
+shows its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from hub.errors import MobenchError
+from hub.paths import DB_ENV, data_home, default_db_path
+from hub.registry import all_benchmarks, get_benchmark, resolve
+from hub.store import Store
+
+app = typer.Typer(
+    name="mobench",
+    help="mobench: official loaders and metrics for on-device AI benchmarks, with on-device cost, in one leaderboard.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", envvar=DB_ENV, help="DuckDB file of the hub (default: the user data dir).", show_default=False
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+def _store(db: Path | None) -> Store:
+    return Store(db if db is not None else default_db_path())
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(_fmt(row.get(c)) for c in columns))
+    return table
+
+
+@app.command("benchmarks")
+def benchmarks_cmd(as_json: JsonFlag = False) -> None:
+    """List the registered benchmark definitions."""
+    specs = all_benchmarks()
+    if as_json:
+        _print_json([s.model_dump() for s in specs])
+        return
+    rows = [
+        {
+            "id": s.id,
+            "family": s.family,
+            "primary metric": f"{s.primary_metric} ({'↑' if s.primary.higher_is_better else '↓'})",
+            "configs/splits": "; ".join(f"{c.name}: {', '.join(sp.name for sp in c.splits)}" for c in s.configs),
+            "licence": s.license.id,
+        }
+        for s in specs
+    ]
+    console.print(_table("mobench benchmarks", rows, ["id", "family", "primary metric", "configs/splits", "licence"]))
+
+
+@app.command("register")
+def register_cmd(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark id, e.g. kitti-2015-flow.")],
+    root: Annotated[Path, typer.Option(help="Folder of the official release, unpacked as downloaded.")],
+    db: DbOption = None,
+) -> None:
+    """Tell the hub where a benchmark's ground truth lives, so the worker can score submissions (maintainers)."""
+    from hub.export import make_loader
+    from hub.synthetic import is_synthetic
+
+    spec = get_benchmark(benchmark)
+    make_loader(spec, root, spec.default_split).sample_ids()  # fails now, with the layout, if the root is wrong
+    store = _store(db)
+    store.init()
+    store.register_benchmark(spec, root.resolve(), synthetic=is_synthetic(root))
+    console.print(f"registered {spec.id} at {root.resolve()}")
+
+
+@app.command("export")
+def export_cmd(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],
+    root: Annotated[Path, typer.Option(help="Folder of the official release, unpacked as downloaded.")],
+    out: Annotated[Path, typer.Option(help="Output folder (parquet shards + README.md dataset card).")],
+    config: Annotated[list[str] | None, typer.Option(help="Config(s) to export (default: all).")] = None,
+    split: Annotated[list[str] | None, typer.Option(help="Split(s) to export (default: all).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty output folder.")] = False,
+) -> None:
+    """Write a benchmark as parquet + dataset card so `datasets.load_dataset(OUT, CONFIG, split=...)` works."""
+    from hub.export import export_benchmark
+
+    spec = get_benchmark(benchmark)
+    with console.status("exporting") as status:
+
+        def on_split(cfg: str, sp: str) -> None:
+            status.update(f"exporting {spec.id}: config {cfg}, split {sp}")
+
+        exported = export_benchmark(
+            spec, root, out, configs=config, splits=split, overwrite=overwrite, on_split=on_split
+        )
+    for item in exported:
+        console.print(f"{item.config}/{item.split}: {item.n_rows} rows in {len(item.files)} shard(s)")
+    console.print(
+        f"dataset card: {out / 'README.md'}  (load with datasets.load_dataset({str(out)!r}, CONFIG, split=...))"
+    )
+    if not spec.publishable:
+        console.print(f"[yellow]{spec.license.id}: local use only, do not publish this folder.[/yellow]")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],
+    root: Annotated[Path, typer.Option(help="Folder of the official release (ground truth).")],
+    predictions: Annotated[Path, typer.Option(help="Predictions in the benchmark's own submission format.")],
+    split: Annotated[str | None, typer.Option(help="Split to score (default: the benchmark's default split).")] = None,
+    config: Annotated[str | None, typer.Option(help="Config (default: the benchmark's first config).")] = None,
+    allow_partial: Annotated[bool, typer.Option(help="Score a partial submission and report its coverage.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score a predictions folder directly with the official metrics (no store involved)."""
+    from evaluators.result import EvaluationRequest, EvaluationResult
+
+    spec = get_benchmark(benchmark)
+    cfg = spec.config(config)
+    split_spec = cfg.split(split or spec.default_split)
+    if split_spec.labels == "none":
+        raise MobenchError(
+            f"split {split_spec.name!r} of {spec.id} has no public ground truth; it cannot be scored here"
+        )
+    evaluate: Callable[[EvaluationRequest], EvaluationResult] = resolve(spec.evaluator)
+    request = EvaluationRequest(
+        spec=spec,
+        root=root,
+        predictions=predictions,
+        split=split_spec.name,
+        config=cfg.name,
+        allow_partial=allow_partial,
+    )
+    with err_console.status(f"scoring {spec.id} / {split_spec.name}"):
+        result = evaluate(request)
+    if as_json:
+        _print_json(result.to_json())
+        return
+    rows = [
+        {
+            "metric": m.name,
+            "value": result.metrics.get(m.name),
+            "unit": m.unit,
+            "better": "↑" if m.higher_is_better else "↓",
+        }
+        for m in spec.metrics
+        if m.name in result.metrics
+    ]
+    title = f"{spec.id} · {cfg.name} · {split_spec.name} · {result.n_samples}/{result.n_expected} samples"
+    console.print(_table(title, rows, ["metric", "value", "unit", "better"]))
+    if result.missing:
+        console.print(
+            f"[yellow]partial: {len(result.missing)} sample(s) had no prediction (coverage {result.coverage:.1%})"
+        )
+
+
+@app.command("submit")
+def submit_cmd(
+    path: Annotated[
+        Path, typer.Argument(help="Submission folder or .zip: manifest.yaml, predictions/, measurements/.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Validate a submission and queue it for scoring."""
+    from submissions.queue import submit
+
+    receipt = submit(path, _store(db))
+    if receipt.duplicate:
+        console.print(f"already submitted: {receipt.id} ({receipt.benchmark}, status {receipt.status})")
+    else:
+        console.print(f"queued {receipt.id} for {receipt.benchmark}; run `mobench worker --once` to score it")
+
+
+@app.command("worker")
+def worker_cmd(
+    once: Annotated[bool, typer.Option("--once", help="Stop when the queue is empty instead of polling.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between polls of an empty queue.")] = 2.0,
+    db: DbOption = None,
+) -> None:
+    """Score queued submissions."""
+    from submissions import worker
+
+    store = _store(db)
+    store.init()
+
+    def report(row: Any) -> None:
+        colour = {"scored": "green", "rejected": "yellow", "failed": "red"}.get(row.status, "white")
+        reason = f": {escape(row.reason)}" if row.reason else ""
+        console.print(f"[{colour}]{row.status}[/{colour}] {row.id[:12]} {row.benchmark_id}{reason}")
+
+    n = worker.run(store, once=once, poll_s=poll, on_done=report)
+    console.print(f"processed {n} submission(s)")
+
+
+@app.command("submissions")
+def submissions_cmd(
+    benchmark: Annotated[str | None, typer.Option(help="Only this benchmark.")] = None,
+    as_json: JsonFlag = False,
+    db: DbOption = None,
+) -> None:
+    """List submissions with their status and, when rejected or failed, the reason."""
+    rows = _store(db).list_submissions(benchmark)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        row["id"] = row["id"][:12]
+    console.print(
+        _table(
+            "submissions", rows, ["id", "benchmark_id", "model", "device", "runtime", "status", "reason", "created_at"]
+        )
+    )
+
+
+def _serve(db: Path, host: str, port: int) -> None:
+    app_path = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "true", "--server.address", host, "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    console.print(f"leaderboard on http://{host}:{port}  (Ctrl+C to stop)")
+    subprocess.run(cmd, env={**os.environ, DB_ENV: str(db)}, check=False)
+
+
+@app.command("serve")
+def serve_cmd(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+) -> None:
+    """Start the Streamlit leaderboard (read-only on the store)."""
+    store = _store(db)
+    store.init()
+    _serve(store.path, host, port)
+
+
+@app.command("demo")
+def demo_cmd(
+    workdir: Annotated[
+        Path | None, typer.Option(help="Folder for the demo's synthetic data, submissions and database.")
+    ] = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the leaderboard when done.")] = True,
+    host: Annotated[str, typer.Option(help="Address for the leaderboard.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the leaderboard.")] = 8501,
+) -> None:
+    """Build the SYNTHETIC mini benchmarks, run the baselines, score and store them, serve the leaderboard."""
+    from hub.demo import run_demo
+
+    folder = workdir if workdir is not None else data_home() / "demo"
+    summary = run_demo(folder, console=console)
+    for spec_id, rows in summary.tables.items():
+        console.print(_table(f"{spec_id} (SYNTHETIC demo data)", rows, summary.columns[spec_id]))
+    console.print(f"demo database: {summary.db_path}")
+    if serve:
+        _serve(summary.db_path, host, port)
+
+
+def main() -> None:
+    try:
+        app()
+    except MobenchError as exc:
+        err_console.print("[red]error:[/red]", escape(str(exc)), highlight=False)
+        raise SystemExit(2) from None

@@ -1,0 +1,140 @@
+"""`mobench demo`: the whole system on embedded mini benchmarks, end to end, in a fresh database.
+
+For every registered benchmark that declares a synthetic builder and baselines, the demo generates the SYNTHETIC
+mini data in the official on-disk format, registers it, runs each baseline on the host (timed, warm-up excluded),
+writes each run as an ordinary submission folder (manifest.yaml, predictions/, measurements/), submits it through
+the normal intake, and scores the queue with the normal worker. The demo keeps its own database so that synthetic
+results are never mixed with real ones.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.progress import Progress
+
+from evaluators.efficiency import latency_records
+from hub.baselines import Baseline
+from hub.export import make_loader
+from hub.registry import BenchmarkSpec, all_benchmarks, resolve
+from hub.store import Store
+from leaderboard import queries
+from submissions import worker
+from submissions.measurements.record import MeasurementFile
+from submissions.queue import submit
+
+DEMO_SUBMITTER = "mobench demo (baseline)"
+
+
+@dataclass
+class DemoSummary:
+    db_path: Path
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    columns: dict[str, list[str]] = field(default_factory=dict)
+
+
+def host_device() -> dict[str, str]:
+    """Describe the machine the baselines ran on (the demo measures on the host, not on a phone)."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"name": f"host CPU ({platform.machine()})", "soc": cpu, "os": platform.platform(), "form_factor": "host"}
+
+
+def demo_specs() -> list[BenchmarkSpec]:
+    return [s for s in all_benchmarks() if s.synthetic_builder and s.baselines]
+
+
+def write_baseline_submission(
+    spec: BenchmarkSpec, baseline: Baseline, root: Path, folder: Path, device: dict[str, str]
+) -> None:
+    """Run one baseline on the default split and lay out its results as a normal submission folder."""
+    loader = make_loader(spec, root, spec.default_split)
+    timing = baseline.run(spec, loader, folder / "predictions")
+    records = latency_records(
+        timing.latencies_s,
+        warmup=timing.warmup,
+        scope="host CPU process",
+        method="wall-clock timer (time.perf_counter) around each inference",
+        tool="mobench demo runner",
+        tool_version=_mobench_version(),
+        parser="mobench-records",
+        provenance="measured-by-mobench",
+    )
+    (folder / "measurements").mkdir(parents=True, exist_ok=True)
+    (folder / "measurements" / "host-latency.json").write_text(
+        MeasurementFile(records=records).model_dump_json(indent=2), encoding="utf-8"
+    )
+    manifest = {
+        "benchmark": spec.id,
+        "split": spec.default_split,
+        "model": {"name": baseline.name, "version": baseline.version, "url": baseline.url},
+        "runtime": baseline.runtime,
+        "precision": baseline.precision,
+        "device": device,
+        "submitter": {"name": DEMO_SUBMITTER},
+    }
+    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    (folder / "README.md").write_text(
+        f"Baseline `{baseline.name}`: {baseline.description}\nRun by `mobench demo` on SYNTHETIC data.\n",
+        encoding="utf-8",
+    )
+
+
+def _mobench_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mobench")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
+    console = console or Console()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    store = Store(workdir / "mobench-demo.duckdb")
+    store.init()
+    device = host_device()
+    specs = demo_specs()
+    jobs = [(spec, baseline) for spec in specs for baseline in resolve(spec.baselines or "")]
+    with Progress(console=console, transient=True) as progress:
+        build = progress.add_task("building synthetic mini benchmarks", total=len(specs))
+        for spec in specs:
+            root = workdir / "data" / spec.id
+            resolve(spec.synthetic_builder or "")(root, seed=0)
+            store.register_benchmark(spec, root, synthetic=True)
+            progress.advance(build)
+        runs = progress.add_task("running baselines", total=len(jobs))
+        for spec, baseline in jobs:
+            progress.update(runs, description=f"running {baseline.name} on {spec.id}")
+            folder = workdir / "baseline-runs" / f"{spec.id}--{baseline.name}"
+            write_baseline_submission(spec, baseline, workdir / "data" / spec.id, folder, device)
+            submit(folder, store, is_baseline=True, trusted_measurements=True)
+            progress.advance(runs)
+        scoring = progress.add_task("scoring", total=len(jobs))
+        worker.run(store, once=True, on_done=lambda _row: progress.advance(scoring))
+    summary = DemoSummary(db_path=store.path)
+    for row in store.list_submissions():
+        if row["status"] != "scored":
+            console.print(f"[red]{row['benchmark_id']} / {row['model']}: {row['status']}: {row['reason']}[/red]")
+    for spec in specs:
+        table = queries.ranking(store, spec)
+        others = [m.name for m in spec.metrics if m.name != spec.primary_metric][:3]
+        columns = ["rank", "model", spec.primary_metric, *others, "latency_p50_s"]
+        columns = [c for c in columns if c in table.columns]
+        summary.columns[spec.id] = columns
+        summary.tables[spec.id] = [{str(k): v for k, v in r.items()} for r in table[columns].to_dict("records")]
+    return summary

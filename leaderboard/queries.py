@@ -1,0 +1,117 @@
+"""All the leaderboard's SQL, in one place, over short-lived read-only connections.
+
+Only scored submissions are shown. Hidden labels are never selected here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hub.registry import BenchmarkSpec
+from hub.store import Store
+
+_RANKING_SQL = """
+WITH latency AS (
+    SELECT submission_id,
+           max(value) FILTER (WHERE statistic = 'median') AS latency_p50_s,
+           max(value) FILTER (WHERE statistic = 'p90') AS latency_p90_s,
+           any_value(scope) AS latency_scope,
+           any_value(provenance) AS latency_provenance
+    FROM measurements WHERE metric = 'latency' GROUP BY submission_id
+)
+SELECT s.id AS submission, m.name AS model, m.version AS model_version, d.name AS device, d.soc AS soc,
+       s.runtime, s.precision, s.is_baseline AS baseline, s.synthetic, p.value AS primary_value,
+       l.latency_p50_s, l.latency_p90_s, l.latency_scope, l.latency_provenance, s.n_samples, s.n_expected,
+       s.updated_at AS scored_at
+FROM submissions s
+JOIN models m ON m.id = s.model_id
+JOIN devices d ON d.id = s.device_id
+LEFT JOIN scores p ON p.submission_id = s.id AND p.breakdown = '' AND p.metric = ?
+LEFT JOIN latency l ON l.submission_id = s.id
+WHERE s.benchmark_id = ? AND s.status = 'scored'
+"""
+
+
+def registered_benchmarks(store: Store) -> pd.DataFrame:
+    with store.read() as con:
+        return con.execute(
+            """SELECT b.id, b.title, b.synthetic, count(s.id) FILTER (WHERE s.status = 'scored') AS scored
+               FROM benchmarks b LEFT JOIN submissions s ON s.benchmark_id = b.id
+               GROUP BY ALL ORDER BY b.id"""
+        ).df()
+
+
+def devices(store: Store, benchmark_id: str) -> list[str]:
+    with store.read() as con:
+        rows = con.execute(
+            """SELECT DISTINCT d.name FROM submissions s JOIN devices d ON d.id = s.device_id
+               WHERE s.benchmark_id = ? AND s.status = 'scored' ORDER BY 1""",
+            [benchmark_id],
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def ranking(store: Store, spec: BenchmarkSpec, device: str | None = None) -> pd.DataFrame:
+    """Scored submissions of one benchmark, best first by its primary metric, one column per metric."""
+    sql = _RANKING_SQL
+    params: list[object] = [spec.primary_metric, spec.id]
+    if device is not None:
+        sql += " AND d.name = ?"
+        params.append(device)
+    order = "DESC" if spec.primary.higher_is_better else "ASC"
+    sql += f" ORDER BY primary_value {order} NULLS LAST, s.updated_at"
+    with store.read() as con:
+        table = con.execute(sql, params).df()
+        metrics = con.execute(
+            """SELECT submission_id AS submission, metric, value FROM scores
+               WHERE breakdown = '' AND submission_id IN (SELECT id FROM submissions WHERE benchmark_id = ?)""",
+            [spec.id],
+        ).df()
+    table.insert(0, "rank", range(1, len(table) + 1))
+    table = table.rename(columns={"primary_value": spec.primary_metric})
+    if not metrics.empty:
+        wide = metrics.pivot_table(index="submission", columns="metric", values="value", aggfunc="first")
+        others = [m.name for m in spec.metrics if m.name != spec.primary_metric and m.name in wide.columns]
+        table = table.merge(wide[others], left_on="submission", right_index=True, how="left")
+    return table
+
+
+def breakdown_names(store: Store, submission_id: str) -> list[str]:
+    with store.read() as con:
+        rows = con.execute(
+            "SELECT DISTINCT breakdown FROM scores WHERE submission_id = ? AND breakdown <> '' ORDER BY 1",
+            [submission_id],
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def breakdown(store: Store, submission_id: str, name: str) -> pd.DataFrame:
+    with store.read() as con:
+        long = con.execute(
+            "SELECT breakdown_key, metric, value FROM scores WHERE submission_id = ? AND breakdown = ?",
+            [submission_id, name],
+        ).df()
+    if long.empty:
+        return long
+    wide = long.pivot_table(index="breakdown_key", columns="metric", values="value", aggfunc="first")
+    return wide.rename_axis(name).reset_index()
+
+
+def sample_scores(store: Store, submission_id: str) -> pd.DataFrame:
+    with store.read() as con:
+        long = con.execute(
+            "SELECT sample_id, metric, value FROM sample_scores WHERE submission_id = ?", [submission_id]
+        ).df()
+    if long.empty:
+        return long
+    return long.pivot_table(index="sample_id", columns="metric", values="value", aggfunc="first").reset_index()
+
+
+def measurements(store: Store, submission_id: str) -> pd.DataFrame:
+    with store.read() as con:
+        return con.execute(
+            """SELECT metric, statistic, value, unit, n, warmup, scope, method, tool, tool_version, provenance,
+                      source_file
+               FROM measurements WHERE submission_id = ? ORDER BY metric, statistic""",
+            [submission_id],
+        ).df()

@@ -1,0 +1,74 @@
+"""`manifest.yaml`: who submitted what model, run how, on which device, for which benchmark.
+
+Parsed with `yaml.safe_load` (no object construction from untrusted YAML) and validated strictly: unknown keys
+are errors, because a misspelt key silently dropped is a wrong leaderboard row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hub.errors import SubmissionError
+
+MAX_MANIFEST_BYTES = 64 * 1024
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelInfo(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=100)
+    params: int | None = Field(default=None, ge=0, description="number of parameters")
+    license: str | None = Field(default=None, max_length=100)
+    url: str | None = Field(default=None, max_length=500)
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="hash of the model file that produced the predictions"
+    )
+
+
+class DeviceInfo(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    soc: str | None = Field(default=None, max_length=200)
+    os: str | None = Field(default=None, max_length=200)
+    form_factor: str | None = Field(default=None, max_length=50, description="phone, tablet, board, laptop, ...")
+
+
+class SubmitterInfo(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=200)
+
+
+class Manifest(_Strict):
+    benchmark: str = Field(min_length=1, max_length=100)
+    config: str | None = Field(default=None, max_length=100)
+    split: str | None = Field(default=None, max_length=100)
+    model: ModelInfo
+    runtime: str = Field(min_length=1, max_length=100, description="tflite, onnxruntime, llama.cpp, executorch, ...")
+    runtime_version: str | None = Field(default=None, max_length=100)
+    precision: str = Field(min_length=1, max_length=50, description="fp32, fp16, int8, q4_k_m, ...")
+    device: DeviceInfo
+    submitter: SubmitterInfo
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and validate a manifest; every problem is reported with the file and the field path."""
+    if not path.is_file():
+        raise SubmissionError(f"missing manifest: {path} (every submission needs a manifest.yaml at its top level)")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise SubmissionError(f"{path}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SubmissionError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SubmissionError(f"{path}: the manifest must be a YAML mapping, got {type(raw).__name__}")
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"  - field '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()]
+        raise SubmissionError(f"{path}: invalid manifest:\n" + "\n".join(problems)) from exc
