@@ -1,0 +1,532 @@
+"""Optical-flow metrics: KITTI 2015 exactly as its devkit computes them, MPI-Sintel as its server columns define.
+
+Two evaluators live here, `evaluate_kitti_2015` and `evaluate_sintel`, plus the one place that says where a
+benchmark's prediction files live (`prediction_path`) and how they are written (`write_prediction`), so that
+the baselines, the submission checks and the evaluators can never disagree on the layout.
+
+Everything is vectorised numpy over whole images. Per split, only integer pixel counts and float64 sums are kept
+(`_Pool`), so memory does not grow with the split, and every pooled metric is "sum over the split, divided once".
+A metric whose pixel set is empty is NaN (`EvaluationResult.to_json` turns it into null), never 0.
+
+Sources:
+- KITTI 2015 devkit (`devkit_scene_flow.zip`, `cpp/evaluate_scene_flow.cpp::flowErrorsOutlier` and `eval`,
+  `cpp/io_flow.h::FlowImage::interpolateBackground`), Menze & Geiger, CVPR 2015.
+- RAFT `evaluate.py::validate_kitti` / `validate_sintel` (Teed & Deng, ECCV 2020) for the community EPE figures.
+- MPI-Sintel: Butler et al., ECCV 2012 and the benchmark's result-table columns (EPE all / matched / unmatched,
+  d0-10 / d10-60 / d60-140, s0-10 / s10-40 / s40+); the server publishes no code.
+- GMFlow `evaluate.py::validate_sintel` (Xu et al., CVPR 2022) for matched/unmatched with the in-frame test and
+  for the speed-bin edges.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from evaluators.coverage import Coverage, match_predictions
+from evaluators.result import EvaluationRequest, EvaluationResult
+from hub.errors import FormatError, MobenchError
+from hub.registry import BenchmarkSpec, resolve
+from loaders.formats.flo import read_flo, write_flo
+from loaders.formats.kitti_png import read_kitti_flow, write_kitti_flow
+
+FloatArray = NDArray[np.floating[Any]]
+BoolArray = NDArray[np.bool_]
+
+# KITTI 2015 devkit `evaluate_scene_flow.cpp`: ABS_THRESH 3.0, REL_THRESH 0.05.
+ABS_THRESH_PX = 3.0
+REL_THRESH = 0.05
+
+# Sintel speed bins on |GT flow| (px/frame): s0-10 is < 10, s10-40 is 10..40 inclusive, s40+ is > 40 (GMFlow).
+SPEED_EDGES_PX = (10.0, 40.0)
+# Sintel distance-to-occlusion-boundary bins (px): [0, 10), [10, 60), [60, 140] (mobench definition, see
+# `occlusion_boundary_distance`).
+DISTANCE_EDGES_PX = (10.0, 60.0, 140.0)
+# Accuracy thresholds: percent of pixels with EPE strictly below t (RAFT's 1px/3px/5px convention).
+ACCURACY_THRESHOLDS_PX = (1, 3, 5)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Pure per-pixel metric core
+
+
+def squared_endpoint_error(pred: FloatArray, gt: FloatArray) -> NDArray[np.float64]:
+    """Per-pixel squared end-point error |pred - gt|², in float64 (float16/32 sums bias split-wide means)."""
+    diff = pred.astype(np.float64) - gt.astype(np.float64)
+    epe_sq: NDArray[np.float64] = np.einsum("...c,...c->...", diff, diff)
+    return epe_sq
+
+
+def squared_magnitude(flow: FloatArray) -> NDArray[np.float64]:
+    """Per-pixel |flow|², in float64."""
+    f = flow.astype(np.float64)
+    mag_sq: NDArray[np.float64] = np.einsum("...c,...c->...", f, f)
+    return mag_sq
+
+
+def kitti_outliers(epe_sq: NDArray[np.float64], gt_mag_sq: NDArray[np.float64]) -> BoolArray:
+    """KITTI 2015 flow outliers: EPE > 3 px AND EPE > 5 % of |GT| (both strict).
+
+    Source: devkit `evaluate_scene_flow.cpp::flowErrorsOutlier`,
+    ``f_err = f_dist > ABS_THRESH && f_dist / f_mag > REL_THRESH`` with ABS_THRESH 3.0, REL_THRESH 0.05.
+
+    Computed on squares, ``d² > 9`` and ``400·d² > |gt|²`` (20 = 1 / 0.05), which is the same test for
+    non-negative d and |gt| but needs no division: a zero-magnitude GT pixel is an outlier exactly when EPE > 3 px,
+    as in the devkit (where f_dist / 0 = inf), without 0/0 warnings. KITTI values lie on a 1/64 px grid, so these
+    squares are exact in float64 and a pixel exactly at 3 px or exactly at 5 % is *not* an outlier. (The devkit
+    itself computes in float32, where e.g. 4 / 80 rounds to 0.050000001 > 0.05; we implement the published
+    definition, which differs from the devkit binary only on such exact ties.)
+    """
+    inv_rel = 1.0 / REL_THRESH
+    return (epe_sq > ABS_THRESH_PX**2) & (epe_sq * inv_rel * inv_rel > gt_mag_sq)
+
+
+def interpolate_background(flow: FloatArray, valid: BoolArray) -> NDArray[np.float64]:
+    """Fill a sparse prediction's invalid pixels the way the KITTI devkit does before scoring it.
+
+    Source: devkit `io_flow.h::FlowImage::interpolateBackground` (invalid pixels are first read as flow 0).
+
+    1. Each row: a run of invalid pixels between two valid ones gets, per component, the minimum of its left and
+       right valid neighbours (``min(u_left, u_right)``, ``min(v_left, v_right)``).
+    2. Each row: pixels left of the row's first valid pixel copy it; pixels right of its last valid pixel copy that.
+    3. Each column: pixels above the column's first valid pixel copy it, pixels below its last valid pixel copy
+       that. After step 2 every row is either fully valid or fully invalid, so this copies the first (last) valid
+       row upwards (downwards); fully invalid rows *between* valid rows stay at flow 0, as in the devkit.
+
+    Returns a new (H, W, 2) float64 array; `flow` is not modified.
+    """
+    height, width = valid.shape
+    filled = np.where(valid[..., None], flow.astype(np.float64), 0.0)
+    columns = np.arange(width)
+    previous = np.maximum.accumulate(np.where(valid, columns, -1), axis=1)
+    following = np.minimum.accumulate(np.where(valid, columns, width)[:, ::-1], axis=1)[:, ::-1]
+    has_previous = (previous >= 0)[..., None]
+    has_following = (following < width)[..., None]
+    rows = np.arange(height)[:, None]
+    left = filled[rows, np.clip(previous, 0, width - 1)]
+    right = filled[rows, np.clip(following, 0, width - 1)]
+    # For a valid pixel both neighbours are the pixel itself, so the min leaves it unchanged.
+    filled = np.where(
+        has_previous & has_following,
+        np.minimum(left, right),
+        np.where(has_previous, left, np.where(has_following, right, filled)),
+    )
+    valid_rows = np.flatnonzero(valid.any(axis=1))
+    if valid_rows.size:
+        first, last = valid_rows[0], valid_rows[-1]
+        filled[:first] = filled[first]
+        filled[last + 1 :] = filled[last]
+    return filled
+
+
+def out_of_frame(gt_flow: FloatArray) -> BoolArray:
+    """Pixels whose GT target (x + u, y + v) falls outside [0, W-1] x [0, H-1].
+
+    Source: GMFlow `utils/utils.py::compute_out_of_boundary_mask` as used by `evaluate.py::validate_sintel`.
+    Sintel's occlusion maps do not flag every pixel that leaves the frame, so "unmatched" needs this test too.
+    """
+    height, width = gt_flow.shape[:2]
+    x = np.arange(width)[None, :] + gt_flow[..., 0].astype(np.float64)
+    y = np.arange(height)[:, None] + gt_flow[..., 1].astype(np.float64)
+    outside: BoolArray = (x < 0) | (x > width - 1) | (y < 0) | (y > height - 1)
+    return outside
+
+
+def occlusion_boundary_distance(occluded: BoolArray) -> NDArray[np.float32] | None:
+    """Euclidean distance (px) of every pixel to the nearest occlusion boundary; None if there is no boundary.
+
+    The Sintel paper and server define d0-10 / d10-60 / d60-140 only in words ("distance to the nearest
+    occlusion boundary") and publish no code, so mobench fixes this definition:
+
+    - a *boundary pixel* is an occluded pixel with a non-occluded 4-neighbour, or a non-occluded pixel with an
+      occluded 4-neighbour (both sides of the edge, so the boundary is symmetric);
+    - the distance is the exact Euclidean distance to the nearest boundary pixel
+      (`cv2.distanceTransform`, DIST_L2 with DIST_MASK_PRECISE); boundary pixels are at distance 0;
+    - a frame whose occlusion map has no boundary (no occlusion at all, or all occluded) has no distances and
+      contributes no pixels to the d-bins.
+    """
+    boundary = np.zeros(occluded.shape, dtype=bool)
+    horizontal = occluded[:, 1:] != occluded[:, :-1]
+    vertical = occluded[1:, :] != occluded[:-1, :]
+    boundary[:, 1:] |= horizontal
+    boundary[:, :-1] |= horizontal
+    boundary[1:, :] |= vertical
+    boundary[:-1, :] |= vertical
+    if not boundary.any():
+        return None
+    # distanceTransform measures the distance to the nearest zero pixel.
+    source = np.where(boundary, 0, 255).astype(np.uint8)
+    return np.asarray(cv2.distanceTransform(source, cv2.DIST_L2, cv2.DIST_MASK_PRECISE), dtype=np.float32)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Pooling: integer counts and float64 sums, divided once
+
+
+@dataclass
+class _Pool:
+    """Running sums and pixel counts per metric; metrics are `scale * total / count` (NaN when count is 0)."""
+
+    totals: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    scales: dict[str, float] = field(default_factory=dict)
+
+    def add_mean(self, name: str, values: NDArray[np.float64]) -> None:
+        """Pool `values` into the mean metric `name`."""
+        self._add(name, float(values.sum(dtype=np.float64)), int(values.size), 1.0)
+
+    def add_percent(self, name: str, flags: BoolArray) -> None:
+        """Pool `flags` into the percentage metric `name` (percent of True)."""
+        self._add(name, int(np.count_nonzero(flags)), int(flags.size), 100.0)
+
+    def _add(self, name: str, total: float, count: int, scale: float) -> None:
+        self.totals[name] = self.totals.get(name, 0) + total
+        self.counts[name] = self.counts.get(name, 0) + count
+        self.scales[name] = scale
+
+    def merge(self, other: _Pool) -> None:
+        for name, total in other.totals.items():
+            self._add(name, total, other.counts[name], other.scales[name])
+
+    def metrics(self, names: list[str]) -> dict[str, float]:
+        return {name: self._value(name) for name in names}
+
+    def _value(self, name: str) -> float:
+        count = self.counts.get(name, 0)
+        return self.scales[name] * self.totals[name] / count if count else math.nan
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Per-image scoring
+
+
+def kitti_image_pool(pred: FloatArray, pred_valid: BoolArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+    """All KITTI 2015 counts and sums of one image (everything except `epe_image_mean`, which is per image).
+
+    Follows devkit `evaluate_scene_flow.cpp::flowErrorsOutlier`, called once with flow_noc and once with flow_occ:
+
+    - the prediction is filled with `interpolate_background` first, so every GT pixel is scored;
+    - fl_bg / fl_fg / fl_all: percent of GT-valid pixels that are `kitti_outliers`, with background =
+      ``obj_map == 0`` and foreground = ``obj_map > 0``; suffix ``_noc`` for flow_noc, none for flow_occ;
+    - density: percent of flow_occ GT pixels where the submission itself was valid (``num_pixels_all_result /
+      num_pixels_all``), i.e. before interpolation;
+    - epe / epe_noc: end-point error over GT-valid pixels, on the interpolated prediction (community figure,
+      RAFT `validate_kitti`; the KITTI server reports none).
+    """
+    filled = interpolate_background(pred, pred_valid)
+    foreground = np.asarray(gt["obj_map"]) > 0
+    pool = _Pool()
+    for suffix, flow_key, valid_key in (("", "flow_occ", "valid_occ"), ("_noc", "flow_noc", "valid_noc")):
+        gt_valid = np.asarray(gt[valid_key], dtype=bool)
+        gt_flow = np.asarray(gt[flow_key])
+        epe_sq = squared_endpoint_error(filled, gt_flow)
+        outliers = kitti_outliers(epe_sq, squared_magnitude(gt_flow))
+        pool.add_percent(f"fl_bg{suffix}", outliers[gt_valid & ~foreground])
+        pool.add_percent(f"fl_fg{suffix}", outliers[gt_valid & foreground])
+        pool.add_percent(f"fl_all{suffix}", outliers[gt_valid])
+        pool.add_mean(f"epe{suffix}", np.sqrt(epe_sq[gt_valid]))
+    pool.add_percent("density", pred_valid[np.asarray(gt["valid_occ"], dtype=bool)])
+    return pool
+
+
+def sintel_image_pool(pred: FloatArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+    """All Sintel counts and sums of one frame pair, over ALL pixels (the community convention, RAFT/GMFlow).
+
+    - epe: every pixel, `invalid/` masks ignored (RAFT `validate_sintel`, GMFlow, torchvision, ptlflow);
+    - epe_matched / epe_unmatched: unmatched = occluded (``occlusions/`` > 0) OR GT target outside the frame
+      (`out_of_frame`), matched = the rest (GMFlow `validate_sintel` with `evaluate_matched_unmatched`; the
+      Sintel paper's "visible in only one of the two frames");
+    - epe_excl_invalid: every pixel not flagged in ``invalid/``;
+    - s0_10 / s10_40 / s40_plus: by GT speed |gt| < 10, 10 <= |gt| <= 40, |gt| > 40 (Sintel table, GMFlow edges);
+    - d0_10 / d10_60 / d60_140: by distance to the nearest occlusion boundary, [0, 10), [10, 60), [60, 140]
+      (definition in `occlusion_boundary_distance`; frames without a boundary add nothing);
+    - acc_1px / acc_3px / acc_5px: percent of pixels with EPE < 1 / 3 / 5 px (RAFT's "1px/3px/5px").
+    """
+    gt_flow = np.asarray(gt["flow"])
+    occluded = np.asarray(gt["occlusion"], dtype=bool)
+    invalid = np.asarray(gt["invalid"], dtype=bool)
+    epe = np.sqrt(squared_endpoint_error(pred, gt_flow))
+    speed = np.sqrt(squared_magnitude(gt_flow))
+    unmatched = occluded | out_of_frame(gt_flow)
+    pool = _Pool()
+    pool.add_mean("epe", epe.ravel())
+    pool.add_mean("epe_matched", epe[~unmatched])
+    pool.add_mean("epe_unmatched", epe[unmatched])
+    pool.add_mean("epe_excl_invalid", epe[~invalid])
+    slow, fast = SPEED_EDGES_PX
+    pool.add_mean("s0_10", epe[speed < slow])
+    pool.add_mean("s10_40", epe[(speed >= slow) & (speed <= fast)])
+    pool.add_mean("s40_plus", epe[speed > fast])
+    distance = occlusion_boundary_distance(occluded)
+    if distance is not None:
+        near, mid, far = DISTANCE_EDGES_PX
+        pool.add_mean("d0_10", epe[distance < near])
+        pool.add_mean("d10_60", epe[(distance >= near) & (distance < mid)])
+        pool.add_mean("d60_140", epe[(distance >= mid) & (distance <= far)])
+    for threshold in ACCURACY_THRESHOLDS_PX:
+        pool.add_percent(f"acc_{threshold}px", epe < threshold)
+    return pool
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Prediction layout: defined once, used by the evaluators and the baselines
+
+
+@dataclass(frozen=True)
+class PredictionLayout:
+    """Where and how one benchmark's prediction files are stored inside the predictions directory.
+
+    A sample's file is ``folder / <last id components> + suffix``: KITTI ``flow/000042_10.png`` for
+    ``kitti-2015/training/000042``, Sintel ``alley_1/frame_0007.flo`` for
+    ``sintel/final/training/alley_1/frame_0007``.
+    """
+
+    folder: str
+    id_parts: int
+    suffix: str
+    description: str
+    read: Callable[[Path], tuple[NDArray[np.float32], BoolArray]]
+    write: Callable[[Path, NDArray[np.float32]], None]
+
+    def relative_path(self, sample_id: str) -> PurePosixPath:
+        tail = sample_id.split("/")[-self.id_parts :]
+        tail[-1] += self.suffix
+        return PurePosixPath(self.folder, *tail)
+
+    def id_tail(self, relative: PurePosixPath) -> str | None:
+        """The trailing sample-id components a file under `folder` stands for, or None if it is misnamed."""
+        parts = list(relative.parts)
+        if len(parts) != self.id_parts or not parts[-1].endswith(self.suffix) or parts[-1] == self.suffix:
+            return None
+        parts[-1] = parts[-1][: -len(self.suffix)]
+        return "/".join(parts)
+
+
+def _read_flo_dense(path: Path) -> tuple[NDArray[np.float32], BoolArray]:
+    flow = read_flo(path)
+    return flow, np.ones(flow.shape[:2], dtype=bool)
+
+
+def _write_kitti_dense(path: Path, flow: NDArray[np.float32]) -> None:
+    write_kitti_flow(path, flow)
+
+
+KITTI_2015_LAYOUT = PredictionLayout(
+    folder="flow",
+    id_parts=1,
+    suffix="_10.png",
+    description="flow/<frame>_10.png (KITTI 16-bit flow PNG)",
+    read=read_kitti_flow,
+    write=_write_kitti_dense,
+)
+SINTEL_LAYOUT = PredictionLayout(
+    folder="",
+    id_parts=2,
+    suffix=".flo",
+    description="<scene>/frame_XXXX.flo (Middlebury .flo)",
+    read=_read_flo_dense,
+    write=write_flo,
+)
+_LAYOUTS = {
+    f"{__name__}:evaluate_kitti_2015": KITTI_2015_LAYOUT,
+    f"{__name__}:evaluate_sintel": SINTEL_LAYOUT,
+}
+
+
+def prediction_layout(spec: BenchmarkSpec) -> PredictionLayout:
+    """The prediction layout of a flow benchmark, chosen by the evaluator its registry entry names."""
+    try:
+        return _LAYOUTS[spec.evaluator]
+    except KeyError:
+        raise MobenchError(f"{spec.id} is not an optical-flow benchmark (evaluator {spec.evaluator})") from None
+
+
+def prediction_path(spec: BenchmarkSpec, sample_id: str) -> PurePosixPath:
+    """Path of `sample_id`'s prediction file, relative to the predictions directory."""
+    return prediction_layout(spec).relative_path(sample_id)
+
+
+def write_prediction(spec: BenchmarkSpec, predictions_dir: Path, sample_id: str, flow: NDArray[np.float32]) -> Path:
+    """Write a dense (H, W, 2) flow as `sample_id`'s prediction in the benchmark's own format."""
+    layout = prediction_layout(spec)
+    path = predictions_dir / layout.relative_path(sample_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    layout.write(path, flow)
+    return path
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Evaluators
+
+
+@runtime_checkable
+class FlowLoader(Protocol):
+    """What the flow evaluators and baselines need from `loaders.kitti_flow` / `loaders.sintel`."""
+
+    def sample_ids(self) -> list[str]: ...
+
+    def ground_truth(self, sample_id: str) -> dict[str, NDArray[Any]]: ...
+
+    def image_pair(self, sample_id: str) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]: ...
+
+
+def evaluate_kitti_2015(request: EvaluationRequest) -> EvaluationResult:
+    """Score KITTI 2015 flow predictions with the devkit's metrics (see `kitti_image_pool`).
+
+    Aggregation follows devkit `evaluate_scene_flow.cpp::eval`: outlier and pixel counts are summed over all
+    images of the split and divided once. `epe_image_mean` is the mean over images of each image's mean EPE on
+    flow_occ (RAFT `validate_kitti`); images without any flow_occ GT pixel are left out of that mean.
+    """
+    result = _evaluate(request, kitti_image_pool, shape_key="flow_occ", split_only=("epe_image_mean",))
+    per_image = [scores["epe"] for scores in result.sample_scores.values() if math.isfinite(scores["epe"])]
+    metrics = {**result.metrics, "epe_image_mean": float(np.mean(per_image)) if per_image else math.nan}
+    result.metrics = {m.name: metrics[m.name] for m in request.spec.metrics}
+    return result
+
+
+def evaluate_sintel(request: EvaluationRequest) -> EvaluationResult:
+    """Score Sintel flow predictions (see `sintel_image_pool`), pooled over the split's pixels.
+
+    Breakdown ``scene``: the same metrics pooled over each scene's pixels.
+    """
+    return _evaluate(
+        request, _score_sintel, shape_key="flow", group=lambda tail: tail.split("/")[0], group_name="scene"
+    )
+
+
+def _score_sintel(pred: NDArray[np.float32], valid: BoolArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+    # .flo predictions are dense: every pixel is valid, so `valid` carries no information here.
+    return sintel_image_pool(pred, gt)
+
+
+_Scorer = Callable[[NDArray[np.float32], BoolArray, Mapping[str, NDArray[Any]]], _Pool]
+
+
+def _evaluate(
+    request: EvaluationRequest,
+    score: _Scorer,
+    *,
+    shape_key: str,
+    group: Callable[[str], str] | None = None,
+    group_name: str = "",
+    split_only: tuple[str, ...] = (),
+) -> EvaluationResult:
+    """Shared driver: coverage, reading and checking every prediction, pooling per sample / group / split.
+
+    All problems (missing, extra, misnamed, unreadable, wrongly sized, non-finite) are collected over the whole
+    split and raised as one `PredictionError`, so nothing is scored from a broken submission. `split_only` names
+    metrics that have no per-sample value (they are computed by the caller from the per-sample scores).
+    """
+    spec = request.spec
+    layout = prediction_layout(spec)
+    loader = _open_loader(request)
+    expected = loader.sample_ids()
+    coverage, problems = _match_files(layout, request.predictions, expected, request.allow_partial)
+
+    names = [m.name for m in spec.metrics]
+    per_sample_names = [name for name in names if name not in split_only]
+    split_pool = _Pool()
+    group_pools: dict[str, _Pool] = {}
+    sample_scores: dict[str, dict[str, float]] = {}
+    for sample_id, source in coverage.to_score.items():
+        gt = loader.ground_truth(sample_id)
+        prediction = _read_prediction(layout, request.predictions / source, sample_id, gt[shape_key].shape[:2])
+        if isinstance(prediction, str):
+            problems.append(prediction)
+            continue
+        if problems or coverage.problems:
+            continue  # the submission is rejected anyway; keep reading only to report every bad file
+        pool = score(*prediction, gt)
+        sample_scores[sample_id] = pool.metrics(per_sample_names)
+        split_pool.merge(pool)
+        if group is not None:
+            key = group("/".join(sample_id.split("/")[-layout.id_parts :]))
+            group_pools.setdefault(key, _Pool()).merge(pool)
+    coverage.raise_for_problems(problems)
+
+    return EvaluationResult(
+        benchmark=spec.id,
+        config=request.config,
+        split=request.split,
+        n_samples=len(coverage.to_score),
+        n_expected=coverage.n_expected,
+        metrics=split_pool.metrics(names),
+        breakdowns={group_name: {k: p.metrics(names) for k, p in group_pools.items()}} if group else {},
+        sample_scores=sample_scores,
+        missing=coverage.missing,
+        details={"pixel_counts": dict(split_pool.counts)},
+    )
+
+
+def _open_loader(request: EvaluationRequest) -> FlowLoader:
+    """The split's loader, after checking that the split has ground truth we may score against."""
+    spec = request.spec
+    split = spec.config(request.config).split(request.split)
+    if split.labels != "public":
+        raise MobenchError(
+            f"{spec.id}: split {request.split!r} cannot be scored here: its ground truth is not public "
+            f"(labels: {split.labels}; only the official server at {spec.homepage} holds it). "
+            f"Score a split with public labels, e.g. {spec.default_split!r}."
+        )
+    loader = resolve(spec.loader)(request.root, request.split, config=request.config, **spec.loader_options)
+    if not isinstance(loader, FlowLoader):
+        raise MobenchError(f"{spec.id}: loader {spec.loader} does not provide flow ground truth")
+    return loader
+
+
+def _match_files(
+    layout: PredictionLayout, predictions: Path, expected: list[str], allow_partial: bool
+) -> tuple[Coverage, list[str]]:
+    """Map every file under the layout's folder to a sample id; misnamed files become problems.
+
+    Only the layout's folder is searched (KITTI: ``flow/``, as the devkit reads only ``flow/``, so a scene-flow
+    zip's ``disp_0/`` is ignored). Hidden files (``.DS_Store`` and the like) are skipped.
+    """
+    by_tail = {"/".join(i.split("/")[-layout.id_parts :]): i for i in expected}
+    prefix = "/".join(expected[0].split("/")[: -layout.id_parts]) if expected else ""
+    scope = predictions / layout.folder
+    provided: list[tuple[str, str]] = []
+    problems: list[str] = []
+    files = sorted(p for p in scope.rglob("*") if p.is_file()) if scope.is_dir() else []
+    for path in files:
+        relative = PurePosixPath(path.relative_to(predictions).as_posix())
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        tail = layout.id_tail(PurePosixPath(path.relative_to(scope).as_posix()))
+        if tail is None:
+            problems.append(f"{relative}: not a prediction file; expected {layout.description}")
+        else:
+            provided.append((by_tail.get(tail, f"{prefix}/{tail}" if prefix else tail), str(relative)))
+    coverage = match_predictions(
+        expected,
+        provided,
+        allow_partial=allow_partial,
+        expected_source=lambda sample_id: str(layout.relative_path(sample_id)),
+    )
+    return coverage, problems
+
+
+def _read_prediction(
+    layout: PredictionLayout, path: Path, sample_id: str, shape: tuple[int, ...]
+) -> tuple[NDArray[np.float32], BoolArray] | str:
+    """Read one prediction; return it, or a problem line naming the sample and the file."""
+    try:
+        flow, valid = layout.read(path)
+    except FormatError as error:
+        return f"sample {sample_id}: unreadable prediction {error}"
+    if flow.shape[:2] != tuple(shape):
+        return (
+            f"sample {sample_id}: {path}: prediction is {flow.shape[1]}x{flow.shape[0]} (WxH) but the ground "
+            f"truth is {shape[1]}x{shape[0]}; predictions must be exactly the ground-truth size (unpad them)"
+        )
+    bad = ~np.isfinite(flow[valid])
+    if bad.any():
+        return f"sample {sample_id}: {path}: {int(bad.any(axis=-1).sum())} pixel(s) with NaN or infinite flow"
+    return flow, valid
