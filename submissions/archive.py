@@ -50,8 +50,8 @@ def extract_zip(archive: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> N
         total = 0
         for info in members:
             _check_member_name(info.filename, archive)
-            mode = info.external_attr >> 16
-            if mode and (stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))):
+            file_type = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver recorded no Unix type
+            if file_type not in (0, stat.S_IFREG, stat.S_IFDIR):
                 raise SubmissionError(f"{archive}: member {info.filename!r} is a symlink or special file")
             if info.file_size > limits.max_file_bytes:
                 raise SubmissionError(

@@ -1,0 +1,128 @@
+"""The DuckDB store: migrations, transactions, hidden labels, and the one-writer process model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from evaluators.result import EvaluationResult
+from hub.errors import MobenchError
+from hub.registry import get_benchmark
+from hub.store import SCHEMA_VERSION, NewSubmission, Store
+
+
+def _submission(sub_id: str = "abc") -> NewSubmission:
+    return NewSubmission(
+        id=sub_id,
+        benchmark_id="sintel-clean",
+        config="default",
+        split="training",
+        model={"name": "m", "version": "1"},
+        device={"name": "d", "soc": "s", "os": "o"},
+        runtime="onnxruntime",
+        precision="fp32",
+        submitter="me",
+        is_baseline=False,
+        synthetic=True,
+        manifest_json="{}",
+        storage_path="/nowhere",
+        measurements=[],
+    )
+
+
+def test_init_is_idempotent_and_versioned(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.duckdb")
+    assert store.init() == SCHEMA_VERSION
+    assert store.init() == SCHEMA_VERSION
+    assert store.schema_version() == SCHEMA_VERSION
+    with store.read() as con:
+        versions = [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_reading_a_missing_database_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(MobenchError, match="mobench demo"):
+        Store(tmp_path / "none.duckdb").list_submissions()
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.duckdb")
+    store.init()
+    before = store.table_counts()
+    with pytest.raises(RuntimeError), store.write() as con:
+        con.execute("INSERT INTO events VALUES (now(), 'x', 'k', 'd')")
+        con.execute("INSERT INTO scores VALUES ('x', 'epe', 1.0, '', '')")
+        raise RuntimeError("crash in the middle")
+    assert store.table_counts() == before
+
+
+def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.duckdb")
+    store.init()
+    store.register_benchmark(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
+    assert store.add_submission(_submission())
+    assert not store.add_submission(_submission())  # same content id: one submission
+    row = store.claim_next()
+    assert row is not None and row.status == "running"
+    assert store.claim_next() is None
+    result = EvaluationResult(
+        benchmark="sintel-clean",
+        config="default",
+        split="training",
+        n_samples=2,
+        n_expected=2,
+        metrics={"epe": 1.5, "acc_1px": 40.0},
+        breakdowns={"scene": {"alley_1": {"epe": 1.0}, "cave_2": {"epe": 2.0}}},
+        sample_scores={"s1": {"epe": 1.0}, "s2": {"epe": 2.0}},
+    )
+    store.record_scores("abc", result)
+    found = store.find_submission("abc")
+    assert found is not None and found.status == "scored"
+    counts = store.table_counts()
+    assert counts["scores"] == 4 and counts["sample_scores"] == 2
+    with store.read() as con:
+        rows = con.execute("SELECT breakdown_key, value FROM scores WHERE breakdown = 'scene' ORDER BY 1").fetchall()
+    assert rows == [("alley_1", 1.0), ("cave_2", 2.0)]
+
+
+def test_hidden_labels_are_replaced_not_appended(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.duckdb")
+    store.init()
+    assert store.set_hidden_labels("mobile-mmlu", {"q1": "A", "q2": "B"}) == 2
+    store.set_hidden_labels("mobile-mmlu", {"q1": "C"})
+    assert store.hidden_labels("mobile-mmlu") == {"q1": "C"}
+
+
+def test_readers_wait_for_a_writer_in_another_process(tmp_path: Path) -> None:
+    """DuckDB lets no other process open the file while a writer holds it; readers retry until it is free."""
+    db = tmp_path / "db.duckdb"
+    Store(db).init()
+    holder = textwrap.dedent(
+        f"""
+        import time, sys
+        from hub.store import Store
+        with Store({str(db)!r}).write() as con:
+            con.execute("INSERT INTO events VALUES (now(), NULL, 'held', NULL)")
+            print("holding", flush=True)
+            time.sleep(1.5)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+        with pytest.raises(duckdb.IOException, match="lock"):
+            duckdb.connect(str(db), read_only=True)
+        started = time.monotonic()
+        with Store(db, lock_timeout_s=20).read() as con:
+            held = con.execute("SELECT count(*) FROM events WHERE kind = 'held'").fetchone()
+        assert held == (1,)  # it waited for the writer's commit, then saw it
+        assert time.monotonic() - started > 0.2
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
