@@ -295,3 +295,7 @@ def main() -> None:
     except MobenchError as exc:
         err_console.print("[red]error:[/red]", escape(str(exc)), highlight=False)
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
