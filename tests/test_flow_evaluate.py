@@ -1,0 +1,356 @@
+"""End-to-end flow evaluation on tiny trees in the official on-disk layouts, plus the coverage helper.
+
+The trees are written with the project's own codecs (`loaders.formats`) exactly as the releases ship them:
+KITTI ``training/{image_2,flow_occ,flow_noc,obj_map}/<frame>_1x.png``, Sintel
+``training/{clean,final,flow,occlusions,invalid}/<scene>/frame_XXXX.*``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from evaluators.coverage import check_coverage, match_predictions
+from evaluators.flow import evaluate_kitti_2015, evaluate_sintel, prediction_path
+from evaluators.result import EvaluationRequest
+from hub.errors import MobenchError, PredictionError
+from hub.registry import get_benchmark
+from loaders.formats.flo import write_flo
+from loaders.formats.kitti_png import write_kitti_flow
+
+KITTI = get_benchmark("kitti-2015-flow")
+SINTEL = get_benchmark("sintel-final")
+FlowArray = NDArray[np.float32]
+
+
+# --- fixture builders (official layouts) ----------------------------------------------------------------------
+
+
+@dataclass
+class KittiFrame:
+    flow_occ: FlowArray
+    valid_occ: NDArray[np.bool_]
+    flow_noc: FlowArray
+    valid_noc: NDArray[np.bool_]
+    obj_map: NDArray[np.uint8]
+    image: NDArray[np.uint8] | None = None  # frame _10; frame _11 is it shifted by the flow's integer part
+
+
+def _texture(height: int, width: int, seed: int) -> NDArray[np.uint8]:
+    """Smooth random RGB texture: enough structure for classical flow methods to lock on."""
+    noise = np.random.default_rng(seed).random((height, width, 3)).astype(np.float32)
+    blurred = cv2.GaussianBlur(noise, (0, 0), 1.5)
+    return np.asarray(cv2.normalize(blurred, None, 0, 255, cv2.NORM_MINMAX), dtype=np.uint8)
+
+
+def _second_frame(image: NDArray[np.uint8], shift: tuple[int, int]) -> NDArray[np.uint8]:
+    """Frame 2 of a pure translation by (dx, dy): frame2[y + dy, x + dx] = frame1[y, x] (flow = (dx, dy))."""
+    dx, dy = shift
+    return np.roll(image, (dy, dx), axis=(0, 1))
+
+
+def _write_rgb(path: Path, image: NDArray[np.uint8]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), image[..., ::-1])
+
+
+def write_kitti_tree(root: Path, frames: Mapping[str, KittiFrame], shift: tuple[int, int] = (0, 0)) -> Path:
+    """`root/training/...` for `frames` (name -> GT), plus one unlabelled pair under `testing/image_2`."""
+    train = root / "training"
+    for sub in ("image_2", "flow_occ", "flow_noc", "obj_map"):
+        (train / sub).mkdir(parents=True, exist_ok=True)
+    for i, (name, frame) in enumerate(frames.items()):
+        height, width = frame.valid_occ.shape
+        image = frame.image if frame.image is not None else _texture(height, width, seed=i)
+        _write_rgb(train / "image_2" / f"{name}_10.png", image)
+        _write_rgb(train / "image_2" / f"{name}_11.png", _second_frame(image, shift))
+        write_kitti_flow(train / "flow_occ" / f"{name}_10.png", frame.flow_occ, frame.valid_occ)
+        write_kitti_flow(train / "flow_noc" / f"{name}_10.png", frame.flow_noc, frame.valid_noc)
+        assert cv2.imwrite(str(train / "obj_map" / f"{name}_10.png"), frame.obj_map)
+    image = _texture(8, 8, seed=99)
+    _write_rgb(root / "testing" / "image_2" / "000000_10.png", image)
+    _write_rgb(root / "testing" / "image_2" / "000000_11.png", image)
+    return root
+
+
+@dataclass
+class SintelFrame:
+    flow: FlowArray
+    occlusion: NDArray[np.bool_]
+    invalid: NDArray[np.bool_]
+
+
+def write_sintel_tree(root: Path, scenes: Mapping[str, list[SintelFrame]], shift: tuple[int, int] = (0, 0)) -> Path:
+    """`root/training/...` for `scenes` (scene -> GT of frames 1..n; n + 1 images per pass), plus `test/`."""
+    train = root / "training"
+    for s, (scene, frames) in enumerate(scenes.items()):
+        height, width = frames[0].occlusion.shape
+        images = [_texture(height, width, seed=s)]
+        for _ in frames:
+            images.append(_second_frame(images[-1], shift))
+        for number, image in enumerate(images, start=1):
+            for pass_name in ("clean", "final", "albedo"):
+                _write_rgb(train / pass_name / scene / f"frame_{number:04d}.png", image)
+        for number, frame in enumerate(frames, start=1):
+            for sub in ("flow", "occlusions", "invalid"):
+                (train / sub / scene).mkdir(parents=True, exist_ok=True)
+            write_flo(train / "flow" / scene / f"frame_{number:04d}.flo", frame.flow)
+            mask_name = f"frame_{number:04d}.png"
+            assert cv2.imwrite(str(train / "occlusions" / scene / mask_name), frame.occlusion.astype(np.uint8) * 255)
+            assert cv2.imwrite(str(train / "invalid" / scene / mask_name), frame.invalid.astype(np.uint8) * 255)
+    for pass_name in ("clean", "final"):
+        for number in (1, 2):
+            _write_rgb(root / "test" / pass_name / "market_1" / f"frame_{number:04d}.png", _texture(8, 8, seed=7))
+    return root
+
+
+def _constant(height: int, width: int, u: float, v: float) -> FlowArray:
+    flow = np.zeros((height, width, 2), dtype=np.float32)
+    flow[...] = (u, v)
+    return flow
+
+
+# --- coverage helper ------------------------------------------------------------------------------------------
+
+
+def test_coverage_reports_missing_extra_and_duplicates_by_id_and_source() -> None:
+    with pytest.raises(PredictionError) as info:
+        check_coverage(
+            ["a", "b", "c"],
+            [("a", "rows.csv line 2"), ("a", "rows.csv line 5"), ("z", "rows.csv line 3")],
+            allow_partial=False,
+            expected_source=lambda i: f"a row for {i}",
+        )
+    assert info.value.problems == [
+        "sample b: no prediction (expected a row for b)",
+        "sample c: no prediction (expected a row for c)",
+        "sample z: not in this split (rows.csv line 3)",
+        "sample a: 2 predictions (rows.csv line 2, rows.csv line 5)",
+    ]
+
+
+def test_coverage_allow_partial_keeps_extras_as_errors() -> None:
+    coverage = match_predictions(["a", "b", "c"], [("c", "c.txt"), ("a", "a.txt")], allow_partial=True)
+    assert coverage.to_score == {"a": "a.txt", "c": "c.txt"}  # expected order, not submission order
+    assert coverage.missing == ["b"] and coverage.problems == []
+    with pytest.raises(PredictionError, match=r"sample x: not in this split \(x.txt\)"):
+        check_coverage(["a"], [("a", "a.txt"), ("x", "x.txt")], allow_partial=True)
+
+
+# --- KITTI 2015 -----------------------------------------------------------------------------------------------
+
+
+def _kitti_fixture(tmp_path: Path) -> Path:
+    """Two 4x6 frames with different numbers of GT pixels, so pooled and per-image means differ.
+
+    000000: one flow_occ pixel, (1, 2), GT (10, 0), foreground in obj_map.
+    000001: three flow_occ pixels in row 0, GT (0, 0), background.
+    flow_noc = flow_occ in both.
+    """
+    valid_a = np.zeros((4, 6), dtype=bool)
+    valid_a[1, 2] = True
+    obj_a = np.zeros((4, 6), dtype=np.uint8)
+    obj_a[1, 2] = 1
+    valid_b = np.zeros((4, 6), dtype=bool)
+    valid_b[0, :3] = True
+    frames = {
+        "000000": KittiFrame(_constant(4, 6, 10, 0), valid_a, _constant(4, 6, 10, 0), valid_a, obj_a),
+        "000001": KittiFrame(
+            _constant(4, 6, 0, 0), valid_b, _constant(4, 6, 0, 0), valid_b, np.zeros((4, 6), np.uint8)
+        ),
+    }
+    return write_kitti_tree(tmp_path / "kitti", frames)
+
+
+def _kitti_predictions(tmp_path: Path) -> Path:
+    """000000: (14, 0) everywhere -> EPE 4 at its GT pixel, an outlier (4 > 3 and 4 > 0.5 = 5 % of 10).
+    000001: (0, 0) but invalid at (0, 1); the row fill copies (0, 0) there -> EPE 0 at all three GT pixels.
+    """
+    predictions = tmp_path / "predictions"
+    (predictions / "flow").mkdir(parents=True)
+    write_kitti_flow(predictions / "flow" / "000000_10.png", _constant(4, 6, 14, 0))
+    valid = np.ones((4, 6), dtype=bool)
+    valid[0, 1] = False
+    write_kitti_flow(predictions / "flow" / "000001_10.png", _constant(4, 6, 0, 0), valid)
+    return predictions
+
+
+def _request(spec_id: str, root: Path, predictions: Path, **kwargs: object) -> EvaluationRequest:
+    spec = get_benchmark(spec_id)
+    options = {"split": spec.default_split, "config": spec.default_config, **kwargs}
+    return EvaluationRequest(spec=spec, root=root, predictions=predictions, **options)  # type: ignore[arg-type]
+
+
+def test_evaluate_kitti_2015_end_to_end(tmp_path: Path) -> None:
+    result = evaluate_kitti_2015(_request("kitti-2015-flow", _kitti_fixture(tmp_path), _kitti_predictions(tmp_path)))
+    # Pooled over 4 GT pixels: 1 outlier -> fl_all 25 %; it is the only foreground pixel -> fl_fg 100 %,
+    # fl_bg 0 / 3 = 0 %. EPE pooled: (4 + 0 + 0 + 0) / 4 = 1; image mean: (4 + 0) / 2 = 2.
+    # density: the prediction was valid at 3 of the 4 GT pixels -> 75 %.
+    assert result.metrics == pytest.approx(
+        {
+            "fl_all": 25.0, "fl_bg": 0.0, "fl_fg": 100.0,
+            "fl_all_noc": 25.0, "fl_bg_noc": 0.0, "fl_fg_noc": 100.0,
+            "epe": 1.0, "epe_noc": 1.0, "epe_image_mean": 2.0, "density": 75.0,
+        }
+    )  # fmt: skip
+    assert list(result.metrics) == [m.name for m in KITTI.metrics]
+    assert (result.n_samples, result.n_expected, result.missing, result.breakdowns) == (2, 2, [], {})
+    first = result.sample_scores["kitti-2015/training/000000"]
+    assert first["epe"] == 4.0 and first["fl_all"] == 100.0 and math.isnan(first["fl_bg"])
+    second = result.sample_scores["kitti-2015/training/000001"]
+    assert second["fl_all"] == 0.0 and second["density"] == pytest.approx(200 / 3)
+    assert "epe_image_mean" not in first
+    assert result.to_json()["metrics"]["fl_fg"] == 100.0
+
+
+def test_kitti_empty_pixel_set_is_null_in_json(tmp_path: Path) -> None:
+    root = _kitti_fixture(tmp_path)
+    predictions = _kitti_predictions(tmp_path)
+    (predictions / "flow" / "000000_10.png").unlink()  # the only foreground pixel goes with it
+    result = evaluate_kitti_2015(_request("kitti-2015-flow", root, predictions, allow_partial=True))
+    assert math.isnan(result.metrics["fl_fg"])
+    assert result.to_json()["metrics"]["fl_fg"] is None
+    assert result.missing == ["kitti-2015/training/000000"]
+    assert (result.n_samples, result.n_expected, result.coverage) == (1, 2, 0.5)
+    assert result.metrics["epe"] == 0.0 and result.metrics["density"] == pytest.approx(200 / 3)
+
+
+def test_kitti_collects_every_prediction_problem(tmp_path: Path) -> None:
+    root = _kitti_fixture(tmp_path)
+    predictions = _kitti_predictions(tmp_path)
+    write_kitti_flow(predictions / "flow" / "000001_10.png", _constant(5, 6, 0, 0))  # wrong size
+    (predictions / "flow" / "000000_10.png").unlink()  # missing
+    write_kitti_flow(predictions / "flow" / "000099_10.png", _constant(4, 6, 0, 0))  # extra
+    (predictions / "flow" / "notes.txt").write_text("hello")  # misnamed
+    (predictions / "flow" / ".DS_Store").write_bytes(b"")  # hidden files are skipped
+    with pytest.raises(PredictionError) as info:
+        evaluate_kitti_2015(_request("kitti-2015-flow", root, predictions))
+    problems = "\n".join(info.value.problems)
+    assert len(info.value.problems) == 4
+    assert "sample kitti-2015/training/000000: no prediction (expected flow/000000_10.png)" in problems
+    assert "sample kitti-2015/training/000099: not in this split (flow/000099_10.png)" in problems
+    assert "flow/notes.txt: not a prediction file" in problems
+    assert "sample kitti-2015/training/000001:" in problems and "6x5 (WxH)" in problems
+
+
+def test_kitti_unreadable_png_names_the_sample(tmp_path: Path) -> None:
+    root = _kitti_fixture(tmp_path)
+    predictions = _kitti_predictions(tmp_path)
+    (predictions / "flow" / "000001_10.png").write_bytes(b"not a png")
+    with pytest.raises(PredictionError, match=r"sample kitti-2015/training/000001: unreadable prediction .*000001_10"):
+        evaluate_kitti_2015(_request("kitti-2015-flow", root, predictions))
+
+
+def test_kitti_testing_split_has_no_labels(tmp_path: Path) -> None:
+    root = _kitti_fixture(tmp_path)
+    with pytest.raises(MobenchError, match="split 'testing' cannot be scored here"):
+        evaluate_kitti_2015(_request("kitti-2015-flow", root, tmp_path / "predictions", split="testing"))
+
+
+def test_prediction_paths() -> None:
+    assert str(prediction_path(KITTI, "kitti-2015/training/000042")) == "flow/000042_10.png"
+    assert str(prediction_path(SINTEL, "sintel/final/training/alley_1/frame_0007")) == "alley_1/frame_0007.flo"
+
+
+# --- Sintel ---------------------------------------------------------------------------------------------------
+
+
+def _sintel_fixture(tmp_path: Path) -> Path:
+    """alley_1: 2 frame pairs, cave_2: 1 pair; 4x6 frames, GT flow (0, 0) everywhere.
+
+    alley_1/frame_0001 has its left column occluded and pixel (0, 5) marked invalid.
+    """
+    occluded = np.zeros((4, 6), dtype=bool)
+    occluded[:, 0] = True
+    invalid = np.zeros((4, 6), dtype=bool)
+    invalid[0, 5] = True
+    zero, none = _constant(4, 6, 0, 0), np.zeros((4, 6), dtype=bool)
+    scenes = {
+        "alley_1": [SintelFrame(zero, occluded, invalid), SintelFrame(zero, none, none)],
+        "cave_2": [SintelFrame(zero, none, none)],
+    }
+    return write_sintel_tree(tmp_path / "sintel", scenes)
+
+
+def _sintel_predictions(tmp_path: Path, errors: Mapping[str, float]) -> Path:
+    """Constant predictions (u, 0) per `<scene>/frame_XXXX`, so every pixel's EPE is u (GT is zero)."""
+    predictions = tmp_path / "predictions"
+    for name, u in errors.items():
+        (predictions / name).parent.mkdir(parents=True, exist_ok=True)
+        write_flo(predictions / f"{name}.flo", _constant(4, 6, u, 0))
+    return predictions
+
+
+SINTEL_ERRORS = {"alley_1/frame_0001": 1.0, "alley_1/frame_0002": 3.0, "cave_2/frame_0001": 0.0}
+
+
+def test_evaluate_sintel_end_to_end(tmp_path: Path) -> None:
+    result = evaluate_sintel(
+        _request("sintel-final", _sintel_fixture(tmp_path), _sintel_predictions(tmp_path, SINTEL_ERRORS))
+    )
+    # 3 frames x 24 px with EPE 1, 3, 0: epe = (24 + 72 + 0) / 72 = 4/3; all speeds are 0 -> s0_10 = epe.
+    # Unmatched = the 4 occluded pixels of alley_1/frame_0001 (EPE 1): 1.0; matched: (20 + 72) / 68.
+    # Invalid: one pixel of EPE 1 dropped: (23 + 72) / 71.
+    # Distance bins: only alley_1/frame_0001 has a boundary (columns 0 and 1); all 24 of its pixels are < 10 px
+    # away -> d0_10 = 1; nothing farther -> NaN.
+    # acc_3px: EPE < 3 in frames 1 (EPE 1) and 3 (EPE 0) -> 48/72; acc_1px: only frame 3 -> 24/72.
+    m = result.metrics
+    assert m["epe"] == pytest.approx(4 / 3)
+    assert m["s0_10"] == pytest.approx(4 / 3) and math.isnan(m["s10_40"]) and math.isnan(m["s40_plus"])
+    assert m["epe_unmatched"] == pytest.approx(1.0) and m["epe_matched"] == pytest.approx(92 / 68)
+    assert m["epe_excl_invalid"] == pytest.approx(95 / 71)
+    assert m["d0_10"] == pytest.approx(1.0) and math.isnan(m["d10_60"]) and math.isnan(m["d60_140"])
+    assert m["acc_1px"] == pytest.approx(100 / 3) and m["acc_3px"] == pytest.approx(200 / 3)
+    assert m["acc_5px"] == pytest.approx(100.0)
+    assert list(m) == [metric.name for metric in SINTEL.metrics]
+    # Per scene: alley_1 pools 48 px (EPE 1 and 3) -> 2.0; cave_2 -> 0.
+    assert result.breakdowns["scene"]["alley_1"]["epe"] == pytest.approx(2.0)
+    assert result.breakdowns["scene"]["cave_2"]["epe"] == 0.0
+    assert result.sample_scores["sintel/final/training/alley_1/frame_0002"]["epe"] == pytest.approx(3.0)
+    assert (result.n_samples, result.n_expected) == (3, 3)
+
+
+def test_sintel_bad_predictions_each_name_their_sample(tmp_path: Path) -> None:
+    root = _sintel_fixture(tmp_path)
+    predictions = _sintel_predictions(tmp_path, {**SINTEL_ERRORS, "alley_1/frame_0009": 0.0})  # extra
+    nan_flow = _constant(4, 6, 0, 0)
+    nan_flow[2, 3, 1] = np.nan
+    write_flo(predictions / "alley_1" / "frame_0001.flo", nan_flow)  # NaN
+    (predictions / "alley_1" / "frame_0002.flo").write_bytes(b"XXXX" + bytes(200))  # bad magic
+    write_flo(predictions / "cave_2" / "frame_0001.flo", _constant(6, 4, 0, 0))  # transposed size
+    with pytest.raises(PredictionError) as info:
+        evaluate_sintel(_request("sintel-final", root, predictions))
+    problems = info.value.problems
+    assert len(problems) == 4
+    for sample, what in (
+        ("alley_1/frame_0009", "not in this split (alley_1/frame_0009.flo)"),
+        ("alley_1/frame_0001", "NaN or infinite"),
+        ("alley_1/frame_0002", "unreadable prediction"),
+        ("cave_2/frame_0001", "4x6 (WxH) but the ground truth is 6x4"),
+    ):
+        assert any(f"sample sintel/final/training/{sample}:" in p and what in p for p in problems), (sample, problems)
+
+
+def test_sintel_allow_partial(tmp_path: Path) -> None:
+    root = _sintel_fixture(tmp_path)
+    partial = {k: v for k, v in SINTEL_ERRORS.items() if k != "alley_1/frame_0002"}
+    predictions = _sintel_predictions(tmp_path, partial)
+    with pytest.raises(PredictionError, match="alley_1/frame_0002: no prediction"):
+        evaluate_sintel(_request("sintel-final", root, predictions))
+    result = evaluate_sintel(_request("sintel-final", root, predictions, allow_partial=True))
+    assert result.missing == ["sintel/final/training/alley_1/frame_0002"]
+    assert (result.n_samples, result.n_expected) == (2, 3)
+    assert result.metrics["epe"] == pytest.approx(0.5)  # (24 * 1 + 24 * 0) / 48
+
+
+def test_sintel_test_split_has_no_labels(tmp_path: Path) -> None:
+    root = _sintel_fixture(tmp_path)
+    with pytest.raises(MobenchError, match="split 'test' cannot be scored here"):
+        evaluate_sintel(_request("sintel-final", root, tmp_path / "predictions", split="test"))
