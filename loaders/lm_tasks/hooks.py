@@ -1,0 +1,129 @@
+"""The Python side of the Mobile-MMLU lm-eval tasks: where the questions come from, the option rotations, targets.
+
+Data. Each task reads an export written by `mobench export` (parquet shards + a card with `configs`), whose folder
+the user names at run time through lm-eval's task metadata, e.g.
+`--metadata '{"mobile_mmlu_data": "/data/mm-export"}'` (`mobile_mmlu_pro_data` for the Pro tasks). Metadata is
+recorded in the results JSON, so every run says which export it read. The public release has no answers, so the
+target lm-eval scores against is a placeholder (option A) and its `acc` means nothing; mobench re-scores the logged
+picks with the operator's key. An operator who holds the key may pass `"mobile_mmlu_answers": "/key.csv"` as well:
+the docs then carry the real `answer` and lm-eval's own `acc` becomes meaningful (the tests use this to check that
+mobench and lm-eval agree).
+
+Order invariance. The `*_perm` tasks present every question four times, as the four cyclic rotations of its options
+(rotation k shows original option (p + k) mod 4 at displayed position p, so rotation 0 is the official order and
+each option visits every letter exactly once). Rotation is deterministic, needs no seed, and each doc keeps its
+`question_id` and `rotation`, which tie the four presentations to their question in the sample logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from loaders.mobile_mmlu import ALL_CONFIG, FIELDS, OPTION_LETTERS
+
+N_OPTIONS = len(OPTION_LETTERS)
+ROTATIONS = tuple(range(N_OPTIONS))
+
+# benchmark id -> the prefix of its lm-eval task names and metadata keys
+SUBSETS: dict[str, str] = {"mobile-mmlu": "mobile_mmlu", "mobile-mmlu-pro": "mobile_mmlu_pro"}
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a task name means: which release, generative or log-likelihood, rotated or not, which field."""
+
+    name: str
+    subset: str
+    generative: bool
+    permuted: bool
+    field: str | None = None
+
+
+def task_table(subset: str) -> dict[str, TaskInfo]:
+    """Every task mobench ships for `subset` (`mobile_mmlu` or `mobile_mmlu_pro`), by name."""
+    table = {
+        f"{subset}{gen}{perm}": TaskInfo(f"{subset}{gen}{perm}", subset, bool(gen), bool(perm))
+        for gen in ("", "_gen")
+        for perm in ("", "_perm")
+    }
+    if subset == SUBSETS["mobile-mmlu"]:
+        for field in FIELDS:
+            name = f"{subset}_{field}"
+            table[name] = TaskInfo(name, subset, generative=False, permuted=False, field=field)
+    return table
+
+
+def displayed_to_original(displayed: int, rotation: int) -> int:
+    """The original option index shown at displayed position `displayed` under `rotation`."""
+    return (displayed + rotation) % N_OPTIONS
+
+
+def original_to_displayed(original: int, rotation: int) -> int:
+    """Where original option `original` is shown under `rotation` (inverse of `displayed_to_original`)."""
+    return (original - rotation) % N_OPTIONS
+
+
+def load_docs(**kwargs: Any) -> datasets.DatasetDict:
+    """lm-eval `custom_dataset` hook: the export named in the task metadata, optionally joined with a key.
+
+    lm-eval passes the run's metadata (which also holds the model args) and the task's `dataset_kwargs`
+    (`subset`, optionally `field`) as keyword arguments.
+    """
+    from evaluators.multiple_choice import read_answer_key  # the evaluator imports this module: import lazily
+
+    subset = str(kwargs["subset"])
+    data_key, answers_key = f"{subset}_data", f"{subset}_answers"
+    if not kwargs.get(data_key):
+        raise ValueError(
+            f"the {subset} tasks read a `mobench export` folder: pass it as task metadata, e.g. "
+            f"lm_eval ... --metadata '{{\"{data_key}\": \"/path/to/export\"}}'"
+        )
+    folder = Path(str(kwargs[data_key])).expanduser()
+    if not (folder / "README.md").is_file():
+        raise ValueError(f"{data_key}={folder} is not a `mobench export` folder (no README.md with configs)")
+    docs = datasets.load_dataset(str(folder), ALL_CONFIG, split="test")
+    field = kwargs.get("field")
+    if field:
+        docs = docs.filter(lambda doc: doc["field"] == field)
+    if kwargs.get(answers_key):
+        key = read_answer_key(Path(str(kwargs[answers_key])))
+        docs = docs.map(lambda doc: {"answer": key.get(doc["question_id"], "")})
+    return datasets.DatasetDict({"test": docs})
+
+
+def rotate_docs(dataset: datasets.Dataset) -> datasets.Dataset:
+    """lm-eval `process_docs` hook: each question becomes its four cyclic rotations (see the module docstring)."""
+
+    def expand(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {name: [] for name in [*batch, "rotation"]}
+        for i in range(len(batch["question_id"])):
+            original = [batch[letter][i] for letter in OPTION_LETTERS]
+            answer = batch["answer"][i] if "answer" in batch else ""
+            for rotation in ROTATIONS:
+                for name in batch:
+                    out[name].append(batch[name][i])
+                for displayed, letter in enumerate(OPTION_LETTERS):
+                    out[letter][-1] = original[displayed_to_original(displayed, rotation)]
+                if answer in OPTION_LETTERS:
+                    moved = original_to_displayed(OPTION_LETTERS.index(answer), rotation)
+                    out["answer"][-1] = OPTION_LETTERS[moved]
+                out["rotation"].append(rotation)
+        return out
+
+    return dataset.map(expand, batched=True, remove_columns=dataset.column_names)
+
+
+def target_index(doc: dict[str, Any]) -> int:
+    """The answer's index when the docs were joined with a key, else the placeholder 0 (the release has none)."""
+    answer = doc.get("answer") or ""
+    return OPTION_LETTERS.index(answer) if answer in OPTION_LETTERS else 0
+
+
+def letter_filter(resps: list[list[str]], docs: list[dict[str, Any]]) -> list[list[str]]:
+    """lm-eval `custom` filter for the generative tasks: mobench's documented letter extraction ("" if none)."""
+    from submissions.lm_eval_logs import extract_letter  # the log reader imports this module: import lazily
+    return [[extract_letter(text) or "" for text in doc_resps] for doc_resps in resps]
