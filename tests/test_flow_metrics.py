@@ -245,3 +245,49 @@ def test_sintel_frame_without_occlusion_boundary_adds_no_distance_pixels() -> No
     )
     assert all(math.isnan(m[k]) for k in ("d0_10", "d10_60", "d60_140"))
     assert m["epe"] == 0.0
+
+
+def _interpolate_background_loops(flow: NDArray[Any], valid: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Pixel-by-pixel transcription of the devkit's `interpolateBackground` loops, as an oracle."""
+    f = np.where(valid[..., None], flow, 0.0).astype(np.float64)
+    ok = valid.copy()
+    height, width = ok.shape
+    for v in range(height):
+        count = 0
+        for u in range(width):
+            if ok[v, u]:
+                if count >= 1:
+                    u1, u2 = u - count, u - 1
+                    if u1 > 0 and u2 < width - 1:
+                        f[v, u1 : u2 + 1] = np.minimum(f[v, u1 - 1], f[v, u2 + 1])
+                        ok[v, u1 : u2 + 1] = True
+                count = 0
+            else:
+                count += 1
+        for u in range(width):
+            if ok[v, u]:
+                f[v, :u], ok[v, :u] = f[v, u], True
+                break
+        for u in range(width - 1, -1, -1):
+            if ok[v, u]:
+                f[v, u + 1 :], ok[v, u + 1 :] = f[v, u], True
+                break
+    for u in range(width):
+        for v in range(height):
+            if ok[v, u]:
+                f[:v, u], ok[:v, u] = f[v, u], True
+                break
+        for v in range(height - 1, -1, -1):
+            if ok[v, u]:
+                f[v + 1 :, u], ok[v + 1 :, u] = f[v, u], True
+                break
+    return f
+
+
+@pytest.mark.parametrize("density", [0.0, 0.02, 0.1, 0.5, 0.95])
+def test_interpolate_background_matches_devkit_loops_on_random_masks(density: float) -> None:
+    rng = np.random.default_rng(int(density * 100))
+    flow = rng.normal(0, 20, size=(23, 31, 2)).astype(np.float32)
+    valid = rng.random((23, 31)) < density
+    valid[rng.random(23) < 0.3] = False  # some fully invalid rows
+    np.testing.assert_array_equal(interpolate_background(flow, valid), _interpolate_background_loops(flow, valid))
