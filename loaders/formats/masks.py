@@ -1,0 +1,121 @@
+"""PNG rasters of the flow datasets other than the KITTI flow codec: 8-bit frames, masks and label maps.
+
+Why one strict reader: OpenCV's default `imread` silently converts whatever it finds (16-bit, palette, alpha) to
+8-bit BGR, which hides a wrong file behind plausible pixels. Here every PNG is decoded unchanged, its depth and
+channel count are checked against what the official release ships, and a mismatch names the file.
+
+- Frames (KITTI `image_2/`, Sintel `clean/`, `final/`): 8-bit RGB. OpenCV works in BGR, so we flip.
+- Sintel `occlusions/` and `invalid/`: 8-bit gray with values {0, 255} (the README says "1 = occluded"; the files
+  hold 255), so a pixel is set when its value is > 0.
+- KITTI `obj_map/`: 8-bit gray label map, 0 = background, > 0 = a foreground object (the devkit's fg test).
+
+The `*_feature()` helpers say how these arrays are typed as `datasets` columns. `Array2D` only allows the first
+dimension to vary (datasets 5.2.0: "Support only dynamic size on first dimension"), and KITTI frame sizes differ
+between sequences, so masks are nested lists, which round-trip through Arrow and parquet exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import datasets
+import numpy as np
+from numpy.typing import NDArray
+
+from hub.errors import FormatError
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def decode_png(data: bytes, name: str | Path) -> NDArray[Any]:
+    """Decode PNG bytes without any conversion (depth and channels as stored; colour in OpenCV's BGR order)."""
+    if not data.startswith(PNG_SIGNATURE):
+        raise FormatError(name, "not a PNG file (missing the PNG signature)")
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise FormatError(name, "PNG could not be decoded (corrupt or truncated)")
+    return np.asarray(image)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Read a whole file; a missing or unreadable file is a FormatError naming it (shared by every codec)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def read_png(path: str | Path) -> NDArray[Any]:
+    """Read a PNG file unchanged."""
+    return decode_png(read_bytes(path), path)
+
+
+def write_png(path: str | Path, image: NDArray[Any]) -> None:
+    """Write an array (OpenCV channel order) as a PNG, keeping its bit depth."""
+    ok, encoded = cv2.imencode(".png", image)
+    if not ok:
+        raise FormatError(path, f"OpenCV could not encode a {image.dtype} array of shape {image.shape} as PNG")
+    Path(path).write_bytes(encoded.tobytes())
+
+
+def _gray8(image: NDArray[Any], name: str | Path, what: str) -> NDArray[np.uint8]:
+    if image.dtype != np.uint8:
+        raise FormatError(name, f"{what} must be an 8-bit PNG, found {image.dtype}")
+    if image.ndim != 2:
+        raise FormatError(name, f"{what} must be a single-channel (gray) PNG, found {image.shape[2]} channels")
+    return image.astype(np.uint8, copy=False)
+
+
+def read_rgb8(path: str | Path) -> NDArray[np.uint8]:
+    """Read an 8-bit RGB frame as an (H, W, 3) uint8 array in RGB order."""
+    image = read_png(path)
+    if image.dtype != np.uint8:
+        raise FormatError(path, f"frame must be an 8-bit PNG, found {image.dtype}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        channels = 1 if image.ndim == 2 else image.shape[2]
+        raise FormatError(path, f"frame must be a 3-channel RGB PNG, found {channels} channel(s)")
+    return np.ascontiguousarray(image[..., ::-1]).astype(np.uint8, copy=False)
+
+
+def write_rgb8(path: str | Path, rgb: NDArray[np.uint8]) -> None:
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise FormatError(path, f"a frame must be an (H, W, 3) uint8 RGB array, got {rgb.dtype} {rgb.shape}")
+    write_png(path, np.ascontiguousarray(rgb[..., ::-1]))
+
+
+def read_mask(path: str | Path) -> NDArray[np.bool_]:
+    """Read an 8-bit gray mask (Sintel occlusions/invalid, stored as {0, 255}) as bool: set where > 0."""
+    return _gray8(read_png(path), path, "mask") > 0
+
+
+def write_mask(path: str | Path, mask: NDArray[np.bool_]) -> None:
+    """Write a bool mask the way Sintel ships them: 8-bit gray, 255 where set, 0 elsewhere."""
+    if mask.ndim != 2:
+        raise FormatError(path, f"a mask must be a 2-D array, got shape {mask.shape}")
+    write_png(path, np.where(mask, 255, 0).astype(np.uint8))
+
+
+def read_label_map(path: str | Path) -> NDArray[np.uint8]:
+    """Read an 8-bit gray label map (KITTI obj_map: 0 = background, > 0 = foreground object)."""
+    return _gray8(read_png(path), path, "label map")
+
+
+def write_label_map(path: str | Path, labels: NDArray[np.uint8]) -> None:
+    if labels.dtype != np.uint8 or labels.ndim != 2:
+        raise FormatError(path, f"a label map must be a 2-D uint8 array, got {labels.dtype} {labels.shape}")
+    write_png(path, labels)
+
+
+def mask_feature() -> datasets.List:
+    """An (H, W) bool column whose H and W may differ between rows."""
+    return datasets.List(datasets.List(datasets.Value("bool")))
+
+
+def label_map_feature() -> datasets.List:
+    """An (H, W) uint8 column whose H and W may differ between rows.
+
+    The values are exact; note that `.with_format("numpy")` hands integer lists back as int64.
+    """
+    return datasets.List(datasets.List(datasets.Value("uint8")))
