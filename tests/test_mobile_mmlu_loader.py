@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.mobile_mmlu import ROWS, write_pro_release, write_release
 
 from hub.errors import DatasetLayoutError, FormatError
 from hub.synthetic import is_synthetic
 from hub.synthetic.mobile_mmlu import answer_key_path, build_mobile_mmlu, build_mobile_mmlu_pro
 from loaders.mobile_mmlu import MobileMMLU, MobileMMLUPro
+from tests.fixtures.mobile_mmlu import ROWS, write_pro_release, write_release
 
 
 def test_full_release_is_read_with_official_ids_columns_and_field_from_file_name(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_full_release_is_read_with_official_ids_columns_and_field_from_file_name
 def test_config_selects_one_field_like_the_hub_card(tmp_path: Path) -> None:
     root = write_release(tmp_path / "mm")
     assert MobileMMLU(root, config="first_aid").sample_ids() == ["0a1b2c3d", "1b2c3d4e"]
-    with pytest.raises(DatasetLayoutError, match="unknown config 'law'.*first_aid"):
+    with pytest.raises(DatasetLayoutError, match=r"unknown config 'law'.*first_aid"):
         MobileMMLU(root, config="law")
 
 

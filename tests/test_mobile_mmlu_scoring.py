@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.mobile_mmlu import ROWS, doc, gen_record, loglik_record, write_key, write_release, write_run
 
 from evaluators.multiple_choice import evaluate
 from evaluators.result import EvaluationRequest, EvaluationResult
@@ -17,6 +16,7 @@ from hub.registry import get_benchmark
 from loaders.lm_tasks.hooks import original_to_displayed
 from loaders.mobile_mmlu import OPTION_LETTERS
 from submissions.lm_eval_logs import extract_letter
+from tests.fixtures.mobile_mmlu import ROWS, doc, gen_record, loglik_record, write_key, write_release, write_run
 
 # the key: question -> letter; gold content index is A=0 for the first three, B=1 for the last
 KEY = {"0a1b2c3d": "A", "1b2c3d4e": "A", "2c3d4e5f": "A", "3d4e5f6a": "B"}

@@ -17,6 +17,7 @@ each option visits every letter exactly once). Rotation is deterministic, needs 
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,10 @@ def load_docs(**kwargs: Any) -> datasets.DatasetDict:
     folder = Path(str(kwargs[data_key])).expanduser()
     if not (folder / "README.md").is_file():
         raise ValueError(f"{data_key}={folder} is not a `mobench export` folder (no README.md with configs)")
-    docs = datasets.load_dataset(str(folder), ALL_CONFIG, split="test")
+    # A private, throw-away cache: datasets 5.2 keys the cache of a local folder by its *name* and config, not its
+    # path or content, so two exports called `export` (or one re-exported) would silently return stale rows.
+    with tempfile.TemporaryDirectory(prefix="mobench-lm-cache-") as cache:
+        docs = datasets.load_dataset(str(folder), ALL_CONFIG, split="test", cache_dir=cache, keep_in_memory=True)
     field = kwargs.get("field")
     if field:
         docs = docs.filter(lambda doc: doc["field"] == field)
