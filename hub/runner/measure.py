@@ -1,0 +1,545 @@
+"""`mobench measure`: time a model on the machine this runs on and write a measurement record.
+
+Protocol (research notes §8.6 and §10): load (init time) → first inference (cold start, kept apart) → idle
+baseline (only when a power source exists) → warm-up (≥ N runs and ≥ T s, excluded) → warm measured run (≥ N
+iterations and ≥ T seconds, raw per-iteration latencies kept) → sustained back-to-back run (default 10 min) →
+second idle baseline (drift check). Energy per inference is integrated over the warm and sustained windows for
+every power channel the sysfs root exposes; with no channel the result says why and carries no energy figure.
+The throttling ratio is sustained p50 / warm p50; thermal zones are read at the start and end of each phase.
+
+onnxruntime and ai-edge-litert are imported inside the backends (the `measure` extra), so importing this module
+never needs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from evaluators.efficiency import BLOCKING_FLAGS, estimate_energy, measure_baseline, nearest_rank_percentile
+from hub.errors import FormatError, MissingExtraError
+from hub.runner.power import PowerSampler, discover
+from submissions.measurements.base import ParseResult, latency_from_samples
+from submissions.measurements.record import (
+    DeviceInfo,
+    EnergyFigure,
+    LatencyStats,
+    MeasurementFile,
+    MeasurementRecord,
+    MeasurementReport,
+    MemoryFigure,
+    ModelInfo,
+    Protocol,
+    ProvenanceInfo,
+    RuntimeInfo,
+    ThermalFigure,
+    Throughput,
+    Workload,
+)
+
+Backend = Literal["onnxruntime", "litert"]
+Clock = Callable[[], float]
+
+RUNNER = "mobench-measure"
+RUNNER_VERSION = "1.0"
+# §10 step 8: latency drift over 10 % within a window means the device throttled.
+THROTTLING_RATIO_LIMIT = 1.10
+# sysfs reports -256 °C (-256000 m°C) for a sensor that is not there (Jetson, §7.3).
+ABSENT_SENSOR_MILLI_C = -256000
+
+_ORT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(float16)": np.float16,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(int16)": np.int16,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(bool)": np.bool_,
+}
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    shape: tuple[int | None, ...]  # None for a dynamic dimension
+    dtype: np.dtype[Any]
+
+
+@dataclass(frozen=True)
+class _Session:
+    """A loaded model ready to run one inference on fixed inputs."""
+
+    run: Callable[[], object]
+    framework: str
+    version: str
+    delegate: str
+    input_shapes: str
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _synthetic(spec: InputSpec, rng: np.random.Generator) -> np.ndarray[Any, Any]:
+    """Standard-normal floats; zeros for integers and booleans (random ids could fall outside a vocabulary)."""
+    shape = tuple(1 if d is None else d for d in spec.shape)
+    if np.issubdtype(spec.dtype, np.floating):
+        return rng.standard_normal(shape).astype(spec.dtype)
+    return np.zeros(shape, dtype=spec.dtype)
+
+
+def prepare_inputs(specs: list[InputSpec], input_path: Path | None) -> tuple[dict[str, Any], str]:
+    """The fixed inputs every inference uses: synthetic, or a user's `.npy` (one input) / `.npz` (by name)."""
+    if input_path is None:
+        rng = np.random.default_rng(0)
+        return {s.name: _synthetic(s, rng) for s in specs}, "synthetic (seed 0: normal floats, zero integers)"
+    try:
+        loaded = np.load(input_path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise FormatError(input_path, f"not a readable .npy/.npz array file ({exc})") from exc
+    if isinstance(loaded, np.ndarray):
+        if len(specs) != 1:
+            names = [s.name for s in specs]
+            raise FormatError(input_path, f"one array given but the model has {len(specs)} inputs {names}: use .npz")
+        arrays = {specs[0].name: loaded}
+    else:
+        arrays = {k: loaded[k] for k in loaded.files}
+        missing = sorted({s.name for s in specs} - set(arrays))
+        extra = sorted(set(arrays) - {s.name for s in specs})
+        if missing or extra:
+            raise FormatError(
+                input_path, f"arrays must be named as the model's inputs: missing {missing}, extra {extra}"
+            )
+    for spec in specs:
+        array = arrays[spec.name]
+        if array.dtype != spec.dtype:
+            raise FormatError(input_path, f"input {spec.name!r}: dtype {array.dtype}, the model wants {spec.dtype}")
+        fits = len(array.shape) == len(spec.shape) and all(
+            d is None or d == a for d, a in zip(spec.shape, array.shape, strict=True)
+        )
+        if not fits:
+            raise FormatError(input_path, f"input {spec.name!r}: shape {array.shape}, the model wants {spec.shape}")
+    return arrays, f"file {input_path.name}"
+
+
+def _shapes(inputs: dict[str, Any]) -> str:
+    return ", ".join(f"{name}:{'x'.join(str(d) for d in a.shape)}" for name, a in inputs.items())
+
+
+def _load_onnxruntime(model_path: Path, input_path: Path | None, threads: int | None) -> tuple[_Session, str]:
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise MissingExtraError("measure", "onnxruntime") from exc
+    options = ort.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    try:
+        session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own pybind exception types for a bad file
+        raise FormatError(model_path, f"ONNX Runtime cannot load this model: {exc}") from exc
+    specs = []
+    for i in session.get_inputs():
+        if i.type not in _ORT_DTYPES:
+            raise FormatError(model_path, f"input {i.name!r} has type {i.type}, which the runner cannot synthesise")
+        dims = tuple(d if isinstance(d, int) else None for d in i.shape)
+        specs.append(InputSpec(i.name, dims, np.dtype(_ORT_DTYPES[i.type])))
+    feeds, source = prepare_inputs(specs, input_path)
+    ep = session.get_providers()[0]
+    return _Session(lambda: session.run(None, feeds), "onnxruntime", ort.__version__, ep, _shapes(feeds)), source
+
+
+def _load_litert(model_path: Path, input_path: Path | None, threads: int | None) -> tuple[_Session, str]:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as exc:
+        raise MissingExtraError("measure", "ai-edge-litert") from exc
+    try:
+        interpreter = Interpreter(model_path=str(model_path), num_threads=threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise FormatError(model_path, f"LiteRT cannot load this model: {exc}") from exc
+    details = interpreter.get_input_details()
+    specs = [InputSpec(d["name"], tuple(int(x) for x in d["shape"]), np.dtype(d["dtype"])) for d in details]
+    feeds, source = prepare_inputs(specs, input_path)
+    for d in details:
+        interpreter.set_tensor(d["index"], feeds[d["name"]])
+    version = importlib.metadata.version("ai-edge-litert")
+    return _Session(interpreter.invoke, "litert", version, "default (XNNPACK CPU)", _shapes(feeds)), source
+
+
+def read_thermal(sysfs_root: Path) -> dict[str, float]:
+    """°C per thermal zone (`class/thermal/thermal_zone*/temp`, m°C), named `<zone>:<type>`; absent sensors
+    (-256 °C) and unreadable zones are left out."""
+    temps: dict[str, float] = {}
+    for zone in sorted((sysfs_root / "class" / "thermal").glob("thermal_zone*")):
+        try:
+            milli = int((zone / "temp").read_text().strip())
+            kind = (zone / "type").read_text().strip() if (zone / "type").exists() else ""
+        except (OSError, ValueError):
+            continue
+        if milli != ABSENT_SENSOR_MILLI_C:
+            temps[f"{zone.name}:{kind}"] = milli / 1000
+    return temps
+
+
+def _peak_rss_bytes() -> int:
+    """ru_maxrss: the process's lifetime peak resident set size (KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+
+
+def _current_rss_bytes() -> int | None:
+    statm = Path("/proc/self/statm")
+    if not statm.exists():
+        return None
+    return int(statm.read_text().split()[1]) * resource.getpagesize()
+
+
+def _device(sysfs_root: Path) -> DeviceInfo:
+    """What the machine says it is: device-tree model (boards, phones), DMI product name (PCs), else the arch."""
+    name = ""
+    for candidate in ("firmware/devicetree/base/model", "class/dmi/id/product_name"):
+        path = sysfs_root / candidate
+        if path.exists():
+            try:
+                name = path.read_bytes().rstrip(b"\x00\n").decode("utf-8", "replace").strip()
+            except OSError:
+                continue
+            if name:
+                break
+    return DeviceInfo(
+        device_name=name or platform.machine(),
+        cpu=platform.processor() or platform.machine(),
+        os=platform.system(),
+        os_version=platform.release(),
+    )
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Back-to-back inferences with their raw latencies and the window they span on the measurement clock."""
+
+    samples_s: list[float]
+    start_s: float
+    end_s: float
+    thermal_start: dict[str, float]
+    thermal_end: dict[str, float]
+
+
+def _run_phase(session: _Session, *, min_iterations: int, min_seconds: float, clock: Clock, sysfs_root: Path) -> Phase:
+    thermal_start = read_thermal(sysfs_root)
+    samples: list[float] = []
+    start = clock()
+    now = start
+    while len(samples) < min_iterations or now - start < min_seconds:
+        t0 = clock()
+        session.run()
+        now = clock()
+        samples.append(now - t0)
+    return Phase(samples, start, now, thermal_start, read_thermal(sysfs_root))
+
+
+@dataclass
+class MeasureResult(ParseResult):
+    """Everything one `mobench measure` run produced, in the shape the log parsers give (so `to_json()` is the
+    same canonical JSON, raw latencies and power traces included).
+
+    Reports: "warm" (init, cold start, warm latencies, throughput, memory), "sustained" (its latencies, thermal,
+    throttling) and one energy report per usable power channel. In the flat records the sustained latencies are
+    `sustained_latency`, so that `latency` always means warm steady state. `energy_absent` says why some or all
+    energy figures are missing; `throttling_ratio` is sustained p50 / warm p50.
+    """
+
+    energy_absent: list[str] = field(default_factory=list)
+    throttling_ratio: float | None = None
+
+    def records(self) -> list[MeasurementRecord]:
+        out = []
+        for report in self.reports:
+            for record in report.records():
+                if report.label == "sustained" and record.metric == "latency":
+                    record = record.model_copy(update={"metric": "sustained_latency"})
+                out.append(record)
+        return out + list(self.extra_records)
+
+    def to_file(self) -> MeasurementFile:
+        """The `mobench-records` JSON a submission's measurements/ folder holds (flat records only)."""
+        return MeasurementFile(records=self.records())
+
+    def energy(self) -> list[EnergyFigure]:
+        return [e for report in self.reports for e in report.energy]
+
+
+def _mobench_version() -> str:
+    try:
+        return importlib.metadata.version("mobench")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def measure(
+    model_path: Path,
+    backend: Backend = "onnxruntime",
+    input: Path | None = None,
+    *,
+    warmup: int = 10,
+    warmup_seconds: float = 5.0,
+    min_iterations: int = 50,
+    min_seconds: float = 10.0,
+    sustained_seconds: float = 600.0,
+    baseline_seconds: float = 30.0,
+    threads: int | None = None,
+    sysfs_root: Path = Path("/sys"),
+    sample_interval_s: float = 0.02,
+    clock: Clock = time.perf_counter,
+) -> MeasureResult:
+    """Measure `model_path` on this machine; see the module docstring for the protocol.
+
+    `sustained_seconds=0` skips the sustained run; `baseline_seconds=0` skips the idle baselines (no net energy).
+    """
+    loaders = {"onnxruntime": _load_onnxruntime, "litert": _load_litert}
+    if backend not in loaders:
+        raise ValueError(f"unknown backend {backend!r}: choose one of {sorted(loaders)}")
+    if not model_path.is_file():
+        raise FormatError(model_path, "model file not found")
+    model_sha = sha256_file(model_path)
+    discovery = discover(sysfs_root)
+    sampler = (
+        PowerSampler(discovery.channels, interval_s=sample_interval_s, clock=clock) if discovery.channels else None
+    )
+    rss_before = _current_rss_bytes()
+    if sampler is not None:
+        sampler.start()
+    try:
+        t0 = clock()
+        session, input_source = loaders[backend](model_path, input, threads)
+        init_s = clock() - t0
+        rss_after_load = _current_rss_bytes()
+        t0 = clock()
+        session.run()
+        first_s = clock() - t0
+        baseline = (clock(), _idle(baseline_seconds, clock)) if sampler is not None and baseline_seconds > 0 else None
+        _run_phase(session, min_iterations=warmup, min_seconds=warmup_seconds, clock=clock, sysfs_root=sysfs_root)
+        warm = _run_phase(
+            session, min_iterations=min_iterations, min_seconds=min_seconds, clock=clock, sysfs_root=sysfs_root
+        )
+        sustained = (
+            _run_phase(session, min_iterations=1, min_seconds=sustained_seconds, clock=clock, sysfs_root=sysfs_root)
+            if sustained_seconds > 0
+            else None
+        )
+        baseline_after = (clock(), _idle(baseline_seconds, clock)) if baseline is not None else None
+    finally:
+        if sampler is not None:
+            sampler.stop()
+    peak = _peak_rss_bytes()
+
+    flags: list[str] = ["rss_peak_is_whole_process_lifetime"]
+    absent: list[str] = []
+    energy_reports: list[tuple[EnergyFigure, list[str]]] = []
+    sampled = tuple(sampler.results()) if sampler is not None else ()
+    if sampler is None:
+        absent.append(discovery.no_source_reason(sysfs_root))
+        flags.append("no_power_source")
+    # Energy over the longest steady back-to-back window: the sustained run when there is one (§10 step 4).
+    energy_label, energy_phase = ("sustained", sustained) if sustained is not None else ("warm", warm)
+    for result in sampled:
+        trace = result.trace
+        if trace is None:
+            absent.append(f"{result.problem}: no trace")
+            continue
+        est = estimate_energy(
+            trace,
+            energy_phase.start_s,
+            energy_phase.end_s,
+            inferences=len(energy_phase.samples_s),
+            baseline=measure_baseline(trace, *baseline) if baseline else None,
+            baseline_after=measure_baseline(trace, *baseline_after, when="post_run") if baseline_after else None,
+            charging=result.charging,
+        )
+        if est.usable:
+            energy_reports.append((est.figure, list(est.flags)))
+        else:
+            blocking = ", ".join(sorted(BLOCKING_FLAGS.intersection(est.flags)))
+            absent.append(f"{trace.method} {trace.scope} {trace.rail} ({trace.source}): not reported ({blocking})")
+    if sampled and not energy_reports:
+        flags.append("no_usable_energy_figure")
+
+    common: dict[str, Any] = {
+        "model": ModelInfo(
+            model_id=model_path.stem,
+            artifact_sha256=model_sha,
+            format=model_path.suffix.lstrip(".").lower() or None,
+            size_bytes=model_path.stat().st_size,
+        ),
+        "device": _device(sysfs_root),
+        "runtime": RuntimeInfo(
+            framework=session.framework,
+            framework_version=session.version,
+            backend="cpu",
+            delegate_or_ep=session.delegate,
+            num_threads=threads,
+            batch_size=1,
+            extra={"input": input_source, "power_sample_interval_s": sample_interval_s},
+        ),
+        "workload": Workload(input_shape=session.input_shapes),
+        "source_file": str(model_path),
+    }
+    charging = [r.charging for r in sampled if r.charging is not None]
+
+    def protocol(phase: Phase | None, measured: int | None) -> Protocol:
+        return Protocol(
+            tool="mobench measure",
+            tool_version=_mobench_version(),
+            warmup_runs=warmup,
+            measured_runs=measured,
+            repetitions=1,
+            duration_s=None if phase is None else phase.end_s - phase.start_s,
+            min_duration_s=min_seconds,
+            charging=any(charging) if charging else None,
+        )
+
+    def provenance(report_flags: list[str]) -> ProvenanceInfo:
+        return ProvenanceInfo(
+            provenance="measured-by-mobench",
+            parser=RUNNER,
+            parser_version=RUNNER_VERSION,
+            validation_flags=report_flags,
+        )
+
+    def thermal(phase: Phase, throttled: bool | None = None) -> list[ThermalFigure]:
+        return [
+            ThermalFigure(
+                sensor=zone,
+                start_c=phase.thermal_start.get(zone),
+                end_c=phase.thermal_end.get(zone),
+                max_c=max(v for v in (phase.thermal_start.get(zone), phase.thermal_end.get(zone)) if v is not None),
+                throttling_detected=throttled,
+            )
+            for zone in sorted(set(phase.thermal_start) | set(phase.thermal_end))
+        ]
+
+    load_delta = None if rss_before is None or rss_after_load is None else float(rss_after_load - rss_before)
+    memory = [MemoryFigure(peak_kind="process_rss_peak", peak_bytes=float(peak), phase="inference")]
+    if load_delta is not None:
+        memory.append(MemoryFigure(peak_kind="rss_delta", model_load_delta_bytes=load_delta, phase="first_load"))
+    reports = [
+        MeasurementReport(
+            label="warm",
+            protocol=protocol(warm, len(warm.samples_s)),
+            latency=latency_from_samples(warm.samples_s, init_s=init_s, first_inference_s=first_s),
+            throughput=[
+                Throughput(
+                    inferences_per_s=len(warm.samples_s) / (warm.end_s - warm.start_s),
+                    definition="measured_count_over_wall",
+                    stats_source="computed_from_samples",
+                )
+            ],
+            memory=memory,
+            thermal=thermal(warm),
+            provenance=provenance(flags),
+            **common,
+        )
+    ]
+    extra_records: list[MeasurementRecord] = []
+    ratio = None
+    if sustained is not None:
+        ratio = nearest_rank_percentile(sustained.samples_s, 50) / nearest_rank_percentile(warm.samples_s, 50)
+        throttled = ratio > THROTTLING_RATIO_LIMIT
+        sustained_flags = [*flags, *(["throttling_detected"] if throttled else [])]
+        sustained_latency: LatencyStats = latency_from_samples(sustained.samples_s)
+        reports.append(
+            MeasurementReport(
+                label="sustained",
+                protocol=protocol(sustained, len(sustained.samples_s)),
+                latency=sustained_latency,
+                thermal=thermal(sustained, throttled),
+                provenance=provenance(sustained_flags),
+                **common,
+            )
+        )
+        extra_records.append(
+            MeasurementRecord(
+                metric="throttling_ratio",
+                statistic="sustained_p50_over_warm_p50",
+                value=100 * ratio,
+                unit="%",
+                n=len(sustained.samples_s),
+                warmup=warmup,
+                scope="process",
+                method="wall-clock timer",
+                tool="mobench measure",
+                tool_version=_mobench_version(),
+                parser=RUNNER,
+                parser_version=RUNNER_VERSION,
+                provenance="measured-by-mobench",
+                source_file=str(model_path),
+                model_sha256=model_sha,
+                stats_source="computed_from_samples",
+                validation_flags=sustained_flags,
+            )
+        )
+    for figure, energy_flags in energy_reports:
+        reports.append(
+            MeasurementReport(
+                label=f"{energy_label} energy {figure.method} {figure.rail or figure.scope}",
+                protocol=protocol(energy_phase, len(energy_phase.samples_s)),
+                energy=[figure],
+                provenance=provenance([*flags, *energy_flags]),
+                **common,
+            )
+        )
+    return MeasureResult(
+        format=RUNNER,
+        source_file=str(model_path),
+        sha256=model_sha,
+        reports=reports,
+        traces=[r.trace for r in sampled if r.trace is not None],
+        extra_records=extra_records,
+        flags=[*flags, *absent],
+        parser_version=RUNNER_VERSION,
+        energy_absent=absent,
+        throttling_ratio=ratio,
+    )
+
+
+def _idle(seconds: float, clock: Clock) -> float:
+    """Stay idle (model loaded, process alive) for `seconds`; return the end of the idle window."""
+    end = clock() + seconds
+    while (now := clock()) < end:
+        time.sleep(min(0.05, end - now))
+    return clock()
+
+
+def run_measure(
+    model_path: Path, *, out: Path | None = None, detail_out: Path | None = None, **options: Any
+) -> MeasureResult:
+    """What the CLI calls: `measure(...)`, then the flat `mobench-records` JSON written to `out` (what goes into a
+    submission's measurements/ folder) and the full canonical JSON (raw latencies, traces) to `detail_out`."""
+    result = measure(model_path, **options)
+    for path, text in (
+        (out, json.dumps(result.to_file().model_dump(mode="json"), indent=2)),
+        (detail_out, result.to_json()),
+    ):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text + "\n")
+    return result
