@@ -208,11 +208,11 @@ def test_measure_with_energy_on_fake_sysfs(tmp_path):
     for (_scope, _method), power in zip(figures, (12.0, 2.0), strict=True):
         fig = figures[(_scope, _method)]
         assert fig.inferences_in_window == sustained.n and fig.window_s >= 1.0
-        # Constant power: gross per inference = P x window / N (the fake's files lag the clock by <= 2 ms).
-        assert fig.energy_per_inference_gross_j == pytest.approx(power * fig.window_s / sustained.n, rel=0.02)
+        # Constant power: gross per inference = P x window / N (the fake's files lag the clock by a few ms, hence 5 %).
+        assert fig.energy_per_inference_gross_j == pytest.approx(power * fig.window_s / sustained.n, rel=0.05)
         # The idle baseline draws the same power, so the net figure is ~0 (and present, since a baseline exists).
-        assert fig.baseline_power_w == pytest.approx(power, rel=0.02)
-        assert abs(fig.energy_net_j) < 0.02 * fig.energy_gross_j
+        assert fig.baseline_power_w == pytest.approx(power, rel=0.05)
+        assert abs(fig.energy_net_j) < 0.05 * fig.energy_gross_j
     records = result.to_file().records
     energy = [r for r in records if r.metric == "energy_per_inference"]
     assert {(r.scope, r.method, r.statistic) for r in energy} == {
