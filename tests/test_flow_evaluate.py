@@ -1,18 +1,16 @@
 """End-to-end flow evaluation on tiny trees in the official on-disk layouts, plus the coverage helper.
 
-The trees are written with the project's own codecs (`loaders.formats`) exactly as the releases ship them:
-KITTI ``training/{image_2,flow_occ,flow_noc,obj_map}/<frame>_1x.png``, Sintel
-``training/{clean,final,flow,occlusions,invalid}/<scene>/frame_XXXX.*``.
+The trees come from `tests/fixtures/flow_trees.py` (written with the project's codecs exactly as the releases ship
+them: KITTI ``training/{image_2,flow_occ,flow_noc,obj_map}/<frame>_1x.png``, Sintel
+``training/{clean,final,flow,occlusions,invalid}/<scene>/frame_XXXX.*``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -24,91 +22,11 @@ from hub.errors import MobenchError, PredictionError
 from hub.registry import get_benchmark
 from loaders.formats.flo import write_flo
 from loaders.formats.kitti_png import write_kitti_flow
+from tests.fixtures.flow_trees import write_kitti_tree, write_sintel_tree
 
 KITTI = get_benchmark("kitti-2015-flow")
 SINTEL = get_benchmark("sintel-final")
 FlowArray = NDArray[np.float32]
-
-
-# --- fixture builders (official layouts) ----------------------------------------------------------------------
-
-
-@dataclass
-class KittiFrame:
-    flow_occ: FlowArray
-    valid_occ: NDArray[np.bool_]
-    flow_noc: FlowArray
-    valid_noc: NDArray[np.bool_]
-    obj_map: NDArray[np.uint8]
-    image: NDArray[np.uint8] | None = None  # frame _10; frame _11 is it shifted by the flow's integer part
-
-
-def _texture(height: int, width: int, seed: int) -> NDArray[np.uint8]:
-    """Smooth random RGB texture: enough structure for classical flow methods to lock on."""
-    noise = np.random.default_rng(seed).random((height, width, 3)).astype(np.float32)
-    blurred = cv2.GaussianBlur(noise, (0, 0), 1.5)
-    return np.asarray(cv2.normalize(blurred, None, 0, 255, cv2.NORM_MINMAX), dtype=np.uint8)
-
-
-def _second_frame(image: NDArray[np.uint8], shift: tuple[int, int]) -> NDArray[np.uint8]:
-    """Frame 2 of a pure translation by (dx, dy): frame2[y + dy, x + dx] = frame1[y, x] (flow = (dx, dy))."""
-    dx, dy = shift
-    return np.roll(image, (dy, dx), axis=(0, 1))
-
-
-def _write_rgb(path: Path, image: NDArray[np.uint8]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    assert cv2.imwrite(str(path), image[..., ::-1])
-
-
-def write_kitti_tree(root: Path, frames: Mapping[str, KittiFrame], shift: tuple[int, int] = (0, 0)) -> Path:
-    """`root/training/...` for `frames` (name -> GT), plus one unlabelled pair under `testing/image_2`."""
-    train = root / "training"
-    for sub in ("image_2", "flow_occ", "flow_noc", "obj_map"):
-        (train / sub).mkdir(parents=True, exist_ok=True)
-    for i, (name, frame) in enumerate(frames.items()):
-        height, width = frame.valid_occ.shape
-        image = frame.image if frame.image is not None else _texture(height, width, seed=i)
-        _write_rgb(train / "image_2" / f"{name}_10.png", image)
-        _write_rgb(train / "image_2" / f"{name}_11.png", _second_frame(image, shift))
-        write_kitti_flow(train / "flow_occ" / f"{name}_10.png", frame.flow_occ, frame.valid_occ)
-        write_kitti_flow(train / "flow_noc" / f"{name}_10.png", frame.flow_noc, frame.valid_noc)
-        assert cv2.imwrite(str(train / "obj_map" / f"{name}_10.png"), frame.obj_map)
-    image = _texture(8, 8, seed=99)
-    _write_rgb(root / "testing" / "image_2" / "000000_10.png", image)
-    _write_rgb(root / "testing" / "image_2" / "000000_11.png", image)
-    return root
-
-
-@dataclass
-class SintelFrame:
-    flow: FlowArray
-    occlusion: NDArray[np.bool_]
-    invalid: NDArray[np.bool_]
-
-
-def write_sintel_tree(root: Path, scenes: Mapping[str, list[SintelFrame]], shift: tuple[int, int] = (0, 0)) -> Path:
-    """`root/training/...` for `scenes` (scene -> GT of frames 1..n; n + 1 images per pass), plus `test/`."""
-    train = root / "training"
-    for s, (scene, frames) in enumerate(scenes.items()):
-        height, width = frames[0].occlusion.shape
-        images = [_texture(height, width, seed=s)]
-        for _ in frames:
-            images.append(_second_frame(images[-1], shift))
-        for number, image in enumerate(images, start=1):
-            for pass_name in ("clean", "final", "albedo"):
-                _write_rgb(train / pass_name / scene / f"frame_{number:04d}.png", image)
-        for number, frame in enumerate(frames, start=1):
-            for sub in ("flow", "occlusions", "invalid"):
-                (train / sub / scene).mkdir(parents=True, exist_ok=True)
-            write_flo(train / "flow" / scene / f"frame_{number:04d}.flo", frame.flow)
-            mask_name = f"frame_{number:04d}.png"
-            assert cv2.imwrite(str(train / "occlusions" / scene / mask_name), frame.occlusion.astype(np.uint8) * 255)
-            assert cv2.imwrite(str(train / "invalid" / scene / mask_name), frame.invalid.astype(np.uint8) * 255)
-    for pass_name in ("clean", "final"):
-        for number in (1, 2):
-            _write_rgb(root / "test" / pass_name / "market_1" / f"frame_{number:04d}.png", _texture(8, 8, seed=7))
-    return root
 
 
 def _constant(height: int, width: int, u: float, v: float) -> FlowArray:
@@ -161,12 +79,11 @@ def _kitti_fixture(tmp_path: Path) -> Path:
     valid_b = np.zeros((4, 6), dtype=bool)
     valid_b[0, :3] = True
     frames = {
-        "000000": KittiFrame(_constant(4, 6, 10, 0), valid_a, _constant(4, 6, 10, 0), valid_a, obj_a),
-        "000001": KittiFrame(
-            _constant(4, 6, 0, 0), valid_b, _constant(4, 6, 0, 0), valid_b, np.zeros((4, 6), np.uint8)
-        ),
+        "000000": {"flow_occ": _constant(4, 6, 10, 0), "valid_occ": valid_a, "obj_map": obj_a},
+        "000001": {"flow_occ": _constant(4, 6, 0, 0), "valid_occ": valid_b},
     }
-    return write_kitti_tree(tmp_path / "kitti", frames)
+    root = write_kitti_tree(tmp_path / "kitti", frames)
+    return write_kitti_tree(root, {"000000": {"image1": np.zeros((8, 8, 3), np.uint8)}}, split="testing")
 
 
 def _kitti_predictions(tmp_path: Path) -> Path:
@@ -271,12 +188,13 @@ def _sintel_fixture(tmp_path: Path) -> Path:
     occluded[:, 0] = True
     invalid = np.zeros((4, 6), dtype=bool)
     invalid[0, 5] = True
-    zero, none = _constant(4, 6, 0, 0), np.zeros((4, 6), dtype=bool)
+    zero = _constant(4, 6, 0, 0)
     scenes = {
-        "alley_1": [SintelFrame(zero, occluded, invalid), SintelFrame(zero, none, none)],
-        "cave_2": [SintelFrame(zero, none, none)],
+        "alley_1": [{"flow": zero, "occlusion": occluded, "invalid": invalid}, {"flow": zero}, {}],
+        "cave_2": [{"flow": zero}, {}],
     }
-    return write_sintel_tree(tmp_path / "sintel", scenes)
+    root = write_sintel_tree(tmp_path / "sintel", scenes)
+    return write_sintel_tree(root, {"market_1": [{}, {}]}, split="test")
 
 
 def _sintel_predictions(tmp_path: Path, errors: Mapping[str, float]) -> Path:
