@@ -244,27 +244,38 @@ def _assert_rows_equal_samples(loader: DatasetLoader, rows: datasets.Dataset) ->
                 assert got == value, key
 
 
-@pytest.mark.parametrize("split", ["training", "testing"])
-def test_kitti_to_dataset_and_parquet_round_trip_exactly(kitti_root: Path, tmp_path: Path, split: str) -> None:
-    loader = KittiFlow2015(kitti_root, split=split)
-    ds = loader.to_dataset(cache_dir=tmp_path / "cache")
-    _assert_rows_equal_samples(loader, ds)
-    shard = tmp_path / "export" / f"{split}-00000-of-00001.parquet"
-    ds.to_parquet(str(shard))
-    reloaded = datasets.load_dataset(
-        "parquet", data_files={split: str(shard)}, split=split, cache_dir=str(tmp_path / "hf")
+def _export_and_reload(loaders: dict[str, DatasetLoader], tmp_path: Path) -> None:
+    """The exporter's path: one parquet shard per split, a README `configs` block, then `load_dataset(folder)`.
+
+    All splits sit in one config, which only loads if their schemas agree: this is why unlabelled splits keep the
+    GT columns (as None) instead of dropping them.
+    """
+    folder = tmp_path / "export"
+    (folder / "data").mkdir(parents=True)
+    files = []
+    for split, loader in loaders.items():
+        ds = loader.to_dataset(cache_dir=tmp_path / "cache")
+        _assert_rows_equal_samples(loader, ds)
+        ds.to_parquet(str(folder / "data" / f"{split}-00000-of-00001.parquet"))
+        files.append(f"  - split: {split}\n    path: data/{split}-*.parquet\n")
+    (folder / "README.md").write_text(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n" + "".join(files) + "---\n"
     )
-    _assert_rows_equal_samples(loader, reloaded)
+    for split, loader in loaders.items():
+        reloaded = datasets.load_dataset(str(folder), "default", split=split, cache_dir=str(tmp_path / "hf"))
+        _assert_rows_equal_samples(loader, reloaded)
 
 
-@pytest.mark.parametrize(("split", "pass_name"), [("training", "clean"), ("training", "final"), ("test", "final")])
-def test_sintel_to_dataset_and_parquet_round_trip_exactly(
-    sintel_root: Path, tmp_path: Path, split: str, pass_name: str
+def test_kitti_to_dataset_and_load_dataset_round_trip_exactly(kitti_root: Path, tmp_path: Path) -> None:
+    loaders: dict[str, DatasetLoader] = {split: KittiFlow2015(kitti_root, split) for split in KittiFlow2015.splits}
+    _export_and_reload(loaders, tmp_path)
+
+
+@pytest.mark.parametrize("pass_name", ["clean", "final"])
+def test_sintel_to_dataset_and_load_dataset_round_trip_exactly(
+    sintel_root: Path, tmp_path: Path, pass_name: str
 ) -> None:
-    loader = Sintel(sintel_root, split=split, pass_name=pass_name)
-    ds = loader.to_dataset(cache_dir=tmp_path / "cache")
-    _assert_rows_equal_samples(loader, ds)
-    shard = tmp_path / "export" / "data.parquet"
-    ds.to_parquet(str(shard))
-    reloaded = datasets.load_dataset("parquet", data_files=str(shard), split="train", cache_dir=str(tmp_path / "hf"))
-    _assert_rows_equal_samples(loader, reloaded)
+    loaders: dict[str, DatasetLoader] = {
+        split: Sintel(sintel_root, split, pass_name=pass_name) for split in Sintel.splits
+    }
+    _export_and_reload(loaders, tmp_path)
