@@ -65,7 +65,7 @@ def match_predictions(
     missing = [sample_id for sample_id in expected if sample_id not in seen]
     if not allow_partial:
         problems += [
-            f"sample {sample_id}: no prediction"
+            f"sample {sample_id}: missing prediction"
             + (f" (expected {expected_source(sample_id)})" if expected_source else "")
             for sample_id in missing
         ]

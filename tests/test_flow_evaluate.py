@@ -47,8 +47,8 @@ def test_coverage_reports_missing_extra_and_duplicates_by_id_and_source() -> Non
             expected_source=lambda i: f"a row for {i}",
         )
     assert info.value.problems == [
-        "sample b: no prediction (expected a row for b)",
-        "sample c: no prediction (expected a row for c)",
+        "sample b: missing prediction (expected a row for b)",
+        "sample c: missing prediction (expected a row for c)",
         "sample z: not in this split (rows.csv line 3)",
         "sample a: 2 predictions (rows.csv line 2, rows.csv line 5)",
     ]
@@ -151,7 +151,7 @@ def test_kitti_collects_every_prediction_problem(tmp_path: Path) -> None:
         evaluate_kitti_2015(_request("kitti-2015-flow", root, predictions))
     problems = "\n".join(info.value.problems)
     assert len(info.value.problems) == 4
-    assert "sample kitti-2015/training/000000: no prediction (expected flow/000000_10.png)" in problems
+    assert "sample kitti-2015/training/000000: missing prediction (expected flow/000000_10.png)" in problems
     assert "sample kitti-2015/training/000099: not in this split (flow/000099_10.png)" in problems
     assert "flow/notes.txt: not a prediction file" in problems
     assert "sample kitti-2015/training/000001:" in problems and "6x5 (WxH)" in problems
@@ -260,7 +260,7 @@ def test_sintel_allow_partial(tmp_path: Path) -> None:
     root = _sintel_fixture(tmp_path)
     partial = {k: v for k, v in SINTEL_ERRORS.items() if k != "alley_1/frame_0002"}
     predictions = _sintel_predictions(tmp_path, partial)
-    with pytest.raises(PredictionError, match="alley_1/frame_0002: no prediction"):
+    with pytest.raises(PredictionError, match="alley_1/frame_0002: missing prediction"):
         evaluate_sintel(_request("sintel-final", root, predictions))
     result = evaluate_sintel(_request("sintel-final", root, predictions, allow_partial=True))
     assert result.missing == ["sintel/final/training/alley_1/frame_0002"]
