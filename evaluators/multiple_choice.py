@@ -75,10 +75,12 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
     loader = make_loader(request.spec, request.root, request.split, request.config)
     questions = {row["question_id"]: row for row in loader}
     expected = list(questions)
-    key = read_answer_key(request.labels)
+    key = request.labels
     unkeyed = [qid for qid in expected if qid not in key]
     if unkeyed:
-        raise FormatError(request.labels, f"no answer for {len(unkeyed)} question(s), e.g. {', '.join(unkeyed[:5])}")
+        raise MobenchError(
+            f"the answer key has no answer for {len(unkeyed)} question(s), e.g. {', '.join(unkeyed[:5])}"
+        )
 
     submitted = read_predictions(request.predictions, subset)
     revision_problems = [
@@ -209,4 +211,3 @@ def _same_text(pick: Pick, questions: dict[str, dict[str, Any]]) -> bool:
 
 def _percent(numerator: float, denominator: int) -> float:
     return 100.0 * numerator / denominator if denominator else NAN
-

@@ -8,6 +8,7 @@ scores for drill-down. The CLI prints `to_json()`, the worker stores all of it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,9 @@ class EvaluationRequest:
     split: str
     config: str
     allow_partial: bool = False
-    # Hidden answer key held by the hub operator, for benchmarks whose release ships no labels.
-    labels: Path | None = None
+    # Hidden labels (sample id -> label) held by the hub operator, for benchmarks whose release ships none; read
+    # from a key file by the spec's `labels_reader` (CLI) or from the store's hidden_labels table (worker).
+    labels: Mapping[str, str] | None = None
 
 
 @dataclass

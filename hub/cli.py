@@ -22,7 +22,7 @@ from rich.table import Table
 
 from hub.errors import MobenchError
 from hub.paths import DB_ENV, data_home, default_db_path
-from hub.registry import all_benchmarks, get_benchmark, resolve
+from hub.registry import BenchmarkSpec, all_benchmarks, get_benchmark, resolve
 from hub.store import Store
 
 app = typer.Typer(
@@ -143,6 +143,9 @@ def evaluate_cmd(
     split: Annotated[str | None, typer.Option(help="Split to score (default: the benchmark's default split).")] = None,
     config: Annotated[str | None, typer.Option(help="Config (default: the benchmark's first config).")] = None,
     allow_partial: Annotated[bool, typer.Option(help="Score a partial submission and report its coverage.")] = False,
+    answers: Annotated[
+        Path | None, typer.Option(help="The operator's answer key, for benchmarks whose labels are hidden.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Score a predictions folder directly with the official metrics (no store involved)."""
@@ -155,6 +158,7 @@ def evaluate_cmd(
         raise MobenchError(
             f"split {split_spec.name!r} of {spec.id} has no public ground truth; it cannot be scored here"
         )
+    labels = _read_labels(spec, answers) if answers is not None else None
     evaluate: Callable[[EvaluationRequest], EvaluationResult] = resolve(spec.evaluator)
     request = EvaluationRequest(
         spec=spec,
@@ -163,6 +167,7 @@ def evaluate_cmd(
         split=split_spec.name,
         config=cfg.name,
         allow_partial=allow_partial,
+        labels=labels,
     )
     with err_console.status(f"scoring {spec.id} / {split_spec.name}"):
         result = evaluate(request)
@@ -185,6 +190,32 @@ def evaluate_cmd(
         console.print(
             f"[yellow]partial: {len(result.missing)} sample(s) had no prediction (coverage {result.coverage:.1%})"
         )
+
+
+def _read_labels(spec: BenchmarkSpec, key: Path) -> dict[str, str]:
+    if spec.labels_reader is None:
+        raise MobenchError(f"{spec.id} ships its labels with the release; it takes no answer key")
+    labels: dict[str, str] = resolve(spec.labels_reader)(key)
+    return labels
+
+
+labels_app = typer.Typer(help="Hidden labels (answer keys) held by the hub operator.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+
+
+@labels_app.command("set")
+def labels_set_cmd(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark id whose labels are hidden, e.g. mobile-mmlu.")],
+    key: Annotated[Path, typer.Argument(help="The answer key file, in the benchmark's key format.")],
+    db: DbOption = None,
+) -> None:
+    """Store a benchmark's answer key for the worker; no export, page or API ever returns it."""
+    spec = get_benchmark(benchmark)
+    labels = _read_labels(spec, key)
+    store = _store(db)
+    store.init()
+    n = store.set_hidden_labels(spec.id, labels)
+    console.print(f"stored {n} hidden label(s) for {spec.id}")
 
 
 @app.command("submit")

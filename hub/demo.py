@@ -24,6 +24,7 @@ from hub.baselines import Baseline
 from hub.export import make_loader
 from hub.registry import BenchmarkSpec, all_benchmarks, resolve
 from hub.store import Store
+from hub.synthetic import hidden_labels_path
 from leaderboard import queries
 from submissions import worker
 from submissions.measurements.record import MeasurementFile
@@ -116,6 +117,8 @@ def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
             root = workdir / "data" / spec.id
             resolve(spec.synthetic_builder or "")(root, seed=0)
             store.register_benchmark(spec, root, synthetic=True)
+            if spec.labels_reader:
+                store.set_hidden_labels(spec.id, resolve(spec.labels_reader)(hidden_labels_path(root)))
             progress.advance(build)
         runs = progress.add_task("running baselines", total=len(jobs))
         for spec, baseline in jobs:

@@ -51,10 +51,8 @@ def usage(benchmark_id: str, export_dir: str = "/path/to/export") -> str:
             f"tokenizer=Qwen/Qwen2.5-3B-Instruct --tasks {subset}_gen,{subset}_gen_perm {common}",
             "# 2c. a GGUF file served by llama-cpp-python (python -m llama_cpp.server --model model.gguf), "
             "log-likelihood form:",
-            f"lm_eval --model gguf --model_args base_url=http://127.0.0.1:8000 --tasks {subset},{subset}_perm "
-            f"{common}",
-            f"# 3. score: mobench evaluate {benchmark_id} --root <release> --answers KEY.csv "
-            "--predictions lm-eval-out",
+            f"lm_eval --model gguf --model_args base_url=http://127.0.0.1:8000 --tasks {subset},{subset}_perm {common}",
+            f"# 3. score: mobench evaluate {benchmark_id} --root <release> --answers KEY.csv --predictions lm-eval-out",
         ]
     )
 

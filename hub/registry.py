@@ -68,6 +68,8 @@ class BenchmarkSpec(_Strict):
     loader_options: dict[str, Any] = Field(default_factory=dict)
     evaluator: str
     synthetic_builder: str | None = None
+    # `module:function(path) -> dict[sample id, label]` reading the operator's key file, for hidden-label splits.
+    labels_reader: str | None = None
     baselines: str | None = None
     configs: list[ConfigSpec]
     default_split: str
@@ -91,6 +93,9 @@ class BenchmarkSpec(_Strict):
             raise ValueError(f"{self.id}: at least one config is required")
         for cfg in self.configs:
             cfg.split(self.default_split)
+        hidden = any(s.labels == "hidden" for c in self.configs for s in c.splits)
+        if hidden and self.labels_reader is None:
+            raise ValueError(f"{self.id}: a split with hidden labels needs a labels_reader")
         return self
 
     @property

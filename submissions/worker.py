@@ -22,6 +22,13 @@ def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
     registered = store.benchmark_root(spec.id)
     if registered is None:
         raise MobenchError(f"{spec.id} has no registered data root: run `mobench register {spec.id} --root ...`")
+    labels = None
+    if spec.config(row.config).split(row.split).labels == "hidden":
+        labels = store.hidden_labels(spec.id)
+        if not labels:
+            raise MobenchError(
+                f"{spec.id} keeps its labels hidden and none are stored: run `mobench labels set {spec.id} KEY`"
+            )
     evaluate: Callable[[EvaluationRequest], EvaluationResult] = resolve(spec.evaluator)
     request = EvaluationRequest(
         spec=spec,
@@ -29,6 +36,7 @@ def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
         predictions=Path(row.storage_path) / "predictions",
         split=row.split,
         config=row.config,
+        labels=labels,
     )
     return evaluate(request)
 

@@ -104,7 +104,7 @@ def _wrong_size(path: Path) -> None:
 @pytest.mark.parametrize(
     ("benchmark", "pattern", "damage", "expected"),
     [
-        ("sintel-clean", "*/frame_*.flo", _delete, "missing"),
+        ("sintel-clean", "*/frame_*.flo", _delete, "missing prediction"),
         ("sintel-clean", "*/frame_*.flo", _nan, "finite"),
         ("sintel-clean", "*/frame_*.flo", _bad_magic, "magic"),
         ("kitti-2015-flow", "flow/*_10.png", _wrong_size, "size"),

@@ -86,11 +86,22 @@ def test_leaderboard_renders_in_headless_chromium(demo: DemoSummary, tmp_path: P
         shot = tmp_path / "leaderboard.png"
         dom = subprocess.run(
             [
-                chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1800",
-                "--virtual-time-budget=20000", f"--screenshot={shot}", "--dump-dom", f"http://127.0.0.1:{port}/",
-            ],  # fmt: skip
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--window-size=1400,1800",
+                "--virtual-time-budget=20000",
+                f"--screenshot={shot}",
+                "--dump-dom",
+                f"http://127.0.0.1:{port}/",
+            ],
             capture_output=True,
             text=True,
             timeout=120,

@@ -7,13 +7,14 @@ from pathlib import Path
 import datasets
 import pytest
 
-from evaluators.multiple_choice import evaluate
+from evaluators.multiple_choice import evaluate, read_answer_key
 from evaluators.result import EvaluationRequest, EvaluationResult
 from hub.baselines.lexical_lm import MMLU_BASELINES, LexicalOverlapLM, option_scores
 from hub.export import export_benchmark, make_loader
 from hub.lm_eval_support import FIELD_TASKS_DIR, include_path, render_field_task, run_lm_eval, usage
 from hub.registry import get_benchmark
-from hub.synthetic.mobile_mmlu import answer_key_path, build_mobile_mmlu, build_mobile_mmlu_pro
+from hub.synthetic import hidden_labels_path
+from hub.synthetic.mobile_mmlu import build_mobile_mmlu, build_mobile_mmlu_pro
 from loaders.lm_tasks.hooks import load_docs, rotate_docs, task_table
 from loaders.mobile_mmlu import FIELDS
 
@@ -32,8 +33,14 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _score(root: Path, predictions: Path, benchmark: str = "mobile-mmlu") -> EvaluationResult:
     return evaluate(
-        EvaluationRequest(spec=get_benchmark(benchmark), root=root, predictions=predictions, split="test",
-                          config="all", labels=answer_key_path(root))
+        EvaluationRequest(
+            spec=get_benchmark(benchmark),
+            root=root,
+            predictions=predictions,
+            split="test",
+            config="all",
+            labels=read_answer_key(hidden_labels_path(root)),
+        )
     )
 
 
@@ -59,7 +66,10 @@ def test_rotations_move_options_and_answer_together() -> None:
     rotated = rotate_docs(docs)
     # rotation k shows original option (p + k) mod 4 at position p; the answer "b" (index 1) moves to (1 - k) mod 4
     assert [(r["rotation"], r["A"] + r["B"] + r["C"] + r["D"], r["answer"]) for r in rotated] == [
-        (0, "abcd", "B"), (1, "bcda", "A"), (2, "cdab", "D"), (3, "dabc", "C"),
+        (0, "abcd", "B"),
+        (1, "bcda", "A"),
+        (2, "cdab", "D"),
+        (3, "dabc", "C"),
     ]
 
 
@@ -78,9 +88,14 @@ def test_lexical_scores_follow_word_overlap() -> None:
 def test_mobench_scores_lm_eval_logs_to_the_accuracy_lm_eval_reports(mini: tuple[Path, Path], tmp_path: Path) -> None:
     root, export = mini
     # the operator joins the key, so lm-eval's own acc is against the real answers
-    metadata = {"mobile_mmlu_data": str(export), "mobile_mmlu_answers": str(answer_key_path(root))}
-    results = run_lm_eval(LexicalOverlapLM(), ["mobile_mmlu", "mobile_mmlu_perm"], metadata=metadata,
-                          output_dir=tmp_path / "out", model_args="model=mobench-lexical")
+    metadata = {"mobile_mmlu_data": str(export), "mobile_mmlu_answers": str(hidden_labels_path(root))}
+    results = run_lm_eval(
+        LexicalOverlapLM(),
+        ["mobile_mmlu", "mobile_mmlu_perm"],
+        metadata=metadata,
+        output_dir=tmp_path / "out",
+        model_args="model=mobench-lexical",
+    )
     result = _score(root, tmp_path / "out")
     assert result.n_samples == 16
     assert result.metrics["accuracy"] == pytest.approx(100 * results["results"]["mobile_mmlu"]["acc,none"])
@@ -92,9 +107,14 @@ def test_mobench_scores_lm_eval_logs_to_the_accuracy_lm_eval_reports(mini: tuple
 
 def test_generative_task_agrees_with_lm_eval_exact_match(mini: tuple[Path, Path], tmp_path: Path) -> None:
     root, export = mini
-    metadata = {"mobile_mmlu_data": str(export), "mobile_mmlu_answers": str(answer_key_path(root))}
-    results = run_lm_eval(LexicalOverlapLM(), ["mobile_mmlu_gen"], metadata=metadata,
-                          output_dir=tmp_path / "out", model_args="model=mobench-lexical")
+    metadata = {"mobile_mmlu_data": str(export), "mobile_mmlu_answers": str(hidden_labels_path(root))}
+    results = run_lm_eval(
+        LexicalOverlapLM(),
+        ["mobile_mmlu_gen"],
+        metadata=metadata,
+        output_dir=tmp_path / "out",
+        model_args="model=mobench-lexical",
+    )
     result = _score(root, tmp_path / "out")
     assert result.metrics["accuracy"] == pytest.approx(
         100 * results["results"]["mobile_mmlu_gen"]["exact_match,letter"]
@@ -103,8 +123,13 @@ def test_generative_task_agrees_with_lm_eval_exact_match(mini: tuple[Path, Path]
 
 def test_a_per_field_task_runs_on_its_field_only(mini: tuple[Path, Path], tmp_path: Path) -> None:
     _, export = mini
-    results = run_lm_eval(LexicalOverlapLM(), ["mobile_mmlu_first_aid"], metadata={"mobile_mmlu_data": str(export)},
-                          output_dir=tmp_path / "out", model_args="model=mobench-lexical")
+    results = run_lm_eval(
+        LexicalOverlapLM(),
+        ["mobile_mmlu_first_aid"],
+        metadata={"mobile_mmlu_data": str(export)},
+        output_dir=tmp_path / "out",
+        model_args="model=mobench-lexical",
+    )
     assert results["n-samples"]["mobile_mmlu_first_aid"]["effective"] == 4
 
 

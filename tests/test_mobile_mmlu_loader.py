@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hub.errors import DatasetLayoutError, FormatError
-from hub.synthetic import is_synthetic
-from hub.synthetic.mobile_mmlu import answer_key_path, build_mobile_mmlu, build_mobile_mmlu_pro
+from hub.synthetic import hidden_labels_path, is_synthetic
+from hub.synthetic.mobile_mmlu import build_mobile_mmlu, build_mobile_mmlu_pro
 from loaders.mobile_mmlu import MobileMMLU, MobileMMLUPro
 from tests.fixtures.mobile_mmlu import ROWS, write_pro_release, write_release
 
@@ -19,8 +19,14 @@ def test_full_release_is_read_with_official_ids_columns_and_field_from_file_name
     assert loader.sample_ids() == ["2c3d4e5f", "3d4e5f6a", "0a1b2c3d", "1b2c3d4e"]
     first = next(iter(loader))
     assert first == {
-        "id": "2c3d4e5f", "question_id": "2c3d4e5f", "Question": "What makes dough rise?",
-        "A": "Yeast", "B": "Ice", "C": "Ink", "D": "Paper", "field": "cooking_and_recipes",
+        "id": "2c3d4e5f",
+        "question_id": "2c3d4e5f",
+        "Question": "What makes dough rise?",
+        "A": "Yeast",
+        "B": "Ice",
+        "C": "Ink",
+        "D": "Paper",
+        "field": "cooking_and_recipes",
     }
     assert "answer" not in loader.features()
     dataset = loader.to_dataset(cache_dir=tmp_path / "cache")
@@ -70,7 +76,7 @@ def test_missing_test_folder_shows_the_expected_layout(tmp_path: Path) -> None:
 def test_mini_benchmark_keeps_its_key_outside_the_root(tmp_path: Path) -> None:
     root = tmp_path / "mini"
     build_mobile_mmlu(root, seed=3)
-    key_path = answer_key_path(root)
+    key_path = hidden_labels_path(root)
     assert is_synthetic(root) and key_path.parent == tmp_path and not key_path.is_relative_to(root)
     loader = MobileMMLU(root)
     key_ids = [line.split(",")[0] for line in key_path.read_text(encoding="utf-8").splitlines()[1:]]

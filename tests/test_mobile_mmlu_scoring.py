@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from evaluators.multiple_choice import evaluate
+from evaluators.multiple_choice import evaluate, read_answer_key
 from evaluators.result import EvaluationRequest, EvaluationResult
 from hub.errors import MobenchError, PredictionError
 from hub.registry import get_benchmark
@@ -44,10 +44,17 @@ def _score(tmp_path: Path, predictions: Path, *, allow_partial: bool = False, ke
     root = tmp_path / "mm"
     if not root.exists():
         write_release(root)
-    labels = write_key(tmp_path / "key.csv", KEY) if key else None
+    labels = read_answer_key(write_key(tmp_path / "key.csv", KEY)) if key else None
     return evaluate(
-        EvaluationRequest(spec=spec, root=root, predictions=predictions, split="test", config="all",
-                          allow_partial=allow_partial, labels=labels)
+        EvaluationRequest(
+            spec=spec,
+            root=root,
+            predictions=predictions,
+            split="test",
+            config="all",
+            allow_partial=allow_partial,
+            labels=labels,
+        )
     )
 
 
@@ -71,8 +78,12 @@ def test_rotated_loglik_logs_give_the_hand_computed_figures(tmp_path: Path) -> N
     # mean 43.75, squared deviations 976.5625 + 351.5625 + 351.5625 + 39.0625 = 1718.75, / 4 -> sqrt
     assert m["position_bias_rstd"] == pytest.approx(math.sqrt(1718.75 / 4))
     field = result.breakdowns["field"]
-    assert field["first_aid"] == {"accuracy": 100.0, "accuracy_all_perms": 50.0, "consistency": 50.0,
-                                  "n_questions": 2.0}
+    assert field["first_aid"] == {
+        "accuracy": 100.0,
+        "accuracy_all_perms": 50.0,
+        "consistency": 50.0,
+        "n_questions": 2.0,
+    }
     assert field["cooking_and_recipes"]["accuracy"] == 50.0
     assert result.sample_scores["3d4e5f6a"] == {"correct": 0.0, "correct_all_perms": 0.0, "consistent": 1.0}
     lm = result.details["lm_eval"]
@@ -103,7 +114,7 @@ def test_generative_logs_are_rescored_from_the_raw_text(tmp_path: Path) -> None:
 def test_official_challenge_csv(tmp_path: Path) -> None:
     csv_path = tmp_path / "model_predictions.csv"
     csv_path.write_text(
-        "question_id,predicted_answer\n0a1b2c3d,A\n1b2c3d4e,\"B. 411\"\n2c3d4e5f,(A)\n3d4e5f6a,B\n", encoding="utf-8"
+        'question_id,predicted_answer\n0a1b2c3d,A\n1b2c3d4e,"B. 411"\n2c3d4e5f,(A)\n3d4e5f6a,B\n', encoding="utf-8"
     )
     result = _score(tmp_path, csv_path)
     # A right, B wrong (gold A), A right, B right -> 3 of 4
@@ -112,8 +123,19 @@ def test_official_challenge_csv(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "letter"),
-    [("B", "B"), ("B.", "B"), (" (C) because", "C"), ("**D**", "D"), ("Answer: c", None), ("answer is D", "D"),
-     ("Option A", "A"), ("A balanced diet", None), ("", None), ("D\nExplanation", "D"), ("Answer： B", "B")],
+    [
+        ("B", "B"),
+        ("B.", "B"),
+        (" (C) because", "C"),
+        ("**D**", "D"),
+        ("Answer: c", None),
+        ("answer is D", "D"),
+        ("Option A", "A"),
+        ("A balanced diet", None),
+        ("", None),
+        ("D\nExplanation", "D"),
+        ("Answer： B", "B"),
+    ],
 )
 def test_letter_extraction(text: str, letter: str | None) -> None:
     assert extract_letter(text) == letter
@@ -128,7 +150,7 @@ def test_key_is_required(tmp_path: Path) -> None:
 def test_missing_question_is_rejected_unless_partial(tmp_path: Path) -> None:
     records = [loglik_record(i, doc(row), "A") for i, row in enumerate(ROWS[:3])]
     out = write_run(tmp_path / "out", {"mobile_mmlu": records})
-    with pytest.raises(PredictionError, match="sample 3d4e5f6a: no prediction"):
+    with pytest.raises(PredictionError, match="sample 3d4e5f6a: missing prediction"):
         _score(tmp_path, out)
     partial = _score(tmp_path, out, allow_partial=True)
     assert partial.missing == ["3d4e5f6a"] and partial.n_samples == 3
@@ -136,7 +158,7 @@ def test_missing_question_is_rejected_unless_partial(tmp_path: Path) -> None:
 
 def test_missing_rotation_is_rejected(tmp_path: Path) -> None:
     out = write_run(tmp_path / "out", {"mobile_mmlu_perm": _perm_records()[:-1]})
-    with pytest.raises(PredictionError, match="sample 3d4e5f6a rotation 3: no prediction"):
+    with pytest.raises(PredictionError, match="sample 3d4e5f6a rotation 3: missing prediction"):
         _score(tmp_path, out)
 
 

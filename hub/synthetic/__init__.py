@@ -23,5 +23,11 @@ def mark_synthetic(root: Path, generator: str, seed: int) -> None:
     (root / MARKER).write_text(json.dumps(note, indent=2) + "\n", encoding="utf-8")
 
 
+def hidden_labels_path(root: Path) -> Path:
+    """Where a builder writes the hidden answer key of a synthetic root: beside it, never inside it, so that
+    exporting or publishing the root cannot leak the labels."""
+    return root.parent / f"{root.name}-answers.csv"
+
+
 def is_synthetic(root: Path) -> bool:
     return (root / MARKER).is_file()
