@@ -150,16 +150,22 @@ def to_float(src: Source, line: int | None, text: str, what: str) -> float:
     return value
 
 
-def json_number(src: Source, obj: dict[str, Any], key: str, where: str, *, required: bool = True) -> float | None:
-    """A numeric JSON field (bools are not numbers), or None when optional and absent/null."""
+def json_opt_float(src: Source, obj: dict[str, Any], key: str, where: str) -> float | None:
+    """A numeric JSON field (bools are not numbers), None when absent or null."""
     value = obj.get(key)
     if value is None:
-        if required:
-            raise src.error(None, f"{where}.{key}: missing")
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise src.error(None, f"{where}.{key}: expected a number, got {value!r}")
     return float(value)
+
+
+def json_float(src: Source, obj: dict[str, Any], key: str, where: str) -> float:
+    """A required numeric JSON field."""
+    value = json_opt_float(src, obj, key, where)
+    if value is None:
+        raise src.error(None, f"{where}.{key}: missing")
+    return value
 
 
 def json_object(src: Source, value: Any, where: str) -> dict[str, Any]:

@@ -76,7 +76,8 @@ def detect_jsonl(src: Source) -> bool:
 
 def detect_csv(src: Source) -> bool:
     first = src.text.lstrip().split("\n", 1)[0]
-    return "avg_ts" in first and "n_prompt" in first and "," in first
+    cells = {c.strip().strip('"') for c in first.split(",")}
+    return {"avg_ts", "n_prompt", "n_gen"} <= cells
 
 
 def _typed_csv_row(src: Source, number: int, row: dict[str, str]) -> dict[str, Any]:

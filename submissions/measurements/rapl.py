@@ -65,12 +65,12 @@ def parse(src: Source) -> ParseResult:
         max_range = to_float(src, number, cells[4], "max_energy_range_uj")
         if energy < 0 or max_range <= 0 or energy > max_range:
             raise src.error(number, f"energy_uj {energy:g} outside [0, max_energy_range_uj={max_range:g}]")
+        _scope(src, number, name)
         entry = domains.setdefault(domain, (name, max_range, []))
         if entry[0] != name or entry[1] != max_range:
             raise src.error(number, f"domain {domain} changes its name or max_energy_range_uj")
         if entry[2] and t <= entry[2][-1][0]:
             raise src.error(number, f"time_s of domain {domain} does not increase")
-        _scope(src, number, name)
         entry[2].append((t, energy))
     if not domains:
         raise src.error(None, "no RAPL samples after the header")
