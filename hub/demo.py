@@ -25,6 +25,7 @@ from hub.export import make_loader
 from hub.registry import BenchmarkSpec, all_benchmarks, resolve
 from hub.store import Store
 from hub.synthetic import hidden_labels_path
+from hub.version import mobench_version
 from leaderboard import queries
 from submissions import worker
 from submissions.measurements.record import MeasurementFile
@@ -68,7 +69,7 @@ def write_baseline_submission(
         scope="host CPU process",
         method="wall-clock timer (time.perf_counter) around each inference",
         tool="mobench demo runner",
-        tool_version=_mobench_version(),
+        tool_version=mobench_version(),
         parser="mobench-records",
         provenance="measured-by-mobench",
     )
@@ -90,15 +91,6 @@ def write_baseline_submission(
         f"Baseline `{baseline.name}`: {baseline.description}\nRun by `mobench demo` on SYNTHETIC data.\n",
         encoding="utf-8",
     )
-
-
-def _mobench_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("mobench")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:

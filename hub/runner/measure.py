@@ -30,6 +30,7 @@ import numpy as np
 from evaluators.efficiency import BLOCKING_FLAGS, estimate_energy, measure_baseline, nearest_rank_percentile
 from hub.errors import FormatError, MissingExtraError
 from hub.runner.power import PowerSampler, discover
+from hub.version import mobench_version
 from submissions.measurements.base import ParseResult, latency_from_samples
 from submissions.measurements.record import (
     DeviceInfo,
@@ -288,13 +289,6 @@ class MeasureResult(ParseResult):
         return [e for report in self.reports for e in report.energy]
 
 
-def _mobench_version() -> str:
-    try:
-        return importlib.metadata.version("mobench")
-    except importlib.metadata.PackageNotFoundError:
-        return ""
-
-
 def measure(
     model_path: Path,
     backend: Backend = "onnxruntime",
@@ -408,7 +402,7 @@ def measure(
     def protocol(phase: Phase | None, measured: int | None) -> Protocol:
         return Protocol(
             tool="mobench measure",
-            tool_version=_mobench_version(),
+            tool_version=mobench_version(),
             warmup_runs=warmup,
             measured_runs=measured,
             repetitions=1,
@@ -487,7 +481,7 @@ def measure(
                 scope="process",
                 method="wall-clock timer",
                 tool="mobench measure",
-                tool_version=_mobench_version(),
+                tool_version=mobench_version(),
                 parser=RUNNER,
                 parser_version=RUNNER_VERSION,
                 provenance="measured-by-mobench",
