@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from hub.demo import DemoSummary
+from tests.browser import free_port, render, wait_for_port
 
 APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
 
@@ -55,19 +55,13 @@ def test_empty_store_explains_what_to_do(tmp_path: Path, monkeypatch: pytest.Mon
     assert any("mobench demo" in i.value for i in at.info)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_leaderboard_renders_in_headless_chromium(demo: DemoSummary, tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         if os.environ.get("MOBENCH_REQUIRE_BROWSER"):
             pytest.fail("MOBENCH_REQUIRE_BROWSER is set but no chromium is installed")
         pytest.skip("chromium is not installed (CI installs it: apt-get install chromium)")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
         env={**os.environ, "MOBENCH_DB": str(demo.db_path)},
@@ -76,40 +70,14 @@ def test_leaderboard_renders_in_headless_chromium(demo: DemoSummary, tmp_path: P
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_port(port, 60)
         shot = tmp_path / "leaderboard.png"
-        dom = subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={tmp_path / 'profile'}",
-                "--window-size=1400,1800",
-                "--virtual-time-budget=20000",
-                f"--screenshot={shot}",
-                "--dump-dom",
-                f"http://127.0.0.1:{port}/",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert "mobench leaderboard" in dom.stdout, dom.stderr[-2000:]
-        assert "opencv-dis-medium" in dom.stdout
-        assert shot.is_file() and shot.stat().st_size > 10_000
+        url = f"http://127.0.0.1:{port}/"
+        text, html = render(chromium, url, tmp_path / "profile", shot, wait_for="Submission details")
+        assert "mobench leaderboard" in text and "Quality against latency" in text
+        assert "opencv-dis-medium" in html
+        assert "SYNTHETIC demo data" in text
+        assert shot.stat().st_size > 20_000
     finally:
-        os.killpg(server.pid, 15)
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
