@@ -128,6 +128,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (benchmark_id, sample_id)
     );
     """,
+    # What a cost figure means and which model file it timed: the leaderboard compares the timed model's hash
+    # with the manifest's (the scored model) and never ranks figures of different definition together.
+    """
+    ALTER TABLE measurements ADD COLUMN definition VARCHAR;
+    ALTER TABLE measurements ADD COLUMN model_sha256 VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -394,9 +400,11 @@ class Store:
             "provenance": [r.provenance for r in records],
             "source_file": [r.source_file for r in records],
             "record_json": [r.model_dump_json() for r in records],
+            "definition": [r.definition or None for r in records],
+            "model_sha256": [r.model_sha256 or None for r in records],
         }
         con.register("incoming_measurements", pa.table(columns))
-        con.execute("INSERT INTO measurements SELECT * FROM incoming_measurements")
+        con.execute(f"INSERT INTO measurements ({', '.join(columns)}) SELECT * FROM incoming_measurements")
         con.unregister("incoming_measurements")
 
     def claim_next(self) -> SubmissionRow | None:

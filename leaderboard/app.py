@@ -61,12 +61,17 @@ def main() -> None:
     st.download_button(
         "Download CSV", table.drop(columns=["submission_id"]).to_csv(index=False), file_name=f"{spec.id}.csv"
     )
-    chart = charts.quality_vs_latency(table, spec)
-    if chart is not None:
-        st.subheader("Quality against latency")
-        st.altair_chart(chart, width="stretch")
-        scopes = sorted(set(table["latency_scope"].dropna()))
-        st.caption(f"Latency scope: {', '.join(scopes)}. Figures of different scope are not comparable.")
+    if (table["integrity"] == "timed model ≠ scored model").any():
+        st.error("Some latency/energy figures timed a different model file than the one that was scored (integrity).")
+    scopes = sorted(set(table["latency_scope"].dropna()))
+    if scopes:
+        # Figures of different scope (what was timed) are never put on one axis.
+        scope = st.selectbox("Latency scope", scopes) if len(scopes) > 1 else scopes[0]
+        chart = charts.quality_vs_latency(table[table["latency_scope"] == scope], spec)
+        if chart is not None:
+            st.subheader("Quality against latency")
+            st.altair_chart(chart, width="stretch")
+            st.caption(f"Latency scope: {scope}. Figures of another scope are not comparable and not shown.")
 
     st.subheader("Submission details")
     labels: dict[str, str] = {

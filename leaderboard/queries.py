@@ -18,16 +18,39 @@ WITH latency AS (
            any_value(scope) AS latency_scope,
            any_value(provenance) AS latency_provenance
     FROM measurements WHERE metric = 'latency' GROUP BY submission_id
+), memory AS (
+    SELECT submission_id, max(value) AS peak_memory_b, any_value(definition) AS peak_memory_kind
+    FROM measurements WHERE metric = 'peak_memory' GROUP BY submission_id
+), energy AS (
+    SELECT submission_id,
+           max(value) FILTER (WHERE statistic = 'gross') AS energy_per_inference_gross_j,
+           max(value) FILTER (WHERE statistic = 'net') AS energy_per_inference_net_j,
+           any_value(scope) AS energy_scope, any_value(method) AS energy_method
+    FROM measurements WHERE metric = 'energy_per_inference' GROUP BY submission_id
+), timed AS (
+    SELECT submission_id, list(DISTINCT model_sha256) FILTER (WHERE model_sha256 IS NOT NULL) AS timed_hashes
+    FROM measurements GROUP BY submission_id
 )
 SELECT s.id AS submission, m.name AS model, m.version AS model_version, d.name AS device, d.soc AS soc,
        s.runtime, s.precision, s.is_baseline AS baseline, s.synthetic, p.value AS primary_value,
-       l.latency_p50_s, l.latency_p90_s, l.latency_scope, l.latency_provenance, s.n_samples, s.n_expected,
-       s.updated_at AS scored_at
+       l.latency_p50_s, l.latency_p90_s, l.latency_scope, l.latency_provenance,
+       mem.peak_memory_b, mem.peak_memory_kind,
+       e.energy_per_inference_gross_j, e.energy_per_inference_net_j, e.energy_scope, e.energy_method,
+       CASE
+           WHEN l.submission_id IS NULL AND e.submission_id IS NULL THEN 'no measurements'
+           WHEN m.sha256 IS NULL OR t.timed_hashes IS NULL OR len(t.timed_hashes) = 0 THEN 'unverified'
+           WHEN t.timed_hashes = [m.sha256] THEN 'timed model = scored model'
+           ELSE 'timed model ≠ scored model'
+       END AS integrity,
+       s.n_samples, s.n_expected, s.updated_at AS scored_at
 FROM submissions s
 JOIN models m ON m.id = s.model_id
 JOIN devices d ON d.id = s.device_id
 LEFT JOIN scores p ON p.submission_id = s.id AND p.breakdown = '' AND p.metric = ?
 LEFT JOIN latency l ON l.submission_id = s.id
+LEFT JOIN memory mem ON mem.submission_id = s.id
+LEFT JOIN energy e ON e.submission_id = s.id
+LEFT JOIN timed t ON t.submission_id = s.id
 WHERE s.benchmark_id = ? AND s.status = 'scored'
 """
 

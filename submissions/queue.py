@@ -12,15 +12,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from hub.errors import MobenchError, SubmissionError
 from hub.paths import submissions_dir
 from hub.registry import BenchmarkSpec, get_benchmark
 from hub.store import NewSubmission, Store
 from submissions.archive import DEFAULT_LIMITS, Limits, content_hash, stage
 from submissions.manifest import Manifest, load_manifest
-from submissions.measurements.record import MeasurementFile, MeasurementRecord
+from submissions.measurements.detect import parse_file
+from submissions.measurements.record import MeasurementRecord
 
 ALLOWED_TOP_LEVEL = {"manifest.yaml", "predictions", "measurements", "README.md", "README.txt"}
 
@@ -63,10 +62,16 @@ def read_measurements(folder: Path, *, trusted: bool = False) -> list[Measuremen
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder.parent).as_posix()
         try:
-            parsed = MeasurementFile.model_validate_json(path.read_bytes())
-        except ValidationError as exc:
-            raise SubmissionError(f"{rel}: not a measurement file mobench understands: {exc}") from exc
-        for record in parsed.records:
+            parsed = parse_file(path, display_name=rel)
+        except MobenchError as exc:
+            raise SubmissionError(f"{rel}: measurement log rejected: {exc}") from exc
+        if parsed.traces and not parsed.records():
+            raise SubmissionError(
+                f"{rel}: a raw power trace ({parsed.format}) needs the inference window to become energy per "
+                "inference; mobench does not yet read that window from a submission, so submit the figures "
+                "`mobench measure` writes, or a tool log with energy figures"
+            )
+        for record in parsed.records():
             update: dict[str, str] = {"source_file": rel}
             if not trusted:
                 update["provenance"] = "self-reported"

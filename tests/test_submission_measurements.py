@@ -1,0 +1,89 @@
+"""Measurement logs inside submissions: parsed at intake, stored with scope/method, shown with an integrity flag."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hub.demo import DemoSummary
+from hub.errors import SubmissionError
+from hub.registry import get_benchmark
+from hub.runner.measure import run_measure
+from hub.runner.tiny_model import build_tiny_onnx
+from hub.store import Store
+from leaderboard import queries
+from submissions import worker
+from submissions.queue import submit
+from tests.fixtures.measurement_logs import tflite_log
+
+
+def _submission_with(demo: DemoSummary, tmp_path: Path, logs: dict[str, str | Path], sha256: str | None) -> Path:
+    folder = tmp_path / "submission"
+    shutil.copytree(demo.db_path.parent / "baseline-runs" / "sintel-clean--opencv-dis-medium", folder)
+    shutil.rmtree(folder / "measurements")
+    (folder / "measurements").mkdir()
+    for name, content in logs.items():
+        target = folder / "measurements" / name
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_text(content, encoding="utf-8")
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest["model"] = {"name": "tiny-net", "version": "1", **({"sha256": sha256} if sha256 else {})}
+    manifest["device"] = {"name": "test phone", "soc": "soc", "os": "android"}
+    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    return folder
+
+
+def _row(store: Store, model: str) -> dict[str, object]:
+    table = queries.ranking(store, get_benchmark("sintel-clean")).set_index("model")
+    return dict(table.loc[model])
+
+
+def test_tool_log_is_parsed_and_marked_self_reported_and_unverified(
+    demo: DemoSummary, demo_db: Path, tmp_path: Path
+) -> None:
+    folder = _submission_with(demo, tmp_path, {"benchmark_model.log": tflite_log()}, sha256="a" * 64)
+    store = Store(demo_db)
+    submit(folder, store)
+    assert worker.process_one(store) is not None
+    row = _row(store, "tiny-net")
+    assert row["latency_provenance"] == "self-reported"
+    assert float(row["latency_p50_s"]) > 0  # type: ignore[arg-type]
+    assert row["integrity"] == "unverified"  # the log names no model hash
+
+
+@pytest.mark.parametrize("same_model", [True, False])
+def test_integrity_compares_the_timed_and_the_scored_model(
+    demo: DemoSummary, demo_db: Path, tmp_path: Path, same_model: bool
+) -> None:
+    model = build_tiny_onnx(tmp_path / "tiny.onnx")
+    records = tmp_path / "measure.json"
+    result = run_measure(
+        model, out=records, min_iterations=5, min_seconds=0.05, warmup=1, warmup_seconds=0.0,
+        sustained_seconds=0.0, baseline_seconds=0.0, sysfs_root=tmp_path / "no-sysfs",
+    )  # fmt: skip
+    timed = result.records()[0].model_sha256
+    declared = timed if same_model else "b" * 64
+    folder = _submission_with(demo, tmp_path, {"measure.json": records}, sha256=declared)
+    store = Store(demo_db)
+    submit(folder, store)
+    worker.process_one(store)
+    row = _row(store, "tiny-net")
+    assert row["integrity"] == ("timed model = scored model" if same_model else "timed model ≠ scored model")
+    assert row["latency_provenance"] == "self-reported"  # a submitted file cannot claim mobench measured it
+    assert float(row["peak_memory_b"]) > 0  # type: ignore[arg-type]
+
+
+def test_a_log_mobench_cannot_read_rejects_the_submission_and_keeps_nothing(
+    demo: DemoSummary, demo_db: Path, tmp_path: Path
+) -> None:
+    folder = _submission_with(demo, tmp_path, {"mystery.txt": "hello\nworld\n"}, sha256=None)
+    store = Store(demo_db)
+    before = store.table_counts()
+    with pytest.raises(SubmissionError, match=r"measurements/mystery\.txt"):
+        submit(folder, store)
+    assert store.table_counts() == before
