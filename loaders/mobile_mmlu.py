@@ -30,22 +30,86 @@ ALL_CONFIG = "all"
 # `marketing__and_sales_strarigies`). Used to generate the per-field lm-eval tasks; the loader itself accepts
 # whatever `test/*.csv` the root holds, so a typo here can never make the real release unreadable.
 FIELDS: tuple[str, ...] = (
-    "elementary_mathematics", "high_school_mathematics", "basic_statistics", "conceptual_physics",
-    "science_fundamentals", "formal_logic", "logical_fallacies", "education_techniques", "reading_and_literature",
-    "writing_skills", "linguistics", "social_sciences", "political_systems", "world_history", "geography",
-    "project_management", "human_resources", "business_management", "marketing__and_sales_strarigies",
-    "personal_finance", "e_commerce", "shopping", "accounting", "communication_and_public_speaking",
-    "social_etiquette", "public_speaking", "digital_literacy", "technical_help", "mobile_customization",
-    "cybersecurity", "online_privacy", "social_media", "digital_detox", "mental_health", "physical_fitness",
-    "medical_and_health_knowledge", "ergonomics", "first_aid", "outdoor_survival_skills", "automotive_care",
-    "basic_life_skills", "time_management", "conflict_resolution", "event_planning", "creativity",
-    "emotional_intelligence", "personal_branding", "career_development", "fashion_and_style", "travel_planning",
-    "sports", "gardening_and_horticulture", "entertainment", "movie_and_tv_show", "podcasting", "hobbies",
-    "photography_basics_and_smartphone_photography", "home_safety", "pet_care", "waste_management",
-    "home_maintenance", "parenting", "relationships", "teens_and_youth", "cooking_and_recipes", "food_safety",
-    "nutrition_and_diet", "art_techniques_and_architecture", "interior_design", "cultural_awareness",
-    "religious_studies", "holidays_and_traditions", "legal_rights", "law", "ethical_living", "ethics",
-    "environmental_and_sustainable_living", "weather_forecasting", "global_facts", "news_and_information",
+    "elementary_mathematics",
+    "high_school_mathematics",
+    "basic_statistics",
+    "conceptual_physics",
+    "science_fundamentals",
+    "formal_logic",
+    "logical_fallacies",
+    "education_techniques",
+    "reading_and_literature",
+    "writing_skills",
+    "linguistics",
+    "social_sciences",
+    "political_systems",
+    "world_history",
+    "geography",
+    "project_management",
+    "human_resources",
+    "business_management",
+    "marketing__and_sales_strarigies",
+    "personal_finance",
+    "e_commerce",
+    "shopping",
+    "accounting",
+    "communication_and_public_speaking",
+    "social_etiquette",
+    "public_speaking",
+    "digital_literacy",
+    "technical_help",
+    "mobile_customization",
+    "cybersecurity",
+    "online_privacy",
+    "social_media",
+    "digital_detox",
+    "mental_health",
+    "physical_fitness",
+    "medical_and_health_knowledge",
+    "ergonomics",
+    "first_aid",
+    "outdoor_survival_skills",
+    "automotive_care",
+    "basic_life_skills",
+    "time_management",
+    "conflict_resolution",
+    "event_planning",
+    "creativity",
+    "emotional_intelligence",
+    "personal_branding",
+    "career_development",
+    "fashion_and_style",
+    "travel_planning",
+    "sports",
+    "gardening_and_horticulture",
+    "entertainment",
+    "movie_and_tv_show",
+    "podcasting",
+    "hobbies",
+    "photography_basics_and_smartphone_photography",
+    "home_safety",
+    "pet_care",
+    "waste_management",
+    "home_maintenance",
+    "parenting",
+    "relationships",
+    "teens_and_youth",
+    "cooking_and_recipes",
+    "food_safety",
+    "nutrition_and_diet",
+    "art_techniques_and_architecture",
+    "interior_design",
+    "cultural_awareness",
+    "religious_studies",
+    "holidays_and_traditions",
+    "legal_rights",
+    "law",
+    "ethical_living",
+    "ethics",
+    "environmental_and_sustainable_living",
+    "weather_forecasting",
+    "global_facts",
+    "news_and_information",
 )
 
 
@@ -118,9 +182,7 @@ class _MobileMMLUBase(DatasetLoader):
         return [row["question_id"] for row in self._rows]
 
     def features(self) -> datasets.Features:
-        return datasets.Features(
-            {name: datasets.Value("string") for name in ("id", *OFFICIAL_COLUMNS, "field")}
-        )
+        return datasets.Features({name: datasets.Value("string") for name in ("id", *OFFICIAL_COLUMNS, "field")})
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for row in self._rows:
@@ -144,9 +206,7 @@ class MobileMMLU(_MobileMMLUBase):
         files = sorted(folder.glob("*.csv"))
         if not files:
             raise DatasetLayoutError(f"no <field>.csv files in {folder}\n{self.layout()}")
-        return [
-            {**row, "field": path.stem} for path in files for row in read_question_csv(path, OFFICIAL_COLUMNS)
-        ]
+        return [{**row, "field": path.stem} for path in files for row in read_question_csv(path, OFFICIAL_COLUMNS)]
 
 
 class MobileMMLUPro(_MobileMMLUBase):

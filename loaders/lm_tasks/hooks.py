@@ -81,7 +81,7 @@ def load_docs(**kwargs: Any) -> datasets.DatasetDict:
     if not kwargs.get(data_key):
         raise ValueError(
             f"the {subset} tasks read a `mobench export` folder: pass it as task metadata, e.g. "
-            f"lm_eval ... --metadata '{{\"{data_key}\": \"/path/to/export\"}}'"
+            f'lm_eval ... --metadata \'{{"{data_key}": "/path/to/export"}}\''
         )
     folder = Path(str(kwargs[data_key])).expanduser()
     if not (folder / "README.md").is_file():
@@ -130,4 +130,5 @@ def target_index(doc: dict[str, Any]) -> int:
 def letter_filter(resps: list[list[str]], docs: list[dict[str, Any]]) -> list[list[str]]:
     """lm-eval `custom` filter for the generative tasks: mobench's documented letter extraction ("" if none)."""
     from submissions.lm_eval_logs import extract_letter  # the log reader imports this module: import lazily
+
     return [[extract_letter(text) or "" for text in doc_resps] for doc_resps in resps]
