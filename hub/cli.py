@@ -113,6 +113,7 @@ def export_cmd(
     config: Annotated[list[str] | None, typer.Option(help="Config(s) to export (default: all).")] = None,
     split: Annotated[list[str] | None, typer.Option(help="Split(s) to export (default: all).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a non-empty output folder.")] = False,
+    max_rows_per_shard: Annotated[int, typer.Option(help="Rows per parquet shard.", min=1)] = 500,
 ) -> None:
     """Write a benchmark as parquet + dataset card so `datasets.load_dataset(OUT, CONFIG, split=...)` works."""
     from hub.export import export_benchmark
@@ -124,7 +125,14 @@ def export_cmd(
             status.update(f"exporting {spec.id}: config {cfg}, split {sp}")
 
         exported = export_benchmark(
-            spec, root, out, configs=config, splits=split, overwrite=overwrite, on_split=on_split
+            spec,
+            root,
+            out,
+            configs=config,
+            splits=split,
+            overwrite=overwrite,
+            max_rows_per_shard=max_rows_per_shard,
+            on_split=on_split,
         )
     for item in exported:
         console.print(f"{item.config}/{item.split}: {item.n_rows} rows in {len(item.files)} shard(s)")

@@ -1,0 +1,66 @@
+"""`mobench export`: parquet + dataset card that `datasets.load_dataset` reads back exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.errors import MobenchError
+from hub.export import export_benchmark, make_loader
+from hub.registry import get_benchmark
+from hub.synthetic.flow import build_kitti_2015, build_sintel
+
+
+def _front_matter(card: str) -> dict[str, object]:
+    _, front, _ = card.split("---\n", 2)
+    loaded: dict[str, object] = yaml.safe_load(front)
+    return loaded
+
+
+def test_kitti_export_loads_back_bit_for_bit(tmp_path: Path) -> None:
+    root = tmp_path / "kitti"
+    build_kitti_2015(root, seed=3)
+    out = tmp_path / "export"
+    result = CliRunner().invoke(
+        app, ["export", "kitti-2015-flow", "--root", str(root), "--out", str(out), "--max-rows-per-shard", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    card = (out / "README.md").read_text(encoding="utf-8")
+    front = _front_matter(card)
+    assert front["license_name"] == "CC-BY-NC-SA-3.0" and "synthetic" in front["tags"]  # type: ignore[operator]
+    assert "Synthetic data" in card and "Share-alike" in card and "Menze2015CVPR" in card
+    assert len(list((out / "default").glob("training-*.parquet"))) == 2  # 4 rows, 3 per shard
+
+    loaded = datasets.load_dataset(str(out), "default", split="training", cache_dir=str(tmp_path / "hf-cache"))
+    loader = make_loader(get_benchmark("kitti-2015-flow"), root, "training")
+    assert loaded["id"] == loader.sample_ids()
+    numpy_rows = loaded.with_format("numpy")
+    for index, sample_id in enumerate(loader.sample_ids()):
+        gt = loader.ground_truth(sample_id)
+        row = numpy_rows[index]
+        assert row["flow_occ"].dtype == np.float32
+        np.testing.assert_array_equal(row["flow_occ"], gt["flow_occ"])  # no 8-bit truncation of 16-bit GT
+        np.testing.assert_array_equal(row["valid_noc"].astype(bool), gt["valid_noc"])
+        np.testing.assert_array_equal(row["obj_map"], gt["obj_map"])
+        image1, _ = loader.image_pair(sample_id)
+        np.testing.assert_array_equal(np.asarray(loaded[index]["image1"]), image1)
+
+    testing = datasets.load_dataset(str(out), "default", split="testing", cache_dir=str(tmp_path / "hf-cache"))
+    assert len(testing) == len(make_loader(get_benchmark("kitti-2015-flow"), root, "testing"))
+
+
+def test_research_only_licence_is_marked_local_use(tmp_path: Path) -> None:
+    root = tmp_path / "sintel"
+    build_sintel(root, seed=0)
+    exported = export_benchmark(get_benchmark("sintel-final"), root, tmp_path / "out", splits=["training"])
+    assert [(e.config, e.split) for e in exported] == [("default", "training")]
+    card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    assert "Local use only" in card
+    with pytest.raises(MobenchError, match="--overwrite"):
+        export_benchmark(get_benchmark("sintel-final"), root, tmp_path / "out")
