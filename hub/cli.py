@@ -445,7 +445,7 @@ def main() -> None:
     try:
         app()
     except MobenchError as exc:
-        err_console.print("[red]error:[/red]", escape(str(exc)), highlight=False)
+        err_console.print("[red]error:[/red]", escape(str(exc)), highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
 
 

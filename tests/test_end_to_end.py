@@ -171,3 +171,19 @@ def test_cli_submit_worker_submissions(demo: DemoSummary, demo_db: Path, tmp_pat
     listed = runner.invoke(app, ["submissions", "--json", "--benchmark", "sintel-final"], env=env)
     rows = json.loads(listed.output)
     assert len(rows) == 3 and {r["status"] for r in rows} == {"scored"}
+
+
+def test_cli_errors_are_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = ["evaluate", "kitti-2015-flow", "--root", str(tmp_path / "nowhere"), "--predictions", str(tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "-m", "hub.cli", *command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "is not a directory" in result.stderr and "flow_occ" in result.stderr  # says how the tree should look
