@@ -441,6 +441,40 @@ def demo_cmd(
         _serve(summary.db_path, host, port)
 
 
+@app.command("bench")
+def bench_cmd(
+    case: Annotated[str | None, typer.Argument(help="Case to run (default: list the cases).")] = None,
+    size: Annotated[int | None, typer.Option(help="Workload size (default: the case's own).", min=1)] = None,
+    repeats: Annotated[int, typer.Option(help="Timed repeats of each side, after one warm-up.", min=1)] = 5,
+    workdir: Annotated[Path | None, typer.Option(help="Scratch folder (default: a temporary one).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Time mobench's path against a named reference on the same workload, in the same run."""
+    import tempfile
+
+    from hub.bench import cases, get_case, run_case
+
+    if case is None:
+        rows = [{"case": c.name, "what": c.description, "reference": c.reference_name} for c in cases().values()]
+        console.print(_table("bench cases", rows, ["case", "what", "reference"]))
+        return
+    chosen = get_case(case)
+    with tempfile.TemporaryDirectory(prefix="mobench-bench-") as tmp:
+        folder = workdir if workdir is not None else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        with err_console.status(f"bench {chosen.name}"):
+            report = run_case(chosen, folder, size=size, repeats=repeats)
+    if as_json:
+        _print_json(report.to_json())
+        return
+    rows: list[dict[str, Any]] = [
+        {"path": report.project_name, "median s": report.project_median_s, "runs": len(report.project_s)},
+        {"path": report.reference_name, "median s": report.reference_median_s, "runs": len(report.reference_s)},
+    ]
+    console.print(_table(f"bench {report.case}: {report.workload}", rows, ["path", "median s", "runs"]))
+    console.print(f"mobench is {report.speedup:.2f}x the speed of the reference (median over median)")
+
+
 def main() -> None:
     try:
         app()
