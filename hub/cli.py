@@ -467,11 +467,11 @@ def bench_cmd(
     if as_json:
         _print_json(report.to_json())
         return
-    rows: list[dict[str, Any]] = [
+    timings: list[dict[str, Any]] = [
         {"path": report.project_name, "median s": report.project_median_s, "runs": len(report.project_s)},
         {"path": report.reference_name, "median s": report.reference_median_s, "runs": len(report.reference_s)},
     ]
-    console.print(_table(f"bench {report.case}: {report.workload}", rows, ["path", "median s", "runs"]))
+    console.print(_table(f"bench {report.case}: {report.workload}", timings, ["path", "median s", "runs"]))
     console.print(f"mobench is {report.speedup:.2f}x the speed of the reference (median over median)")
 
 
