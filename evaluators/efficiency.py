@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hub.errors import FormatError
-from submissions.measurements.record import EnergyFigure, MeasurementRecord, Provenance
+from submissions.measurements.record import EnergyFigure
 from submissions.measurements.trace import FloatArray, PowerTrace
 
 
@@ -27,47 +27,6 @@ def nearest_rank_percentile(samples: Sequence[float], q: float) -> float:
     ordered = sorted(samples)
     rank = math.ceil(q / 100 * len(ordered))
     return ordered[rank - 1]
-
-
-def latency_records(
-    samples_s: Sequence[float],
-    *,
-    warmup: int,
-    scope: str,
-    method: str,
-    tool: str,
-    tool_version: str,
-    parser: str,
-    provenance: Provenance,
-    source_file: str = "",
-) -> list[MeasurementRecord]:
-    """Median, p90 and mean latency of the measured iterations (warm-up already excluded from `samples_s`)."""
-    if not samples_s:
-        raise ValueError("no latency samples after warm-up")
-    n = len(samples_s)
-    stats = {
-        "median": nearest_rank_percentile(samples_s, 50),
-        "p90": nearest_rank_percentile(samples_s, 90),
-        "mean": sum(samples_s) / n,
-    }
-    return [
-        MeasurementRecord(
-            metric="latency",
-            statistic=name,
-            value=value,
-            unit="s",
-            n=n,
-            warmup=warmup,
-            scope=scope,
-            method=method,
-            tool=tool,
-            tool_version=tool_version,
-            parser=parser,
-            provenance=provenance,
-            source_file=source_file,
-        )
-        for name, value in stats.items()
-    ]
 
 
 # --- energy from a power trace ---------------------------------------------------------------------------------

@@ -19,16 +19,15 @@ import yaml
 from rich.console import Console
 from rich.progress import Progress
 
-from evaluators.efficiency import latency_records
 from hub.baselines import Baseline
 from hub.export import make_loader
 from hub.registry import BenchmarkSpec, all_benchmarks, resolve
+from hub.runner.host import HostMonitor
 from hub.store import Store
 from hub.synthetic import hidden_labels_path
-from hub.version import mobench_version
 from leaderboard import queries
 from submissions import worker
-from submissions.measurements.record import MeasurementFile
+from submissions.measurements.record import ModelInfo, RuntimeInfo
 from submissions.queue import submit
 
 DEMO_SUBMITTER = "mobench demo (baseline)"
@@ -62,20 +61,19 @@ def write_baseline_submission(
 ) -> None:
     """Run one baseline on the default split and lay out its results as a normal submission folder."""
     loader = make_loader(spec, root, spec.default_split)
-    timing = baseline.run(spec, loader, folder / "predictions")
-    records = latency_records(
+    with HostMonitor() as monitor:
+        timing = baseline.run(spec, loader, folder / "predictions")
+    measured = monitor.result(
         timing.latencies_s,
         warmup=timing.warmup,
-        scope="host CPU process",
-        method="wall-clock timer (time.perf_counter) around each inference",
-        tool="mobench demo runner",
-        tool_version=mobench_version(),
-        parser="mobench-records",
-        provenance="measured-by-mobench",
+        model=ModelInfo(model_id=baseline.name),
+        runtime=RuntimeInfo(framework=baseline.runtime, framework_version=baseline.version, backend="cpu"),
+        tool="mobench demo (HostMonitor around the baseline's own per-sample perf_counter timings)",
+        source_file=f"baseline {baseline.name} on {spec.id}/{spec.default_split}",
     )
     (folder / "measurements").mkdir(parents=True, exist_ok=True)
-    (folder / "measurements" / "host-latency.json").write_text(
-        MeasurementFile(records=records).model_dump_json(indent=2), encoding="utf-8"
+    (folder / "measurements" / "host-measurements.json").write_text(
+        measured.to_file().model_dump_json(indent=2), encoding="utf-8"
     )
     manifest = {
         "benchmark": spec.id,

@@ -133,8 +133,8 @@ def sample_scores(store: Store, submission_id: str) -> pd.DataFrame:
 def measurements(store: Store, submission_id: str) -> pd.DataFrame:
     with store.read() as con:
         return con.execute(
-            """SELECT metric, statistic, value, unit, n, warmup, scope, method, tool, tool_version, provenance,
-                      source_file
+            """SELECT metric, statistic, value, unit, n, warmup, scope, method, definition, tool, tool_version,
+                      provenance, source_file, json_extract_string(record_json, '$.validation_flags') AS flags
                FROM measurements WHERE submission_id = ? ORDER BY metric, statistic""",
             [submission_id],
         ).df()

@@ -43,6 +43,7 @@ def test_demo_scores_both_flow_baselines_on_every_flow_benchmark(demo: DemoSumma
         assert table[spec.primary_metric].map(math.isfinite).all()
         assert (table["latency_p50_s"] > 0).all() and (table["latency_p90_s"] >= table["latency_p50_s"]).all()
         assert set(table["latency_provenance"]) == {"measured-by-mobench"}
+        assert (table["peak_memory_b"] > 0).all() and set(table["peak_memory_kind"]) == {"process_rss_peak"}
         ordered = table[spec.primary_metric].tolist()
         assert ordered == sorted(ordered)  # lower is better for both primary metrics
 

@@ -34,6 +34,9 @@ def test_leaderboard_ranks_the_demo_baselines(demo: DemoSummary, monkeypatch: py
     assert set(ranking["model"]) == {"opencv-dis-medium", "opencv-farneback"}
     assert list(ranking["rank"]) == [1, 2]
     assert any("SYNTHETIC" in w.value for w in at.warning)
+    measurements = at.dataframe[-1].value  # the chosen submission's measurement records, with their flags
+    assert {"peak_memory", "latency"} <= set(measurements["metric"])
+    assert measurements["flags"].str.contains("rss_peak_is_whole_process_lifetime").all()
 
 
 def test_leaderboard_shows_a_submissions_scene_breakdown(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,7 @@ import platform
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +29,7 @@ import numpy as np
 
 from evaluators.efficiency import BLOCKING_FLAGS, estimate_energy, measure_baseline, nearest_rank_percentile
 from hub.errors import FormatError, MissingExtraError
-from hub.runner.power import PowerSampler, discover
+from hub.runner.power import PowerSampler, SampledChannel, discover
 from hub.version import mobench_version
 from submissions.measurements.base import ParseResult, latency_from_samples
 from submissions.measurements.record import (
@@ -201,7 +201,7 @@ def read_thermal(sysfs_root: Path) -> dict[str, float]:
     return temps
 
 
-def _peak_rss_bytes() -> int:
+def peak_rss_bytes() -> int:
     """ru_maxrss: the process's lifetime peak resident set size (KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
@@ -214,7 +214,7 @@ def _current_rss_bytes() -> int | None:
     return int(statm.read_text().split()[1]) * resource.getpagesize()
 
 
-def _device(sysfs_root: Path) -> DeviceInfo:
+def host_device_info(sysfs_root: Path) -> DeviceInfo:
     """What the machine says it is: device-tree model (boards, phones), DMI product name (PCs), else the arch."""
     name = ""
     for candidate in ("firmware/devicetree/base/model", "class/dmi/id/product_name"):
@@ -344,36 +344,23 @@ def measure(
     finally:
         if sampler is not None:
             sampler.stop()
-    peak = _peak_rss_bytes()
+    peak = peak_rss_bytes()
 
     flags: list[str] = ["rss_peak_is_whole_process_lifetime"]
-    absent: list[str] = []
-    energy_reports: list[tuple[EnergyFigure, list[str]]] = []
     sampled = tuple(sampler.results()) if sampler is not None else ()
-    if sampler is None:
-        absent.append(discovery.no_source_reason(sysfs_root))
-        flags.append("no_power_source")
     # Energy over the longest steady back-to-back window: the sustained run when there is one (§10 step 4).
     energy_label, energy_phase = ("sustained", sustained) if sustained is not None else ("warm", warm)
-    for result in sampled:
-        trace = result.trace
-        if trace is None:
-            absent.append(f"{result.problem}: no trace")
-            continue
-        est = estimate_energy(
-            trace,
-            energy_phase.start_s,
-            energy_phase.end_s,
-            inferences=len(energy_phase.samples_s),
-            baseline=measure_baseline(trace, *baseline) if baseline else None,
-            baseline_after=measure_baseline(trace, *baseline_after, when="post_run") if baseline_after else None,
-            charging=result.charging,
-        )
-        if est.usable:
-            energy_reports.append((est.figure, list(est.flags)))
-        else:
-            blocking = ", ".join(sorted(BLOCKING_FLAGS.intersection(est.flags)))
-            absent.append(f"{trace.method} {trace.scope} {trace.rail} ({trace.source}): not reported ({blocking})")
+    energy_reports, absent = energy_figures(
+        sampled,
+        energy_phase.start_s,
+        energy_phase.end_s,
+        inferences=len(energy_phase.samples_s),
+        baseline=baseline,
+        baseline_after=baseline_after,
+    )
+    if sampler is None:
+        absent.insert(0, discovery.no_source_reason(sysfs_root))
+        flags.append("no_power_source")
     if sampled and not energy_reports:
         flags.append("no_usable_energy_figure")
 
@@ -384,7 +371,7 @@ def measure(
             format=model_path.suffix.lstrip(".").lower() or None,
             size_bytes=model_path.stat().st_size,
         ),
-        "device": _device(sysfs_root),
+        "device": host_device_info(sysfs_root),
         "runtime": RuntimeInfo(
             framework=session.framework,
             framework_version=session.version,
@@ -513,6 +500,41 @@ def measure(
         energy_absent=absent,
         throttling_ratio=ratio,
     )
+
+
+def energy_figures(
+    sampled: Sequence[SampledChannel],
+    start_s: float,
+    end_s: float,
+    *,
+    inferences: int,
+    baseline: tuple[float, float] | None = None,
+    baseline_after: tuple[float, float] | None = None,
+) -> tuple[list[tuple[EnergyFigure, list[str]]], list[str]]:
+    """Energy per inference over [start_s, end_s] for every sampled channel (§10): the usable figures with their
+    flags, and for every channel that gave none, why."""
+    figures: list[tuple[EnergyFigure, list[str]]] = []
+    absent: list[str] = []
+    for result in sampled:
+        trace = result.trace
+        if trace is None:
+            absent.append(f"{result.problem}: no trace")
+            continue
+        est = estimate_energy(
+            trace,
+            start_s,
+            end_s,
+            inferences=inferences,
+            baseline=measure_baseline(trace, *baseline) if baseline else None,
+            baseline_after=measure_baseline(trace, *baseline_after, when="post_run") if baseline_after else None,
+            charging=result.charging,
+        )
+        if est.usable:
+            figures.append((est.figure, list(est.flags)))
+        else:
+            blocking = ", ".join(sorted(BLOCKING_FLAGS.intersection(est.flags)))
+            absent.append(f"{trace.method} {trace.scope} {trace.rail} ({trace.source}): not reported ({blocking})")
+    return figures, absent
 
 
 def _idle(seconds: float, clock: Clock) -> float:
