@@ -43,6 +43,22 @@ class SubmitterInfo(_Strict):
     email: str | None = Field(default=None, max_length=200)
 
 
+class PowerWindow(_Strict):
+    """Where in a raw power trace the model ran, so the trace can become energy per inference (§10).
+
+    Times are on the trace's own clock, in seconds. The idle baseline window is optional; without it only gross
+    figures exist.
+    """
+
+    trace: str = Field(min_length=1, max_length=300, description="path of the log under measurements/")
+    start_s: float
+    end_s: float
+    inferences: int = Field(gt=0, description="back-to-back inferences inside [start_s, end_s]")
+    baseline_start_s: float | None = None
+    baseline_end_s: float | None = None
+    charging: bool | None = Field(default=None, description="charger state during the window, when known")
+
+
 class Manifest(_Strict):
     benchmark: str = Field(min_length=1, max_length=100)
     config: str | None = Field(default=None, max_length=100)
@@ -53,6 +69,7 @@ class Manifest(_Strict):
     precision: str = Field(min_length=1, max_length=50, description="fp32, fp16, int8, q4_k_m, ...")
     device: DeviceInfo
     submitter: SubmitterInfo
+    power_windows: list[PowerWindow] = Field(default_factory=list, max_length=100)
 
 
 def load_manifest(path: Path) -> Manifest:

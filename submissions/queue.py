@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluators.efficiency import BLOCKING_FLAGS, estimate_energy, measure_baseline
 from hub.errors import MobenchError, SubmissionError
 from hub.paths import submissions_dir
 from hub.registry import BenchmarkSpec, get_benchmark
 from hub.store import NewSubmission, Store
 from submissions.archive import DEFAULT_LIMITS, Limits, content_hash, stage
-from submissions.manifest import Manifest, load_manifest
+from submissions.manifest import Manifest, PowerWindow, load_manifest
+from submissions.measurements.base import ParseResult
 from submissions.measurements.detect import parse_file
-from submissions.measurements.record import MeasurementRecord
+from submissions.measurements.record import (
+    MeasurementRecord,
+    MeasurementReport,
+    ModelInfo,
+    Protocol,
+    ProvenanceInfo,
+    RawArtifact,
+)
 
 ALLOWED_TOP_LEVEL = {"manifest.yaml", "predictions", "measurements", "README.md", "README.txt"}
 
@@ -50,7 +60,65 @@ def _check_layout(top: Path, spec: BenchmarkSpec) -> Path:
     return predictions
 
 
-def read_measurements(folder: Path, *, trusted: bool = False) -> list[MeasurementRecord]:
+def energy_from_traces(
+    parsed: ParseResult, rel: str, windows: Sequence[PowerWindow], model_sha256: str | None
+) -> list[MeasurementRecord]:
+    """Energy per inference from a submitted raw power trace over the windows the manifest declares for it."""
+    mine = [w for w in windows if w.trace == rel]
+    if not mine:
+        raise SubmissionError(
+            f"{rel}: a raw power trace ({parsed.format}) needs the inference window to become energy per "
+            f"inference: add a `power_windows` entry to manifest.yaml with trace: {rel}, start_s, end_s, "
+            "inferences (and an idle baseline window for net figures)"
+        )
+    records: list[MeasurementRecord] = []
+    for window in mine:
+        for trace in parsed.traces:
+            try:
+                baseline = (
+                    measure_baseline(trace, window.baseline_start_s, window.baseline_end_s)
+                    if window.baseline_start_s is not None and window.baseline_end_s is not None
+                    else None
+                )
+                estimate = estimate_energy(
+                    trace,
+                    window.start_s,
+                    window.end_s,
+                    inferences=window.inferences,
+                    baseline=baseline,
+                    charging=window.charging,
+                )
+            except MobenchError as exc:
+                raise SubmissionError(f"manifest.yaml: power_windows for {rel}: {exc}") from exc
+            if not estimate.usable:
+                raise SubmissionError(
+                    f"{rel}: energy over [{window.start_s}, {window.end_s}] s is not valid: "
+                    + ", ".join(sorted(BLOCKING_FLAGS.intersection(estimate.flags)))
+                )
+            report = MeasurementReport(
+                label=f"{rel} [{window.start_s}, {window.end_s}] s",
+                model=ModelInfo(artifact_sha256=model_sha256),
+                protocol=Protocol(tool=parsed.format, measured_runs=window.inferences),
+                energy=[estimate.figure],
+                provenance=ProvenanceInfo(
+                    parser=parsed.format,
+                    parser_version=parsed.parser_version,
+                    raw_artifacts=[RawArtifact(kind=parsed.format, sha256=parsed.sha256)],
+                    validation_flags=[*parsed.flags, *trace.flags, *estimate.flags],
+                ),
+                source_file=rel,
+            )
+            records.extend(report.records())
+    return records
+
+
+def read_measurements(
+    folder: Path,
+    *,
+    trusted: bool = False,
+    windows: Sequence[PowerWindow] = (),
+    model_sha256: str | None = None,
+) -> list[MeasurementRecord]:
     """Parse every log in a submission's measurements/ folder; any file not understood rejects the submission.
 
     A submitter's figures are `self-reported` whatever the file claims; only mobench's own runner, calling in
@@ -65,13 +133,10 @@ def read_measurements(folder: Path, *, trusted: bool = False) -> list[Measuremen
             parsed = parse_file(path, display_name=rel)
         except MobenchError as exc:
             raise SubmissionError(f"{rel}: measurement log rejected: {exc}") from exc
-        if parsed.traces and not parsed.records():
-            raise SubmissionError(
-                f"{rel}: a raw power trace ({parsed.format}) needs the inference window to become energy per "
-                "inference; mobench does not yet read that window from a submission, so submit the figures "
-                "`mobench measure` writes, or a tool log with energy figures"
-            )
-        for record in parsed.records():
+        found = parsed.records()
+        if parsed.traces:
+            found += energy_from_traces(parsed, rel, windows, model_sha256)
+        for record in found:
             update: dict[str, str] = {"source_file": rel}
             if not trusted:
                 update["provenance"] = "self-reported"
@@ -120,7 +185,12 @@ def submit(
                 f"`mobench register {spec.id} --root <official release>` first"
             )
         _check_layout(top, spec)
-        measurements = read_measurements(top / "measurements", trusted=trusted_measurements)
+        measurements = read_measurements(
+            top / "measurements",
+            trusted=trusted_measurements,
+            windows=manifest.power_windows,
+            model_sha256=manifest.model.sha256,
+        )
         submission_id = content_hash(top)
         existing = store.find_submission(submission_id)
         if existing is not None:

@@ -17,7 +17,7 @@ from hub.store import Store
 from leaderboard import queries
 from submissions import worker
 from submissions.queue import submit
-from tests.fixtures.measurement_logs import tflite_log
+from tests.fixtures.measurement_logs import monsoon_csv, tflite_log
 
 
 def _submission_with(demo: DemoSummary, tmp_path: Path, logs: dict[str, str | Path], sha256: str | None) -> Path:
@@ -85,5 +85,45 @@ def test_a_log_mobench_cannot_read_rejects_the_submission_and_keeps_nothing(
     store = Store(demo_db)
     before = store.table_counts()
     with pytest.raises(SubmissionError, match=r"measurements/mystery\.txt"):
+        submit(folder, store)
+    assert store.table_counts() == before
+
+
+def _monsoon_step() -> str:
+    """10 Hz Monsoon samples at 4 V: 250 mA (1 W) idle until t = 5 s, 750 mA (3 W) from 5.0 to 15.0 s, idle after."""
+    rows = []
+    for k in range(201):
+        t = k / 10
+        current = 750.0 if 5.0 <= t <= 15.0 else 250.0
+        rows.append((t, current, 4.0))
+    return monsoon_csv(rows)
+
+
+def test_a_raw_power_trace_becomes_energy_per_inference_over_the_declared_window(
+    demo: DemoSummary, demo_db: Path, tmp_path: Path
+) -> None:
+    folder = _submission_with(demo, tmp_path, {"monsoon.csv": _monsoon_step()}, sha256=None)
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest["power_windows"] = [
+        {"trace": "measurements/monsoon.csv", "start_s": 5.0, "end_s": 15.0, "inferences": 100}
+        | {"baseline_start_s": 0.0, "baseline_end_s": 4.0, "charging": False}
+    ]
+    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    store = Store(demo_db)
+    submit(folder, store)
+    worker.process_one(store)
+    row = _row(store, "tiny-net")
+    # window [5, 15] s is all 3 W: 30 J over 100 inferences = 0.3 J gross; idle baseline [0, 4] s = 1 W,
+    # so net = (30 J - 1 W x 10 s) / 100 = 0.2 J
+    assert float(row["energy_per_inference_gross_j"]) == pytest.approx(0.3, rel=1e-9)  # type: ignore[arg-type]
+    assert float(row["energy_per_inference_net_j"]) == pytest.approx(0.2, rel=1e-9)  # type: ignore[arg-type]
+    assert row["energy_method"] == "monsoon" and row["energy_scope"] is not None
+
+
+def test_a_raw_power_trace_without_a_window_is_rejected(demo: DemoSummary, demo_db: Path, tmp_path: Path) -> None:
+    folder = _submission_with(demo, tmp_path, {"monsoon.csv": _monsoon_step()}, sha256=None)
+    store = Store(demo_db)
+    before = store.table_counts()
+    with pytest.raises(SubmissionError, match="power_windows"):
         submit(folder, store)
     assert store.table_counts() == before
