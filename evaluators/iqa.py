@@ -1,0 +1,322 @@
+"""Image-quality scoring with PIQ23's official per-scene protocol.
+
+PIQ23's JOD scores are zero-mean *within each scene* and comparable only there, so the official protocol computes
+every metric per scene and reports the **median across scenes** (github.com/DXOMARK-Research/PIQ2023, README,
+"Benchmarks": "the reported results represent the median of the metrics across all scenes"; the repository has
+no metric code, so each statistic below follows its scipy.stats definition, as pyiqa's do):
+
+- `srcc`: Spearman's rank correlation (Pearson on average ranks, ties averaged) = `scipy.stats.spearmanr`;
+- `plcc`: Pearson's linear correlation on the raw scores, no fitted mapping (nothing official mentions one)
+  = `scipy.stats.pearsonr`;
+- `krcc`: Kendall's tau-b (ties in either variable handled) = `scipy.stats.kendalltau` (its default variant);
+- `mae`: mean |SCORE - JOD|, meaningful only for predictions on the JOD scale.
+
+Reported: `srcc`, `plcc`, `krcc`, `mae` = the median over scenes (the official numbers); `srcc_mean`,
+`plcc_mean`, `krcc_mean` = the mean over scenes; `srcc_global`, `plcc_global`, `krcc_global` = pooled over all
+scored images as one list (what pyiqa reports for PIQ23) — NOT comparable to the paper, since JOD means nothing
+across scenes.
+
+Undefined statistics (mobench's rules; the official material says nothing):
+- a scene whose predictions are all equal carries no ranking information: its SRCC, PLCC and KRCC count as **0**
+  in the median and the mean (never skipped, so constant outputs cannot hide a weak scene), and the per-scene
+  breakdown names it with `constant_prediction = 1`; the same rule holds for the global figures;
+- a scene with fewer than two scored images or constant JOD (impossible in the release; only reachable with
+  `--allow-partial` or odd data) has no defined correlation whatever the predictions: it is left out of the
+  correlation aggregates (NaN in its breakdown, listed in `details`); its MAE still counts if it has an image.
+
+Predictions: a CSV with the columns `IMAGE` and `SCORE` (NTIRE 2024 portrait-quality challenge convention, whose
+results file is the input CSV plus a `SCORE` column; other columns are ignored), one row per image of the split.
+`IMAGE` is the release's file name; a path whose last component is that name (`Overall\\1_Indoor_Scene_0.jpg`,
+`images/1_Indoor_Scene_0.jpg`) is accepted. The per-scene statistics are computed for all scenes at once from
+pairwise sign matrices (`per_scene_statistics`), which `mobench bench piq23` compares with scipy calls per scene.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.stats
+from numpy.typing import NDArray
+
+from evaluators.coverage import match_predictions
+from evaluators.result import EvaluationRequest, EvaluationResult
+from hub.errors import PredictionError
+from hub.export import make_loader
+from loaders.piq23 import PIQ23, image_name
+
+PREDICTION_COLUMNS: tuple[str, str] = ("IMAGE", "SCORE")
+CORRELATIONS: tuple[str, ...] = ("srcc", "plcc", "krcc")
+# pairwise matrices are built for several scenes at once; this bounds one batch's elements (~16 MB of float64)
+_PAIR_BUDGET = 2_000_000
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class SceneStatistics:
+    """Per-scene statistics, arrays indexed like `scenes`; correlations are already 0 for constant predictions
+    and NaN where undefined (see the module docstring)."""
+
+    scenes: list[str]
+    n: NDArray[np.int64]
+    srcc: FloatArray
+    plcc: FloatArray
+    krcc: FloatArray
+    mae: FloatArray
+    constant_prediction: BoolArray
+
+    def values(self, name: str) -> FloatArray:
+        """The per-scene array of one statistic (`srcc`, `plcc`, `krcc` or `mae`)."""
+        values: FloatArray = getattr(self, name)
+        return values
+
+
+@dataclass(frozen=True)
+class PredictionRow:
+    image: str
+    score: float
+    source: str
+
+
+def read_score_csv(path: Path) -> tuple[list[PredictionRow], list[str]]:
+    """Rows of a prediction CSV and every problem with a value, each naming the image and the line.
+
+    A missing `IMAGE` or `SCORE` column fails at once; values that are empty, not numbers, NaN or infinite are
+    collected so that the submitter sees all of them in one report.
+    """
+    rows: list[PredictionRow] = []
+    problems: list[str] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in reader.fieldnames or []]
+            absent = [column for column in PREDICTION_COLUMNS if column not in header]
+            if absent:
+                raise PredictionError(
+                    [
+                        f"{path.name}: no {' or '.join(absent)} column (header: {','.join(header)!r}); "
+                        "expected IMAGE,SCORE"
+                    ]
+                )
+            reader.fieldnames = header
+            for row in reader:
+                source = f"{path.name} line {reader.line_num}"
+                image = image_name((row.get("IMAGE") or "").strip())
+                if not image:
+                    problems.append(f"{source}: empty IMAGE")
+                    continue
+                raw = (row.get("SCORE") or "").strip()
+                try:
+                    score = float(raw)
+                except ValueError:
+                    score = math.nan
+                if not math.isfinite(score):
+                    problems.append(f"image {image}: SCORE {raw!r} is not a finite number ({source})")
+                rows.append(PredictionRow(image, score, source))
+    except UnicodeDecodeError as err:
+        raise PredictionError([f"{path.name}: not UTF-8 text ({err})"]) from None
+    return rows, problems
+
+
+def prediction_file(predictions: Path) -> Path:
+    """The CSV to read: `predictions` itself, or the single `*.csv` inside a submission's predictions/ folder."""
+    if predictions.is_file():
+        return predictions
+    if not predictions.is_dir():
+        raise PredictionError([f"{predictions}: no such file or folder"])
+    found = sorted(predictions.glob("*.csv"))
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found) or "none"
+        raise PredictionError([f"{predictions}: expected exactly one IMAGE,SCORE csv, found {names}"])
+    return found[0]
+
+
+def _pearson_rows(x: FloatArray, y: FloatArray, mask: BoolArray, n: FloatArray) -> FloatArray:
+    """Pearson's r of each row of x against the same row of y over the masked entries."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xc = np.where(mask, x - (np.where(mask, x, 0.0).sum(axis=1) / n)[:, None], 0.0)
+        yc = np.where(mask, y - (np.where(mask, y, 0.0).sum(axis=1) / n)[:, None], 0.0)
+        r: FloatArray = (xc * yc).sum(axis=1) / np.sqrt((xc * xc).sum(axis=1) * (yc * yc).sum(axis=1))
+    return np.clip(r, -1.0, 1.0)
+
+
+def _pair_signs(values: FloatArray) -> NDArray[np.int8]:
+    """s_ij = sign(v_i - v_j) per row, 0 wherever v_i or v_j is NaN padding (comparisons with NaN are False)."""
+    greater = values[:, :, None] > values[:, None, :]
+    less = values[:, :, None] < values[:, None, :]
+    signs: NDArray[np.int8] = greater.view(np.int8) - less.view(np.int8)
+    return signs
+
+
+def _batch_statistics(x: FloatArray, y: FloatArray, mask: BoolArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """SRCC, PLCC and KRCC of NaN-padded rows (one row per scene), from pairwise signs.
+
+    With s_ij = sign(x_i - x_j) and t_ij = sign(y_i - y_j) over valid pairs: the average rank of i is
+    (n + 1) / 2 + sum_j s_ij / 2 (ties get the mean of their ranks, as `scipy.stats.rankdata`); Kendall's tau-b
+    is sum_ij s_ij t_ij / sqrt(#{s_ij != 0} * #{t_ij != 0}) (every unordered pair appears twice in each sum, so
+    the factors cancel).
+    """
+    n = mask.sum(axis=1).astype(np.float64)
+    sx, sy = _pair_signs(x), _pair_signs(y)
+    rank_x = (n[:, None] + 1.0) / 2.0 + sx.sum(axis=2, dtype=np.int64) / 2.0
+    rank_y = (n[:, None] + 1.0) / 2.0 + sy.sum(axis=2, dtype=np.int64) / 2.0
+    concordance = (sx * sy).sum(axis=(1, 2), dtype=np.int64).astype(np.float64)
+    untied = np.count_nonzero(sx, axis=(1, 2)).astype(np.float64) * np.count_nonzero(sy, axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        krcc = concordance / np.sqrt(untied)
+    return _pearson_rows(rank_x, rank_y, mask, n), _pearson_rows(x, y, mask, n), np.clip(krcc, -1.0, 1.0)
+
+
+def per_scene_statistics(
+    scenes: list[str], scene_of: NDArray[np.int64], score: FloatArray, jod: FloatArray
+) -> SceneStatistics:
+    """SRCC, PLCC, KRCC and MAE of every scene, vectorised over scenes (images of scene k have `scene_of == k`).
+
+    Scenes are packed into padded rows and processed in batches whose pairwise matrices stay within a fixed
+    memory budget, so the cost is O(sum of n_k^2) with numpy doing the loops.
+    """
+    n_scenes = len(scenes)
+    counts = np.bincount(scene_of, minlength=n_scenes).astype(np.int64)
+    order = np.argsort(scene_of, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    position = np.arange(len(order)) - starts[scene_of[order]]
+    width = max(int(counts.max(initial=0)), 1)
+    x = np.full((n_scenes, width), math.nan)
+    y = np.full((n_scenes, width), math.nan)
+    mask = np.zeros((n_scenes, width), dtype=bool)
+    x[scene_of[order], position] = score[order]
+    y[scene_of[order], position] = jod[order]
+    mask[scene_of[order], position] = True
+
+    srcc, plcc, krcc = (np.full(n_scenes, math.nan) for _ in range(3))
+    step = max(1, _PAIR_BUDGET // (width * width))
+    for lo in range(0, n_scenes, step):
+        part = slice(lo, lo + step)
+        srcc[part], plcc[part], krcc[part] = _batch_statistics(x[part], y[part], mask[part])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mae = np.where(mask, np.abs(x - y), 0.0).sum(axis=1) / counts
+    spread_x = np.where(mask, x, -np.inf).max(axis=1) - np.where(mask, x, np.inf).min(axis=1)
+    spread_y = np.where(mask, y, -np.inf).max(axis=1) - np.where(mask, y, np.inf).min(axis=1)
+    undefined = (counts < 2) | ~(spread_y > 0)
+    constant = ~undefined & (spread_x == 0)
+    for values in (srcc, plcc, krcc):
+        values[constant] = 0.0
+        values[undefined] = math.nan
+    return SceneStatistics(scenes, counts, srcc, plcc, krcc, mae, constant)
+
+
+def global_correlations(score: FloatArray, jod: FloatArray) -> dict[str, float]:
+    """Pooled SRCC/PLCC/KRCC over all images (scipy.stats), with the same constant/undefined rules as scenes."""
+    if len(score) < 2 or np.ptp(jod) == 0:
+        return dict.fromkeys(CORRELATIONS, math.nan)
+    if np.ptp(score) == 0:
+        return dict.fromkeys(CORRELATIONS, 0.0)
+    return {
+        "srcc": float(scipy.stats.spearmanr(score, jod).statistic),
+        "plcc": float(scipy.stats.pearsonr(score, jod).statistic),
+        "krcc": float(scipy.stats.kendalltau(score, jod).statistic),
+    }
+
+
+def _aggregate(stats: SceneStatistics, keep: BoolArray) -> dict[str, float]:
+    """Median and mean over the kept scenes' defined values (NaN if none)."""
+    out: dict[str, float] = {}
+    for name in (*CORRELATIONS, "mae"):
+        values = stats.values(name)[keep]
+        values = values[np.isfinite(values)]
+        out[name] = float(np.median(values)) if len(values) else math.nan
+        if name in CORRELATIONS:
+            out[f"{name}_mean"] = float(values.mean()) if len(values) else math.nan
+    return out
+
+
+def score_piq23(
+    images: list[str], scenes: list[str], conditions: list[str], jod: FloatArray, predictions: dict[str, float]
+) -> tuple[dict[str, float], dict[str, dict[str, dict[str, float]]], SceneStatistics]:
+    """Metrics and breakdowns for the images that have a prediction (`images`, `scenes`... aligned lists)."""
+    scored = [i for i, image in enumerate(images) if image in predictions]
+    names = sorted({scenes[i] for i in scored})
+    index = {name: k for k, name in enumerate(names)}
+    scene_of = np.array([index[scenes[i]] for i in scored], dtype=np.int64)
+    score = np.array([predictions[images[i]] for i in scored], dtype=np.float64)
+    truth = jod[scored]
+    stats = per_scene_statistics(names, scene_of, score, truth)
+    everything = np.ones(len(names), dtype=bool)
+    metrics = _aggregate(stats, everything)
+    metrics.update({f"{k}_global": v for k, v in global_correlations(score, truth).items()})
+
+    condition_of = {scenes[i]: conditions[i] for i in scored}
+    by_condition: dict[str, dict[str, float]] = {}
+    for condition in sorted(set(condition_of.values())):
+        keep = np.array([condition_of[name] == condition for name in names])
+        summary = {k: v for k, v in _aggregate(stats, keep).items() if not k.endswith("_mean")}
+        by_condition[condition] = summary | {"n_scenes": float(keep.sum()), "n_images": float(stats.n[keep].sum())}
+    by_scene = {
+        name: {
+            "n": float(stats.n[k]),
+            **{metric: float(stats.values(metric)[k]) for metric in (*CORRELATIONS, "mae")},
+            "constant_prediction": float(stats.constant_prediction[k]),
+        }
+        for k, name in enumerate(names)
+    }
+    return metrics, {"scene": by_scene, "condition": by_condition}, stats
+
+
+def evaluate(request: EvaluationRequest) -> EvaluationResult:
+    """Score an `IMAGE,SCORE` CSV on one PIQ23 attribute, config and split with the per-scene median protocol."""
+    loader = make_loader(request.spec, request.root, request.split, request.config)
+    if not isinstance(loader, PIQ23):
+        raise TypeError(f"{request.spec.id}: evaluators.iqa scores PIQ23 loaders, not {type(loader).__name__}")
+    labels = loader.labels()
+    path = prediction_file(request.predictions)
+    rows, value_problems = read_score_csv(path)
+    expected = [label.image for label in labels]
+    coverage = match_predictions(
+        expected, ((row.image, row.source) for row in rows), allow_partial=request.allow_partial
+    )
+    coverage.raise_for_problems(value_problems)
+    predictions = {row.image: row.score for row in rows}
+
+    jod = np.array([label.jod for label in labels], dtype=np.float64)
+    metrics, breakdowns, stats = score_piq23(
+        expected, [label.scene for label in labels], [label.condition for label in labels], jod, predictions
+    )
+    sample_scores = {
+        label.image: {
+            "score": predictions[label.image],
+            "jod": label.jod,
+            "abs_error": abs(predictions[label.image] - label.jod),
+        }
+        for label in labels
+        if label.image in predictions
+    }
+    details: dict[str, Any] = {
+        "protocol": "per-scene statistics, median over scenes (official); *_mean: mean over scenes; "
+        "*_global: pooled over all images, not comparable to the paper",
+        "attribute": loader.attribute,
+        "n_scenes": len(stats.scenes),
+        "krcc_variant": "tau-b",
+        "constant_prediction_scenes": [s for s, c in zip(stats.scenes, stats.constant_prediction, strict=True) if c],
+        "undefined_correlation_scenes": [
+            s for s, v in zip(stats.scenes, stats.srcc, strict=True) if not math.isfinite(float(v))
+        ],
+        "prediction_file": path.name,
+    }
+    return EvaluationResult(
+        benchmark=request.spec.id,
+        config=request.config,
+        split=request.split,
+        n_samples=len(sample_scores),
+        n_expected=len(expected),
+        metrics=metrics,
+        breakdowns=breakdowns,
+        sample_scores=sample_scores,
+        missing=coverage.missing,
+        details=details,
+    )
