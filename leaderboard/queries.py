@@ -28,7 +28,9 @@ WITH latency AS (
            any_value(scope) AS energy_scope, any_value(method) AS energy_method
     FROM measurements WHERE metric = 'energy_per_inference' GROUP BY submission_id
 ), timed AS (
-    SELECT submission_id, list(DISTINCT model_sha256) FILTER (WHERE model_sha256 IS NOT NULL) AS timed_hashes
+    SELECT submission_id, list(DISTINCT model_sha256) FILTER (WHERE model_sha256 IS NOT NULL) AS timed_hashes,
+           bool_and(json_extract_string(record_json, '$.validation_flags') LIKE '%model_sha256_from_manifest%')
+               AS hash_declared
     FROM measurements GROUP BY submission_id
 )
 SELECT s.id AS submission, m.name AS model, m.version AS model_version, d.name AS device, d.soc AS soc,
@@ -39,6 +41,7 @@ SELECT s.id AS submission, m.name AS model, m.version AS model_version, d.name A
        CASE
            WHEN l.submission_id IS NULL AND e.submission_id IS NULL THEN 'no measurements'
            WHEN m.sha256 IS NULL OR t.timed_hashes IS NULL OR len(t.timed_hashes) = 0 THEN 'unverified'
+           WHEN t.timed_hashes = [m.sha256] AND t.hash_declared THEN 'same model as declared (the log has no hash)'
            WHEN t.timed_hashes = [m.sha256] THEN 'timed model = scored model'
            ELSE 'timed model ≠ scored model'
        END AS integrity,

@@ -31,6 +31,7 @@ from submissions.measurements.record import (
     RawArtifact,
 )
 
+MODEL_HASH_FROM_MANIFEST = "model_sha256_from_manifest"
 ALLOWED_TOP_LEVEL = {"manifest.yaml", "predictions", "measurements", "README.md", "README.txt"}
 
 
@@ -137,9 +138,13 @@ def read_measurements(
         if parsed.traces:
             found += energy_from_traces(parsed, rel, windows, model_sha256)
         for record in found:
-            update: dict[str, str] = {"source_file": rel}
+            update: dict[str, object] = {"source_file": rel}
             if not trusted:
                 update["provenance"] = "self-reported"
+            if not record.model_sha256 and model_sha256:
+                # The log does not say which file it timed: take the manifest's word for it, and say so.
+                update["model_sha256"] = model_sha256
+                update["validation_flags"] = [*record.validation_flags, MODEL_HASH_FROM_MANIFEST]
             records.append(record.model_copy(update=update))
     return records
 

@@ -43,17 +43,21 @@ def _row(store: Store, model: str) -> dict[str, object]:
     return dict(table.loc[model])
 
 
-def test_tool_log_is_parsed_and_marked_self_reported_and_unverified(
-    demo: DemoSummary, demo_db: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("declared", "integrity"),
+    [("a" * 64, "same model as declared (the log has no hash)"), (None, "unverified")],
+)
+def test_tool_log_is_parsed_self_reported_and_its_model_hash_comes_from_the_manifest(
+    demo: DemoSummary, demo_db: Path, tmp_path: Path, declared: str | None, integrity: str
 ) -> None:
-    folder = _submission_with(demo, tmp_path, {"benchmark_model.log": tflite_log()}, sha256="a" * 64)
+    folder = _submission_with(demo, tmp_path, {"benchmark_model.log": tflite_log()}, sha256=declared)
     store = Store(demo_db)
     submit(folder, store)
     assert worker.process_one(store) is not None
     row = _row(store, "tiny-net")
     assert row["latency_provenance"] == "self-reported"
     assert float(row["latency_p50_s"]) > 0  # type: ignore[arg-type]
-    assert row["integrity"] == "unverified"  # the log names no model hash
+    assert row["integrity"] == integrity
 
 
 @pytest.mark.parametrize("same_model", [True, False])
