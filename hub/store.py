@@ -134,6 +134,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE measurements ADD COLUMN definition VARCHAR;
     ALTER TABLE measurements ADD COLUMN model_sha256 VARCHAR;
     """,
+    # What the evaluator learned about the run besides scores (e.g. lm-eval version, model args, git hash).
+    """
+    ALTER TABLE submissions ADD COLUMN details_json VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -354,8 +358,9 @@ class Store:
             )
             now = _now()
             con.execute(
-                """INSERT INTO submissions VALUES
-                   (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', NULL, ?, ?, NULL, NULL, ?, ?)""",
+                """INSERT INTO submissions (id, benchmark_id, config, split, model_id, device_id, runtime, precision,
+                       submitter, is_baseline, synthetic, status, manifest_json, storage_path, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)""",
                 [
                     sub.id,
                     sub.benchmark_id,
@@ -471,8 +476,8 @@ class Store:
             now = _now()
             con.execute(
                 """UPDATE submissions SET status = 'scored', reason = NULL, n_samples = ?, n_expected = ?,
-                   updated_at = ? WHERE id = ?""",
-                [result.n_samples, result.n_expected, now, submission_id],
+                   details_json = ?, updated_at = ? WHERE id = ?""",
+                [result.n_samples, result.n_expected, json.dumps(result.details, default=str), now, submission_id],
             )
             con.execute(
                 "INSERT INTO events VALUES (?, ?, 'scored', ?)",

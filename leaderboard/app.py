@@ -82,6 +82,10 @@ def main() -> None:
     for name in queries.breakdown_names(store, chosen):
         st.markdown(f"**Per {name}**")
         st.dataframe(queries.breakdown(store, chosen, name), hide_index=True, width="stretch")
+    details = queries.run_details(store, chosen)
+    if details:
+        with st.expander("Run details"):
+            st.json(details)
     with st.expander("Per-sample scores"):
         st.dataframe(queries.sample_scores(store, chosen), hide_index=True, width="stretch")
     st.markdown("**Measurements**")

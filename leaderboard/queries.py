@@ -5,6 +5,9 @@ Only scored submissions are shown. Hidden labels are never selected here.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pandas as pd
 
 from hub.registry import BenchmarkSpec
@@ -131,6 +134,14 @@ def sample_scores(store: Store, submission_id: str) -> pd.DataFrame:
     if long.empty:
         return long
     return long.pivot_table(index="sample_id", columns="metric", values="value", aggfunc="first").reset_index()
+
+
+def run_details(store: Store, submission_id: str) -> dict[str, Any]:
+    """What the evaluator recorded about how the predictions were made (e.g. lm-eval version and model args)."""
+    with store.read() as con:
+        row = con.execute("SELECT details_json FROM submissions WHERE id = ?", [submission_id]).fetchone()
+    details: dict[str, Any] = json.loads(row[0]) if row and row[0] else {}
+    return details
 
 
 def measurements(store: Store, submission_id: str) -> pd.DataFrame:

@@ -81,7 +81,10 @@ def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
         breakdowns={"scene": {"alley_1": {"epe": 1.0}, "cave_2": {"epe": 2.0}}},
         sample_scores={"s1": {"epe": 1.0}, "s2": {"epe": 2.0}},
     )
+    result.details["lm_eval"] = {"version": "0.4.13"}
     store.record_scores("abc", result)
+    with store.read() as con:
+        assert con.execute("SELECT details_json FROM submissions").fetchone() == ('{"lm_eval": {"version": "0.4.13"}}',)
     found = store.find_submission("abc")
     assert found is not None and found.status == "scored"
     counts = store.table_counts()
