@@ -143,6 +143,27 @@ def export_cmd(
         console.print(f"[yellow]{spec.license.id}: local use only, do not publish this folder.[/yellow]")
 
 
+@app.command("publish")
+def publish_cmd(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark id the export was made from.")],
+    folder: Annotated[Path, typer.Option(help="The folder `mobench export` wrote.")],
+    repo_id: Annotated[str, typer.Option(help="Hugging Face dataset repository, e.g. my-org/kitti-synthetic.")],
+    public: Annotated[bool, typer.Option("--public", help="Create the repository public (default: private).")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the licence and list the files; upload nothing.")
+    ] = False,
+) -> None:
+    """Publish an export to the Hugging Face Hub, if and only if the benchmark's licence allows redistribution."""
+    from hub.export import publish_export
+
+    spec = get_benchmark(benchmark)
+    files = publish_export(spec, folder, repo_id, private=not public, dry_run=dry_run)
+    verb = "would upload" if dry_run else "uploaded"
+    console.print(f"{verb} {len(files)} file(s) to datasets/{repo_id} ({spec.license.id})")
+    if spec.license.redistribution == "share-alike":
+        console.print(f"[yellow]share-alike: the published data must keep the {spec.license.id} licence[/yellow]")
+
+
 @app.command("evaluate")
 def evaluate_cmd(
     benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],

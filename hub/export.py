@@ -147,3 +147,34 @@ Primary metric: `{spec.primary_metric}`.
 
 Homepage: {spec.homepage}
 """
+
+
+def check_publishable(spec: BenchmarkSpec) -> None:
+    """Refuse, with the licence's reason, to publish a benchmark whose licence forbids redistribution."""
+    if spec.license.redistribution == "no":
+        raise MobenchError(
+            f"{spec.id} cannot be published: its licence ({spec.license.id}) forbids redistribution. "
+            f"{spec.license.note} Exports of it are for local use only."
+        )
+
+
+def publish_export(
+    spec: BenchmarkSpec, folder: Path, repo_id: str, *, private: bool = True, dry_run: bool = False
+) -> list[Path]:
+    """Upload an export folder as a Hugging Face dataset repository; returns the files it holds.
+
+    The licence is checked first, so nothing leaves the machine for a benchmark that may not be redistributed.
+    """
+    check_publishable(spec)
+    card = folder / "README.md"
+    if not card.is_file():
+        raise MobenchError(f"{folder} is not a mobench export (no README.md dataset card): run `mobench export` first")
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    if dry_run:
+        return files
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(folder))
+    return files

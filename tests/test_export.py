@@ -64,3 +64,25 @@ def test_research_only_licence_is_marked_local_use(tmp_path: Path) -> None:
     assert "Local use only" in card
     with pytest.raises(MobenchError, match="--overwrite"):
         export_benchmark(get_benchmark("sintel-final"), root, tmp_path / "out")
+
+
+def test_publish_refuses_a_licence_that_forbids_redistribution_before_anything_leaves(tmp_path: Path) -> None:
+    root = tmp_path / "sintel"
+    build_sintel(root, seed=0)
+    export_benchmark(get_benchmark("sintel-clean"), root, tmp_path / "out", splits=["training"])
+    result = CliRunner().invoke(
+        app, ["publish", "sintel-clean", "--folder", str(tmp_path / "out"), "--repo-id", "me/sintel", "--dry-run"]
+    )
+    assert isinstance(result.exception, MobenchError)
+    assert "forbids redistribution" in str(result.exception) and "MPI-Sintel-research" in str(result.exception)
+
+
+def test_publish_dry_run_lists_a_share_alike_export(tmp_path: Path) -> None:
+    root = tmp_path / "kitti"
+    build_kitti_2015(root, seed=0)
+    export_benchmark(get_benchmark("kitti-2015-flow"), root, tmp_path / "out")
+    result = CliRunner().invoke(
+        app, ["publish", "kitti-2015-flow", "--folder", str(tmp_path / "out"), "--repo-id", "me/k", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "would upload 3 file(s)" in result.output and "share-alike" in result.output
