@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import datasets
 import yaml
 from rich.console import Console
 from rich.progress import Progress
@@ -93,6 +94,7 @@ def write_baseline_submission(
 
 def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
     console = console or Console()
+    datasets.disable_progress_bars()  # the demo shows its own progress; per-step bars from datasets are noise
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
