@@ -1,0 +1,307 @@
+"""Scoring health-task predictions: PMData (Health-LLM tasks) and LifeSnaps.
+
+Predictions are a CSV `window_id,prediction` (one number per window), or one lm-evaluation-harness output folder
+(`--log_samples`) of the task's mobench lm-eval task, whose generated text is read with `NUMBER_RULE`. Every
+problem names the window (and the file line): unknown, duplicate or missing window ids, a prediction that is not a
+number, or a CSV number outside the task's scale.
+
+Metrics (aggregate over the windows scored; the same per participant and per label value in the breakdowns):
+
+- `mae`: mean absolute error |prediction - label|. Health-LLM (Kim et al. 2024, arXiv:2401.06866) reports MAE for
+  the PMData stress, readiness, fatigue and sleep-quality tasks and the LifeSnaps stress resilience index, and so
+  does the small-language-model study that reuses them (Wang et al. 2024, arXiv:2409.18987).
+- `rmse`: root mean squared error, sqrt(mean (prediction - label)^2); a standard companion to MAE that weighs large
+  misses more (mobench adds it; neither paper reports it).
+- `accuracy` (percent): for ordinal targets, the share of windows whose prediction rounded half up equals the label
+  (mobench definition: Health-LLM scores these tasks by MAE only); for the binary sleep-disorder task, the share of
+  correct classes, as Health-LLM reports it.
+- `macro_f1` (percent, binary tasks): the unweighted mean over the classes present in labels or predictions of
+  F1 = 2 TP / (2 TP + FP + FN) (scikit-learn's `f1_score(average="macro")` definition).
+- `no_answer_rate` (percent): windows whose generated text held no number on the task's scale (always 0 for a CSV,
+  where that is an error). Such a window is scored as the worst answer on the scale (the error to the far end of the
+  scale from the label, or the wrong class), so that declining to answer can never improve a score.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evaluators.coverage import match_predictions
+from evaluators.result import EvaluationRequest, EvaluationResult
+from hub.errors import PredictionError
+from hub.export import make_loader
+from loaders.health.tasks import HealthTask, task_for
+from submissions.lm_eval_logs import _RESULTS_NAME, _SAMPLES_NAME, LmEvalRun
+
+NAN = math.nan
+NUMBER_RULE = (
+    "1. the number after 'level is', 'score is', 'index is' or 'Answer:' (any case; the answer templates of "
+    "Health-LLM and its zero-shot format prompt), else 2. a number at the very start of the stripped text; "
+    "a number outside the task's scale counts as no answer; "
+    "3. otherwise there is no answer (scored as the worst answer on the scale)."
+)
+_NUMBER = r"([-+]?\d+(?:\.\d+)?)"
+_CUED = re.compile(r"(?:level is|score is|index is|answer\s*[:：])\s*\**\s*" + _NUMBER, re.IGNORECASE)
+_LEADING = re.compile(r"^\**\s*" + _NUMBER + r"(?![\d.]*\d)")
+
+
+def parse_number(text: str, task: HealthTask) -> float | None:
+    """The predicted value in a model's free text by `NUMBER_RULE`, or None."""
+    cued = _CUED.search(text)
+    match = cued or _LEADING.match(text.strip())
+    if match is None:
+        return None
+    value = float(match.group(1))
+    return value if _on_scale(value, task) else None
+
+
+def _on_scale(value: float, task: HealthTask) -> bool:
+    if task.classes:
+        return value in task.classes
+    return task.low <= value <= task.high
+
+
+@dataclass(frozen=True)
+class HealthPrediction:
+    window_id: str
+    value: float | None  # None: no answer could be read from generated text
+    source: str
+
+
+@dataclass
+class Submitted:
+    form: str  # "csv" or "lm-eval generative"
+    predictions: list[HealthPrediction]
+    problems: list[str]
+    run: LmEvalRun | None = None
+    logged_questions: dict[str, str] | None = None
+
+
+def read_predictions(path: Path, task: HealthTask) -> Submitted:
+    """The CSV, or a folder holding either one lm-eval run or exactly one CSV (a submission's `predictions/`);
+    problems are collected, not raised."""
+    if path.is_dir():
+        if any(_RESULTS_NAME.match(p.name) for p in path.rglob("results_*.json")):
+            return read_lm_eval_folder(path, task)
+        csvs = sorted(path.rglob("*.csv"))
+        if len(csvs) != 1:
+            found = ", ".join(str(p.relative_to(path)) for p in csvs) or "none"
+            raise PredictionError(
+                [
+                    f"{path}: expected one window_id,prediction CSV or one lm-eval run (results_<date>.json), "
+                    f"found CSV files: {found}"
+                ]
+            )
+        return read_csv(csvs[0], task)
+    if path.is_file():
+        return read_csv(path, task)
+    raise PredictionError([f"{path}: no such file or folder (expected window_id,prediction CSV or lm-eval output)"])
+
+
+def read_csv(path: Path, task: HealthTask) -> Submitted:
+    """Rows of `window_id,prediction`; a prediction must be a finite number on the task's scale."""
+    problems: list[str] = []
+    predictions: list[HealthPrediction] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in reader.fieldnames or []]
+            if header[:2] != ["window_id", "prediction"]:
+                raise PredictionError([f"{path}: header is {','.join(header)!r}; expected 'window_id,prediction'"])
+            for row in reader:
+                where = f"{path.name} line {reader.line_num}"
+                window_id = (row.get("window_id") or "").strip()
+                text = (row.get("prediction") or "").strip()
+                if not window_id:
+                    problems.append(f"{where}: empty window_id")
+                    continue
+                try:
+                    value = float(text)
+                except ValueError:
+                    problems.append(f"window {window_id}: prediction {text!r} is not a number ({where})")
+                    continue
+                if not math.isfinite(value):
+                    problems.append(f"window {window_id}: prediction {text!r} is not a finite number ({where})")
+                elif not _on_scale(value, task):
+                    scale = "0 or 1" if task.classes else f"within {task.low:g}-{task.high:g}"
+                    problems.append(f"window {window_id}: prediction {text} is not {scale} ({where})")
+                else:
+                    predictions.append(HealthPrediction(window_id, value, where))
+    except UnicodeDecodeError as err:
+        raise PredictionError([f"{path}: not UTF-8 text ({err})"]) from None
+    return Submitted("csv", predictions, problems)
+
+
+def read_lm_eval_folder(folder: Path, task: HealthTask) -> Submitted:
+    """The generations of one lm-eval run of the task's mobench lm-eval task (`samples_<task>_<date>.jsonl`)."""
+    results_files = sorted(p for p in folder.rglob("results_*.json") if _RESULTS_NAME.match(p.name))
+    if len(results_files) != 1:
+        found = ", ".join(str(p.relative_to(folder)) for p in results_files) or "none"
+        raise PredictionError([f"{folder}: expected one lm-eval run (one results_<date>.json), found {found}"])
+    results_path = results_files[0]
+    date_id = _RESULTS_NAME.match(results_path.name).group("date")  # type: ignore[union-attr]
+    try:
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PredictionError([f"{results_path}: not valid JSON ({err})"]) from None
+    problems: list[str] = []
+    predictions: list[HealthPrediction] = []
+    questions: dict[str, str] = {}
+    found_task = False
+    for samples_path in sorted(folder.rglob("samples_*.jsonl")):
+        match = _SAMPLES_NAME.match(samples_path.name)
+        if match is None or match.group("date") != date_id or match.group("task") != task.lm_task:
+            problems.append(
+                f"{samples_path.name}: not a samples file of task {task.lm_task} from the run {results_path.name}"
+            )
+            continue
+        found_task = True
+        with samples_path.open(encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                where = f"{samples_path.name} line {line_no}"
+                try:
+                    record = json.loads(line)
+                    doc = record["doc"]
+                    window_id = str(doc["id"])
+                    text = record["resps"][0][0]
+                    if not isinstance(text, str):
+                        raise TypeError("resps[0][0] is not the generated text")
+                except (json.JSONDecodeError, KeyError, TypeError, IndexError) as err:
+                    problems.append(f"{where}: not an lm-eval sample record of task {task.lm_task} ({err!r})")
+                    continue
+                questions[window_id] = str(doc.get("question", ""))
+                predictions.append(HealthPrediction(window_id, parse_number(text, task), where))
+    if not found_task and not problems:
+        problems.append(f"{folder}: no samples_{task.lm_task}_*.jsonl: run lm_eval with --log_samples")
+    config = results.get("config") or {}
+    run = LmEvalRun(
+        results_file=str(results_path),
+        lm_eval_version=results.get("lm_eval_version"),
+        model=config.get("model"),
+        model_args=config.get("model_args"),
+        git_hash=results.get("git_hash"),
+        date=results.get("date"),
+        tasks=[str(task.lm_task)],
+        reported={str(task.lm_task): results.get("results", {}).get(task.lm_task, {})},
+    )
+    return Submitted("lm-eval generative", predictions, problems, run, questions)
+
+
+def worst_value(label: float, task: HealthTask) -> float:
+    """The answer farthest from `label` on the task's scale: what a window without an answer is scored as."""
+    if task.classes:
+        return 1.0 - label
+    return task.low if label - task.low >= task.high - label else task.high
+
+
+def metric_names(task: HealthTask) -> tuple[str, ...]:
+    """The metrics `score` reports for `task` (the registry lists the same ones)."""
+    if task.classes:
+        return ("accuracy", "macro_f1", "no_answer_rate")
+    if task.kind == "ordinal":
+        return ("mae", "rmse", "accuracy", "no_answer_rate")
+    return ("mae", "rmse", "no_answer_rate")
+
+
+def score(pairs: Sequence[tuple[float, float | None]], task: HealthTask) -> dict[str, float]:
+    """Aggregate metrics from (label, prediction or None) pairs, as the module docstring defines them."""
+    n = len(pairs)
+    if n == 0:
+        return dict.fromkeys(metric_names(task), NAN)
+    filled = [(label, worst_value(label, task) if pred is None else pred) for label, pred in pairs]
+    metrics = {"no_answer_rate": 100.0 * sum(pred is None for _, pred in pairs) / n}
+    if task.classes:
+        metrics["accuracy"] = 100.0 * sum(label == pred for label, pred in filled) / n
+        metrics["macro_f1"] = macro_f1(filled)
+        return metrics
+    errors = [pred - label for label, pred in filled]
+    metrics["mae"] = sum(abs(e) for e in errors) / n
+    metrics["rmse"] = math.sqrt(sum(e * e for e in errors) / n)
+    if task.kind == "ordinal":
+        metrics["accuracy"] = 100.0 * sum(math.floor(pred + 0.5) == label for label, pred in filled) / n
+    return metrics
+
+
+def macro_f1(pairs: Sequence[tuple[float, float]]) -> float:
+    """Macro-averaged F1 in percent over the classes in labels or predictions (see the module docstring)."""
+    classes = sorted({label for label, _ in pairs} | {pred for _, pred in pairs})
+    scores = []
+    for cls in classes:
+        tp = sum(label == cls and pred == cls for label, pred in pairs)
+        fp = sum(label != cls and pred == cls for label, pred in pairs)
+        fn = sum(label == cls and pred != cls for label, pred in pairs)
+        scores.append(2 * tp / (2 * tp + fp + fn))
+    return 100.0 * sum(scores) / len(scores)
+
+
+def evaluate(request: EvaluationRequest) -> EvaluationResult:
+    """Score a health-task submission; see the module docstring for formats and metrics."""
+    task = task_for(request.spec.id)
+    loader = make_loader(request.spec, request.root, request.split, request.config)
+    windows = {row["id"]: row for row in loader}
+    expected = list(windows)
+    submitted = read_predictions(request.predictions, task)
+    coverage = match_predictions(
+        expected, ((p.window_id, p.source) for p in submitted.predictions), allow_partial=request.allow_partial
+    )
+    revision = [
+        f"window {wid}: the logged prompt differs from the one built from {request.root} "
+        "(logs made with another release, zone option or mobench version?)"
+        for wid, question in (submitted.logged_questions or {}).items()
+        if wid in windows and question != windows[wid]["question"]
+    ]
+    coverage.raise_for_problems([*submitted.problems, *revision])
+
+    chosen = {p.window_id: p for p in submitted.predictions if p.window_id in coverage.to_score}
+    labels = {wid: float(windows[wid]["label"]) for wid in coverage.to_score}
+    pairs = {wid: (labels[wid], chosen[wid].value) for wid in coverage.to_score}
+    groups: dict[str, dict[str, list[str]]] = {"participant": defaultdict(list), "label": defaultdict(list)}
+    for wid in coverage.to_score:
+        groups["participant"][str(windows[wid]["participant"])].append(wid)
+        groups["label"][f"{labels[wid]:g}"].append(wid)
+    breakdowns = {
+        name: {
+            key: score([pairs[w] for w in ids], task) | {"n_windows": float(len(ids))}
+            for key, ids in sorted(members.items())
+        }
+        for name, members in groups.items()
+    }
+    details: dict[str, Any] = {"prediction_form": submitted.form}
+    if submitted.run is not None:
+        details["number_rule"] = NUMBER_RULE
+        details["lm_eval"] = submitted.run.as_details()
+    report = getattr(loader, "report", None)
+    if report is not None:
+        details["load_report"] = report.as_dict()
+    return EvaluationResult(
+        benchmark=request.spec.id,
+        config=request.config,
+        split=request.split,
+        n_samples=len(pairs),
+        n_expected=len(expected),
+        metrics=score(list(pairs.values()), task),
+        breakdowns=breakdowns,
+        sample_scores={wid: _sample_score(label, pred, task) for wid, (label, pred) in pairs.items()},
+        missing=coverage.missing,
+        details=details,
+    )
+
+
+def _sample_score(label: float, prediction: float | None, task: HealthTask) -> dict[str, float]:
+    value = worst_value(label, task) if prediction is None else prediction
+    scores = {"prediction": NAN if prediction is None else prediction, "label": label}
+    if task.classes:
+        scores["correct"] = float(value == label)
+    else:
+        scores["abs_error"] = abs(value - label)
+    return scores
