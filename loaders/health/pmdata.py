@@ -568,6 +568,7 @@ class PMDataTask(DatasetLoader):
         return datasets.Features(
             {
                 "id": datasets.Value("string"),
+                "task": datasets.Value("string"),
                 "participant": datasets.Value("string"),
                 "effective_time_frame": datasets.Value("string"),
                 "report_time_utc": datasets.Value("string"),
@@ -588,6 +589,7 @@ class PMDataTask(DatasetLoader):
         for w in self._selected:
             yield {
                 "id": w.id,
+                "task": pmdata_task(self.item).benchmark_id,
                 "participant": w.participant,
                 "effective_time_frame": w.effective_time_frame,
                 "report_time_utc": w.time_utc.astimezone(UTC).isoformat(),
