@@ -30,11 +30,14 @@ def _gt_lines() -> list[dict[str, object]]:
 
 
 def _request(
-    root: Path, predictions: Path, benchmark: str = "midv500-localization", config: str = "full", **kw: bool
+    root: Path,
+    predictions: Path,
+    benchmark: str = "midv500-localization",
+    config: str = "full",
+    allow_partial: bool = False,
 ) -> EvaluationRequest:
-    return EvaluationRequest(
-        spec=get_benchmark(benchmark), root=root, predictions=predictions, split="test", config=config, **kw
-    )
+    spec = get_benchmark(benchmark)
+    return EvaluationRequest(spec, root, predictions, "test", config, allow_partial=allow_partial)
 
 
 @pytest.fixture
@@ -80,12 +83,12 @@ def test_missing_lines_are_an_error_unless_partial(root: Path, tmp_path: Path) -
 
 
 def test_bad_lines_are_all_reported_by_line_number(root: Path, tmp_path: Path) -> None:
-    lines: list[dict[str, object] | str] = [*_gt_lines()]
+    lines: list[object] = [*_gt_lines()]
     lines.append("{not json")  # line 5
     lines.append({"id": "midv500/99_xxx_id/CA/CA99_01", "quad": None})  # line 6: unknown frame
     lines.append({"id": CA1, "quad": None})  # line 7: duplicate of line 1
     lines.append({"id": CA2})  # line 8: no quad
-    lines.append(["not", "an", "object"])  # type: ignore[list-item]  # line 9
+    lines.append(["not", "an", "object"])  # line 9
     predictions = write_lines(tmp_path / "quads.jsonl", lines)
     with pytest.raises(PredictionError) as raised:
         evaluate_localisation(_request(root, predictions))

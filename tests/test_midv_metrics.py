@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -18,13 +19,15 @@ from evaluators.documents import (
     parse_quad,
 )
 
+Quad = Sequence[Sequence[float]]
+
 # Template 100 x 50 and a GT quad equal to the template rectangle: H is the identity, so the template frame is
 # the image plane and every IoU below is a plain rectangle overlap.
 RECT = [[0, 0], [100, 0], [100, 50], [0, 50]]
 PERIMETER = 2 * (100 + 50)
 
 
-def _score(gt: list[list[float]], pred: list[list[float]] | None, size: tuple[float, float] = (100, 50)) -> QuadScores:
+def _score(gt: Quad, pred: Quad | None, size: tuple[float, float] = (100, 50)) -> QuadScores:
     pred_array = np.full((1, 4, 2), np.nan) if pred is None else np.asarray([pred], dtype=np.float64)
     return localisation_scores(np.asarray([gt], dtype=np.float64), pred_array, np.asarray([size], dtype=np.float64))
 

@@ -13,6 +13,7 @@ all into `root` (which the loader must accept).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import cv2
@@ -44,7 +45,9 @@ def write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def write_document(archive: Path, name: str, template: NDArray[np.uint8], fields: dict[str, dict[str, object]]) -> None:
+def write_document(
+    archive: Path, name: str, template: NDArray[np.uint8], fields: Mapping[str, Mapping[str, object]]
+) -> None:
     """A document's template image and field GT: `images/<name>.tif`, `ground_truth/<name>.json`."""
     write_tiff(archive / "images" / f"{name}.tif", template)
     write_json(archive / "ground_truth" / f"{name}.json", fields)
