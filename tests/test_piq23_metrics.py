@@ -97,8 +97,11 @@ def test_scenes_without_a_defined_correlation_are_left_out() -> None:
     assert metrics["mae"] == pytest.approx(4 / 3)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_vectorised_statistics_agree_with_scipy_per_scene(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "pair_budget"), [(0, 2_000_000), (1, 2_000_000), (2, 1)])
+def test_vectorised_statistics_agree_with_scipy_per_scene(
+    seed: int, pair_budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("evaluators.iqa._PAIR_BUDGET", pair_budget)  # 1: one scene per batch
     rng = np.random.default_rng(seed)
     sizes = rng.integers(2, 40, 12)
     scene_of = rng.permutation(np.repeat(np.arange(12), sizes))
