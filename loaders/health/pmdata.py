@@ -42,6 +42,7 @@ from loaders.health.schema import (
     QUALITY_DUPLICATE,
     QUALITY_MISSING,
     QUALITY_OK,
+    QUALITY_UNPAIRED,
     LoadReport,
     Observation,
     count_gaps,
@@ -98,8 +99,6 @@ _SIMPLE_SERIES: dict[str, tuple[str, str, timedelta | None]] = {
 HEART_RATE = "fitbit/heart_rate.json"
 TASK_SOURCES: tuple[str, ...] = (EXERCISE, SLEEP, RESTING_HR)
 ALL_SOURCES: tuple[str, ...] = (*TASK_SOURCES, *_SIMPLE_SERIES, HEART_RATE)
-# an exercise bout lacking steps or calories: Health-LLM skips the whole bout, so its other values are flagged
-QUALITY_UNPAIRED = "unpaired"
 
 
 @dataclass(frozen=True)
@@ -419,6 +418,11 @@ def build_windows(release: PMDataRelease, item: str) -> tuple[list[PMDataWindow]
         events = {source: release.observations(participant, source) for source in TASK_SOURCES}
         steps = [o for o in events[EXERCISE] if o.modality == "exercise_steps"]
         calories = [o for o in events[EXERCISE] if o.modality == "exercise_calories"]
+        # Health-LLM's clock: the Fitbit times as written (every entry of the file, 0 bpm included)
+        as_written = [
+            [_as_written(o) for o in rows if o.quality != QUALITY_UNPAIRED]
+            for rows in (steps, events[SLEEP], events[RESTING_HR])
+        ]
         seen_ids: set[str] = set()
         for row in release.wellness(participant):
             wid = window_id(participant, row.effective_time_frame)
@@ -427,10 +431,7 @@ def build_windows(release: PMDataRelease, item: str) -> tuple[list[PMDataWindow]
                 continue
             seen_ids.add(wid)
             naive_report = row.time_utc.replace(microsecond=0, tzinfo=None)
-            if all(
-                any(o.quality != QUALITY_UNPAIRED and _naive_in_window(o, naive_report) for o in rows)
-                for rows in (steps, events[SLEEP], events[RESTING_HR])
-            ):
+            if all(any(in_window(t, naive_report, PMDATA_WINDOW_DAYS) for t in times) for times in as_written):
                 candidates.append(wid)
             label, reason = report_label(row, item, task.low, task.high)
             if label is None:
@@ -484,10 +485,12 @@ def build_windows(release: PMDataRelease, item: str) -> tuple[list[PMDataWindow]
     return windows, candidates
 
 
-def _naive_in_window(obs: Observation, naive_report: datetime) -> bool:
-    """Health-LLM's comparison: the Fitbit time as written against the UTC report time without its zone."""
+def _as_written(obs: Observation) -> datetime:
+    """The naive local time of a Fitbit observation as its file wrote it (already validated when it was read)."""
     local = parse_fitbit_time(obs.local_time)
-    return local is not None and in_window(local, naive_report, PMDATA_WINDOW_DAYS)
+    if local is None:
+        raise ValueError(f"unparseable local time {obs.local_time!r} in the long table")
+    return local
 
 
 class PMDataTask(DatasetLoader):

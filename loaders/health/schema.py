@@ -22,6 +22,7 @@ import pyarrow as pa
 QUALITY_OK = "ok"
 QUALITY_MISSING = "missing"  # a missing-value marker of the release (e.g. PMData resting HR value 0.0, date null)
 QUALITY_DUPLICATE = "duplicate"  # the same series and local time already seen in this file
+QUALITY_UNPAIRED = "unpaired"  # part of a record that lacks a value its task pairs it with (Health-LLM skips it)
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class Observation:
 
     @property
     def usable(self) -> bool:
-        """A value a window may use: not a missing marker and not a repeated time stamp."""
-        return self.quality not in (QUALITY_MISSING, QUALITY_DUPLICATE) and math.isfinite(self.value)
+        """A value a window may use: not a missing marker, a repeated time stamp or half of a skipped record."""
+        return self.quality not in (QUALITY_MISSING, QUALITY_DUPLICATE, QUALITY_UNPAIRED) and math.isfinite(self.value)
 
 
 LONG_TABLE_SCHEMA = pa.schema(
