@@ -574,3 +574,8 @@ def test_trace_json_has_si_samples(tmp_path: Path) -> None:
     doc = json.loads(result.to_json())
     assert doc["traces"][0]["energy_j"] == [1.0, 3.0]
     assert np.isclose(doc["traces"][0]["effective_rate_hz"], 1.0)
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r"nope\.log: cannot read the file"):
+        parse_file(tmp_path / "nope.log")

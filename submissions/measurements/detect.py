@@ -84,7 +84,11 @@ def parse_file(path: Path, format: str | None = None, *, display_name: str = "")
 
     `display_name` is what error messages and records call the file (e.g. its path inside a submission).
     """
-    src = Source(path=path, data=path.read_bytes(), name=display_name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(display_name or path, f"cannot read the file: {exc.strerror}") from exc
+    src = Source(path=path, data=data, name=display_name)
     if format is not None and format not in FORMATS:
         raise FormatError(src.display, f"unknown format {format!r}; known: {sorted(FORMATS)}")
     name = format if format is not None else detect_format(src)
