@@ -39,7 +39,7 @@ from evaluators.result import EvaluationRequest, EvaluationResult
 from hub.errors import PredictionError
 from hub.export import make_loader
 from loaders.health.tasks import HealthTask, task_for
-from submissions.lm_eval_logs import _RESULTS_NAME, _SAMPLES_NAME, LmEvalRun
+from submissions.lm_eval_logs import LmEvalRun, find_lm_eval_run, is_lm_eval_output
 
 NAN = math.nan
 NUMBER_RULE = (
@@ -89,7 +89,7 @@ def read_predictions(path: Path, task: HealthTask) -> Submitted:
     """The CSV, or a folder holding either one lm-eval run or exactly one CSV (a submission's `predictions/`);
     problems are collected, not raised."""
     if path.is_dir():
-        if any(_RESULTS_NAME.match(p.name) for p in path.rglob("results_*.json")):
+        if is_lm_eval_output(path):
             return read_lm_eval_folder(path, task)
         csvs = sorted(path.rglob("*.csv"))
         if len(csvs) != 1:
@@ -142,25 +142,16 @@ def read_csv(path: Path, task: HealthTask) -> Submitted:
 
 def read_lm_eval_folder(folder: Path, task: HealthTask) -> Submitted:
     """The generations of one lm-eval run of the task's mobench lm-eval task (`samples_<task>_<date>.jsonl`)."""
-    results_files = sorted(p for p in folder.rglob("results_*.json") if _RESULTS_NAME.match(p.name))
-    if len(results_files) != 1:
-        found = ", ".join(str(p.relative_to(folder)) for p in results_files) or "none"
-        raise PredictionError([f"{folder}: expected one lm-eval run (one results_<date>.json), found {found}"])
-    results_path = results_files[0]
-    date_id = _RESULTS_NAME.match(results_path.name).group("date")  # type: ignore[union-attr]
-    try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise PredictionError([f"{results_path}: not valid JSON ({err})"]) from None
-    problems: list[str] = []
+    run_files = find_lm_eval_run(folder)
+    problems: list[str] = list(run_files.problems)
     predictions: list[HealthPrediction] = []
     questions: dict[str, str] = {}
     found_task = False
-    for samples_path in sorted(folder.rglob("samples_*.jsonl")):
-        match = _SAMPLES_NAME.match(samples_path.name)
-        if match is None or match.group("date") != date_id or match.group("task") != task.lm_task:
+    for task_name, samples_path in run_files.samples:
+        if task_name != task.lm_task:
             problems.append(
-                f"{samples_path.name}: not a samples file of task {task.lm_task} from the run {results_path.name}"
+                f"{samples_path.name}: not a samples file of task {task.lm_task} from the run "
+                f"{run_files.results_path.name}"
             )
             continue
         found_task = True
@@ -183,17 +174,7 @@ def read_lm_eval_folder(folder: Path, task: HealthTask) -> Submitted:
                 predictions.append(HealthPrediction(window_id, parse_number(text, task), where))
     if not found_task and not problems:
         problems.append(f"{folder}: no samples_{task.lm_task}_*.jsonl: run lm_eval with --log_samples")
-    config = results.get("config") or {}
-    run = LmEvalRun(
-        results_file=str(results_path),
-        lm_eval_version=results.get("lm_eval_version"),
-        model=config.get("model"),
-        model_args=config.get("model_args"),
-        git_hash=results.get("git_hash"),
-        date=results.get("date"),
-        tasks=[str(task.lm_task)],
-        reported={str(task.lm_task): results.get("results", {}).get(task.lm_task, {})},
-    )
+    run = LmEvalRun.from_results(run_files.results_path, run_files.results, [str(task.lm_task)])
     return Submitted("lm-eval generative", predictions, problems, run, questions)
 
 

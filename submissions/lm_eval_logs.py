@@ -37,8 +37,8 @@ LETTER_RULE = (
 )
 _LEADING_LETTER = re.compile(r"^([A-D])(?:$|[.):\]*,\n])")
 _CUE_LETTER = re.compile(r"(?:answer(?:\s+is)?|option)\s*[:：]?\s*[(*\[]*([A-D])\b", re.IGNORECASE)
-_SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
-_RESULTS_NAME = re.compile(r"^results_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.json$")
+SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
+RESULTS_NAME = re.compile(r"^results_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.json$")
 
 
 def extract_letter(text: str) -> str | None:
@@ -90,6 +90,20 @@ class LmEvalRun:
     date: Any
     tasks: list[str]
     reported: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_results(cls, results_path: Path, results: dict[str, Any], tasks: list[str]) -> LmEvalRun:
+        config = results.get("config") or {}
+        return cls(
+            results_file=str(results_path),
+            lm_eval_version=results.get("lm_eval_version"),
+            model=config.get("model"),
+            model_args=config.get("model_args"),
+            git_hash=results.get("git_hash"),
+            date=results.get("date"),
+            tasks=tasks,
+            reported={name: results.get("results", {}).get(name, {}) for name in tasks},
+        )
 
     def as_details(self) -> dict[str, Any]:
         return {
@@ -151,32 +165,55 @@ def read_official_csv(path: Path) -> list[Pick]:
     return picks
 
 
-def read_lm_eval_output(folder: Path, subset: str) -> SubmittedPicks:
-    """Picks from the `samples_*.jsonl` of one lm-eval run of the `subset` tasks (see the module docstring)."""
-    results_files = sorted(p for p in folder.rglob("results_*.json") if _RESULTS_NAME.match(p.name))
+def is_lm_eval_output(folder: Path) -> bool:
+    return any(RESULTS_NAME.match(p.name) for p in folder.rglob("results_*.json"))
+
+
+@dataclass(frozen=True)
+class LmEvalOutput:
+    """The files of one lm-eval run: its results JSON and the samples files written in the same run."""
+
+    results_path: Path
+    results: dict[str, Any]
+    samples: list[tuple[str, Path]]  # (task name, samples file)
+    problems: list[str]  # samples files misnamed or from another run
+
+
+def find_lm_eval_run(folder: Path) -> LmEvalOutput:
+    """Exactly one `results_<date>.json` and the `samples_<task>_<date>.jsonl` files of that same run."""
+    results_files = sorted(p for p in folder.rglob("results_*.json") if RESULTS_NAME.match(p.name))
     if len(results_files) != 1:
         found = ", ".join(str(p.relative_to(folder)) for p in results_files) or "none"
         raise PredictionError(
             [f"{folder}: expected the output of exactly one lm-eval run (one results_<date>.json), found {found}"]
         )
     results_path = results_files[0]
-    date_id = _RESULTS_NAME.match(results_path.name).group("date")  # type: ignore[union-attr]
+    date_id = RESULTS_NAME.match(results_path.name).group("date")  # type: ignore[union-attr]
     try:
         results = json.loads(results_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise PredictionError([f"{results_path}: not valid JSON ({err})"]) from None
-    table = task_table(subset)
+    samples: list[tuple[str, Path]] = []
     problems: list[str] = []
-    by_task: dict[str, list[Pick]] = {}
     for samples_path in sorted(folder.rglob("samples_*.jsonl")):
-        match = _SAMPLES_NAME.match(samples_path.name)
+        match = SAMPLES_NAME.match(samples_path.name)
         if match is None:
             problems.append(f"{samples_path.name}: not named samples_<task>_<date>.jsonl")
-            continue
-        task_name, date = match.group("task"), match.group("date")
-        if date != date_id:
+        elif match.group("date") != date_id:
             problems.append(f"{samples_path.name}: from another run than {results_path.name}")
-            continue
+        else:
+            samples.append((match.group("task"), samples_path))
+    return LmEvalOutput(results_path, results, samples, problems)
+
+
+def read_lm_eval_output(folder: Path, subset: str) -> SubmittedPicks:
+    """Picks from the `samples_*.jsonl` of one lm-eval run of the `subset` tasks (see the module docstring)."""
+    run_files = find_lm_eval_run(folder)
+    results_path, results = run_files.results_path, run_files.results
+    table = task_table(subset)
+    problems: list[str] = list(run_files.problems)
+    by_task: dict[str, list[Pick]] = {}
+    for task_name, samples_path in run_files.samples:
         info = table.get(task_name)
         if info is None:
             problems.append(
@@ -205,17 +242,7 @@ def read_lm_eval_output(folder: Path, subset: str) -> SubmittedPicks:
     if not original:
         # rotation 0 of the permuted task is the official order
         original = [p for p in permuted if p.rotation == 0]
-    config = results.get("config") or {}
-    run = LmEvalRun(
-        results_file=str(results_path),
-        lm_eval_version=results.get("lm_eval_version"),
-        model=config.get("model"),
-        model_args=config.get("model_args"),
-        git_hash=results.get("git_hash"),
-        date=results.get("date"),
-        tasks=sorted(by_task),
-        reported={name: results.get("results", {}).get(name, {}) for name in sorted(by_task)},
-    )
+    run = LmEvalRun.from_results(results_path, results, sorted(by_task))
     return SubmittedPicks(
         form="generative" if forms == {True} else "loglikelihood", original=original, permuted=permuted, run=run
     )
