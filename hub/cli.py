@@ -22,7 +22,7 @@ from rich.table import Table
 
 from hub.errors import MobenchError
 from hub.paths import DB_ENV, data_home, default_db_path
-from hub.registry import BenchmarkSpec, all_benchmarks, get_benchmark, resolve
+from hub.registry import BenchmarkSpec, all_benchmarks, get_benchmark, resolve, unavailable_benchmarks
 from hub.store import Store
 
 app = typer.Typer(
@@ -71,8 +71,12 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
 def benchmarks_cmd(as_json: JsonFlag = False) -> None:
     """List the registered benchmark definitions."""
     specs = all_benchmarks()
+    missing = list(unavailable_benchmarks().values())
     if as_json:
-        _print_json([s.model_dump() for s in specs])
+        _print_json(
+            [{**s.model_dump(), "available": True} for s in specs]
+            + [{**m.model_dump(), "available": False} for m in missing]
+        )
         return
     rows = [
         {
@@ -85,6 +89,8 @@ def benchmarks_cmd(as_json: JsonFlag = False) -> None:
         for s in specs
     ]
     console.print(_table("mobench benchmarks", rows, ["id", "family", "primary metric", "configs/splits", "licence"]))
+    for m in missing:
+        console.print(f"[yellow]{m.id}[/yellow] ({m.title}): not available. {escape(m.reason.strip())}")
 
 
 @app.command("register")

@@ -126,6 +126,20 @@ class BenchmarkSpec(_Strict):
         return self.license.redistribution != "no"
 
 
+class UnavailableBenchmark(_Strict):
+    """A benchmark the studies use whose data cannot be had: listed with the reason, never loaded or faked."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    family: str
+    title: str
+    reason: str
+    homepage: str
+    citation: str
+
+
+UNAVAILABLE_FILE = "unavailable.yaml"
+
+
 def resolve(dotted: str) -> Any:
     """Import `package.module:attribute` (the form used by the spec's loader/evaluator/builder fields)."""
     module_name, _, attr = dotted.partition(":")
@@ -138,7 +152,7 @@ def load_registry() -> dict[str, BenchmarkSpec]:
     specs: dict[str, BenchmarkSpec] = {}
     folder = resources.files("hub") / "benchmarks"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".yaml"):
+        if not entry.name.endswith(".yaml") or entry.name == UNAVAILABLE_FILE:
             continue
         for raw in yaml.safe_load(entry.read_text(encoding="utf-8")) or []:
             spec = BenchmarkSpec.model_validate(raw)
@@ -146,6 +160,16 @@ def load_registry() -> dict[str, BenchmarkSpec]:
                 raise ValueError(f"benchmark id {spec.id!r} declared twice ({entry.name})")
             specs[spec.id] = spec
     return specs
+
+
+@cache
+def unavailable_benchmarks() -> dict[str, UnavailableBenchmark]:
+    text = (resources.files("hub") / "benchmarks" / UNAVAILABLE_FILE).read_text(encoding="utf-8")
+    entries = [UnavailableBenchmark.model_validate(raw) for raw in yaml.safe_load(text) or []]
+    clash = sorted({e.id for e in entries} & set(load_registry()))
+    if clash:
+        raise ValueError(f"benchmark ids both available and unavailable: {clash}")
+    return {e.id: e for e in entries}
 
 
 def all_benchmarks() -> list[BenchmarkSpec]:
@@ -157,5 +181,10 @@ def get_benchmark(benchmark_id: str) -> BenchmarkSpec:
     try:
         return registry[benchmark_id]
     except KeyError:
+        missing = unavailable_benchmarks().get(benchmark_id)
+        if missing is not None:
+            raise UnknownBenchmarkError(
+                f"{benchmark_id} is listed but not available: {missing.reason.strip()}"
+            ) from None
         known = ", ".join(sorted(registry))
         raise UnknownBenchmarkError(f"unknown benchmark {benchmark_id!r}; known benchmarks: {known}") from None

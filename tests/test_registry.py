@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from hub.cli import app
 from hub.errors import UnknownBenchmarkError
-from hub.registry import BenchmarkSpec, all_benchmarks, get_benchmark, resolve
+from hub.registry import BenchmarkSpec, all_benchmarks, get_benchmark, resolve, unavailable_benchmarks
 
 
 def test_flow_benchmarks_are_registered_with_their_primary_metrics() -> None:
@@ -46,3 +50,12 @@ def test_spec_validation_rejects_a_primary_metric_it_does_not_report() -> None:
     raw["surprise"] = 1
     with pytest.raises(ValidationError, match="surprise"):
         BenchmarkSpec.model_validate(raw)
+
+
+def test_unavailable_benchmarks_are_listed_with_their_reason_and_never_loaded() -> None:
+    assert "fedmobile-ili" in unavailable_benchmarks()
+    with pytest.raises(UnknownBenchmarkError, match="not available: The mobile-sensing dataset"):
+        get_benchmark("fedmobile-ili")
+    listed = CliRunner().invoke(app, ["benchmarks", "--json"])
+    entries = {e["id"]: e for e in json.loads(listed.output)}
+    assert entries["fedmobile-ili"]["available"] is False and entries["kitti-2015-flow"]["available"] is True
