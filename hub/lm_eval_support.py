@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub.errors import MissingExtraError
+from hub.errors import MissingExtraError, MobenchError
+from loaders.health.tasks import TASKS as HEALTH_TASKS
 from loaders.lm_tasks import TASKS_DIR
 from loaders.lm_tasks.hooks import SUBSETS
 from loaders.mobile_mmlu import FIELDS
@@ -34,7 +35,36 @@ def include_path() -> Path:
 
 
 def usage(benchmark_id: str, export_dir: str = "/path/to/export") -> str:
-    """The lm_eval commands for a Hugging Face model, a llama.cpp server and a GGUF file, for the CLI to print."""
+    """The lm_eval commands that run a benchmark's mobench tasks, for the CLI to print."""
+    if benchmark_id in SUBSETS:
+        return _mobile_mmlu_usage(benchmark_id, export_dir)
+    task = HEALTH_TASKS.get(benchmark_id)
+    if task is not None and task.lm_task is not None:
+        return _health_usage(benchmark_id, task.lm_task, export_dir)
+    with_tasks = sorted([*SUBSETS, *(b for b, t in HEALTH_TASKS.items() if t.lm_task)])
+    raise MobenchError(f"mobench ships no lm-eval tasks for {benchmark_id}; it does for: {', '.join(with_tasks)}")
+
+
+def _health_usage(benchmark_id: str, lm_task: str, export_dir: str) -> str:
+    meta = json.dumps({f"{lm_task}_data": export_dir})
+    common = f"--include_path {include_path()} --metadata '{meta}' --output_path lm-eval-out --log_samples"
+    return "\n".join(
+        [
+            f"# 1. make the windows load_dataset-able: mobench export {benchmark_id} --root <release> "
+            f"--out {export_dir}",
+            "# 2a. a Hugging Face model (needs torch + transformers); Health-LLM's prompt, the number read "
+            "from the reply:",
+            f"lm_eval --model hf --model_args pretrained=TinyLlama/TinyLlama-1.1B-Chat-v1.0 --tasks {lm_task} {common}",
+            "# 2b. a llama.cpp server (llama-server -m model.gguf):",
+            "lm_eval --model local-completions --model_args "
+            "model=local,base_url=http://127.0.0.1:8080/v1/completions,tokenizer_backend=huggingface,"
+            f"tokenizer=TinyLlama/TinyLlama-1.1B-Chat-v1.0 --tasks {lm_task} {common}",
+            f"# 3. score: mobench evaluate {benchmark_id} --root <release> --predictions lm-eval-out",
+        ]
+    )
+
+
+def _mobile_mmlu_usage(benchmark_id: str, export_dir: str) -> str:
     subset = SUBSETS[benchmark_id]
     meta = json.dumps({f"{subset}_data": export_dir})
     common = f"--include_path {include_path()} --metadata '{meta}' --output_path lm-eval-out --log_samples"
