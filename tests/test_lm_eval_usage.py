@@ -24,7 +24,7 @@ def test_usage_names_the_shipped_task_and_its_export(benchmark: str, task: str, 
 
 
 def test_benchmarks_without_lm_eval_tasks_say_which_have_them() -> None:
-    with pytest.raises(MobenchError, match="no lm-eval tasks for sintel-clean.*pmdata-stress"):
+    with pytest.raises(MobenchError, match=r"no lm-eval tasks for sintel-clean.*pmdata-stress"):
         usage("sintel-clean")
     result = CliRunner().invoke(app, ["lm-eval-tasks", "--path-only"])
     assert result.output.strip() == str(include_path())
