@@ -33,7 +33,11 @@ def main() -> None:
     if not ids:
         st.info("No benchmark is registered in this store yet: run `mobench demo` or `mobench register`.")
         return
-    bench_id = st.sidebar.selectbox("Benchmark", ids, format_func=lambda b: f"{registry[b].title} ({b})")
+    # ?benchmark=<id> selects a benchmark, so a view can be linked to.
+    wanted = st.query_params.get("benchmark")
+    start = ids.index(wanted) if wanted in ids else 0
+    bench_id = st.sidebar.selectbox("Benchmark", ids, index=start, format_func=lambda b: f"{registry[b].title} ({b})")
+    st.query_params["benchmark"] = bench_id
     spec = registry[bench_id]
     synthetic = bool(registered.set_index("id").loc[bench_id, "synthetic"])
     device_choice = st.sidebar.selectbox("Device", [ALL_DEVICES, *queries.devices(store, bench_id)])

@@ -14,13 +14,19 @@ def quality_vs_latency(table: pd.DataFrame, spec: BenchmarkSpec) -> alt.Chart | 
     if data.empty:
         return None
     metric = spec.primary
-    y_title = f"{metric.name} ({metric.unit}, {'higher' if metric.higher_is_better else 'lower'} is better)"
+    direction = f"{'higher' if metric.higher_is_better else 'lower'} is better"
+    y_title = f"{metric.name} ({metric.unit + ', ' if metric.unit else ''}{direction})"
     chart: alt.Chart = (
         alt.Chart(data)
         .mark_circle(size=120)
         .encode(
-            x=alt.X("latency_p50_ms:Q", title="median latency per sample (ms)", scale=alt.Scale(zero=False)),
-            y=alt.Y(f"{metric.name}:Q", title=y_title, scale=alt.Scale(zero=False)),
+            x=alt.X(
+                "latency_p50_ms:Q",
+                title="median latency per sample (ms)",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=".3~g"),
+            ),
+            y=alt.Y(f"{metric.name}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=".3~g")),
             color=alt.Color("device:N"),
             shape=alt.Shape("baseline:N"),
             tooltip=["model", "model_version", "device", "runtime", "precision", metric.name, "latency_p50_ms"],

@@ -84,3 +84,13 @@ def test_leaderboard_renders_in_headless_chromium(demo: DemoSummary, tmp_path: P
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_a_link_with_benchmark_selects_it(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOBENCH_DB", str(demo.db_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["benchmark"] = "sintel-clean"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value == "sintel-clean"
+    assert any(h.value == "MPI-Sintel optical flow, clean pass" for h in at.header)
