@@ -61,7 +61,8 @@ def _fmt(value: object) -> str:
 def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
     table = Table(title=title)
     for col in columns:
-        table.add_column(col, overflow="fold")  # wrap long ids and names rather than cut them
+        # Ids and names stay whole on one line; other long values wrap rather than being cut.
+        table.add_column(col, no_wrap=col in {"id", "model", "benchmark_id", "case"}, overflow="fold")
     for row in rows:
         table.add_row(*(_fmt(row.get(c)) for c in columns))
     return table
