@@ -12,6 +12,7 @@ import hashlib
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -64,18 +65,28 @@ def extract_zip(archive: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> N
             raise SubmissionError(f"{archive}: {total} bytes uncompressed, more than {limits.max_total_bytes}")
         dest.mkdir(parents=True, exist_ok=True)
         for info in members:
-            target = dest.joinpath(*_check_member_name(info.filename, archive).parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            with zf.open(info) as src, target.open("wb") as out:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > info.file_size:  # the header lied about the size
-                        raise SubmissionError(f"{archive}: member {info.filename!r} is larger than its header says")
-                    out.write(chunk)
+            try:
+                _extract_member(zf, info, dest.joinpath(*_check_member_name(info.filename, archive).parts))
+            except SubmissionError as exc:
+                raise SubmissionError(f"{archive}: member {info.filename!r} {exc}") from exc
+            # A corrupt or encrypted member, an unsupported compression method, a name the file system refuses,
+            # or a file where another member needs a folder: the submitter's archive is wrong, not the hub.
+            except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError) as exc:
+                raise SubmissionError(f"{archive}: member {info.filename!r} cannot be extracted: {exc}") from exc
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with zf.open(info) as src, target.open("wb") as out:
+        while chunk := src.read(1 << 20):
+            written += len(chunk)
+            if written > info.file_size:  # the header lied about the size
+                raise SubmissionError("is larger than its header says")
+            out.write(chunk)
 
 
 def copy_tree(source: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -100,7 +111,10 @@ def copy_tree(source: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> None
         if total > limits.max_total_bytes:
             raise SubmissionError(f"{source}: more than {limits.max_total_bytes} bytes in all")
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, dest / rel)
+        try:
+            shutil.copyfile(path, dest / rel)
+        except OSError as exc:  # unreadable file
+            raise SubmissionError(f"{path}: cannot be read: {exc}") from exc
 
 
 def stage(source: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,50 @@ def test_zip_bomb_and_size_limits(tmp_path: Path) -> None:
         stage(archive, tmp_path / "o2", Limits(max_file_bytes=1000, max_ratio=1e9))
     with pytest.raises(SubmissionError, match="more than the limit of 1"):
         stage(archive, tmp_path / "o3", Limits(max_files=1))
+
+
+def _corrupt_crc(path: Path) -> None:
+    """Flip one stored byte of the member 'predictions/z' (stored, not deflated, so the bytes are in the clear)."""
+    data = bytearray(path.read_bytes())
+    at = data.rfind(b"A" * 100)
+    data[at] = ord("B")
+    path.write_bytes(bytes(data))
+
+
+def _unsupported_method(path: Path) -> None:
+    """Set the last member's compression method to 99 (AES, which Python's zipfile cannot read)."""
+    data = path.read_bytes()
+    local, central = data.rfind(b"PK\x03\x04"), data.rfind(b"PK\x01\x02")
+    data = data[: local + 8] + (99).to_bytes(2, "little") + data[local + 10 :]
+    data = data[: central + 10] + (99).to_bytes(2, "little") + data[central + 12 :]
+    path.write_bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("members", "damage", "message"),
+    [
+        (
+            {"manifest.yaml": b"a: 1\n", "predictions/z": b"A" * 100},
+            _corrupt_crc,
+            "'predictions/z' cannot be extracted",
+        ),
+        ({"manifest.yaml": b"a: 1\n", "predictions/z": b"x"}, _unsupported_method, "'predictions/z' cannot be"),
+        ({"manifest.yaml": b"a: 1\n", "predictions": b"x", "predictions/z": b"x"}, None, "'predictions/z' cannot be"),
+        ({"manifest.yaml": b"a: 1\n", "predictions/" + "a" * 300: b"x"}, None, "cannot be extracted"),
+    ],
+    ids=["bad-crc", "unsupported-compression", "file-where-a-folder-is-needed", "name-too-long"],
+)
+def test_a_member_that_cannot_be_extracted_is_a_submission_error(
+    tmp_path: Path, members: dict[str, bytes], damage: Callable[[Path], None] | None, message: str
+) -> None:
+    archive = tmp_path / "s.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    if damage is not None:
+        damage(archive)
+    with pytest.raises(SubmissionError, match=message):
+        stage(archive, tmp_path / "out")
 
 
 def test_not_a_zip_and_missing_manifest(tmp_path: Path) -> None:
