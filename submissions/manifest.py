@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hub.errors import SubmissionError
 
@@ -17,7 +17,7 @@ MAX_MANIFEST_BYTES = 64 * 1024
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ModelInfo(_Strict):
@@ -58,6 +58,22 @@ class PowerWindow(_Strict):
     baseline_end_s: float | None = None
     charging: bool | None = Field(default=None, description="charger state during the window, when known")
 
+    @model_validator(mode="after")
+    def _windows_are_intervals(self) -> PowerWindow:
+        if self.end_s <= self.start_s:
+            raise ValueError(f"end_s ({self.end_s}) must be after start_s ({self.start_s})")
+        if (self.baseline_start_s is None) != (self.baseline_end_s is None):
+            raise ValueError("give both baseline_start_s and baseline_end_s, or neither")
+        if (
+            self.baseline_start_s is not None
+            and self.baseline_end_s is not None
+            and self.baseline_end_s <= self.baseline_start_s
+        ):
+            raise ValueError(
+                f"baseline_end_s ({self.baseline_end_s}) must be after baseline_start_s ({self.baseline_start_s})"
+            )
+        return self
+
 
 class Manifest(_Strict):
     benchmark: str = Field(min_length=1, max_length=100)
@@ -72,20 +88,25 @@ class Manifest(_Strict):
     power_windows: list[PowerWindow] = Field(default_factory=list, max_length=100)
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read and validate a manifest; every problem is reported with the file and the field path."""
+def load_manifest(path: Path, *, display_name: str | None = None) -> Manifest:
+    """Read and validate a manifest; every problem is reported with the file and the field path.
+
+    `display_name` is how messages name the file (intake passes `manifest.yaml`: the submitter knows nothing of
+    the private staging folder it was copied to).
+    """
+    shown = display_name or str(path)
     if not path.is_file():
-        raise SubmissionError(f"missing manifest: {path} (every submission needs a manifest.yaml at its top level)")
+        raise SubmissionError(f"missing manifest: {shown} (every submission needs a manifest.yaml at its top level)")
     if path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise SubmissionError(f"{path}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
+        raise SubmissionError(f"{shown}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"{path}: not valid YAML: {exc}") from exc
+        raise SubmissionError(f"{shown}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise SubmissionError(f"{path}: the manifest must be a YAML mapping, got {type(raw).__name__}")
+        raise SubmissionError(f"{shown}: the manifest must be a YAML mapping, got {type(raw).__name__}")
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:
         problems = [f"  - field '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}" for err in exc.errors()]
-        raise SubmissionError(f"{path}: invalid manifest:\n" + "\n".join(problems)) from exc
+        raise SubmissionError(f"{shown}: invalid manifest:\n" + "\n".join(problems)) from exc

@@ -47,8 +47,8 @@ def _check_layout(top: Path, spec: BenchmarkSpec) -> Path:
     unexpected = sorted(p.name for p in top.iterdir() if p.name not in ALLOWED_TOP_LEVEL)
     if unexpected:
         raise SubmissionError(
-            f"{top.name}: unexpected top-level entries {unexpected}; a submission holds manifest.yaml, "
-            "predictions/ and optionally measurements/"
+            f"unexpected entries {unexpected} at the top level of the submission; a submission holds "
+            "manifest.yaml, predictions/ and optionally measurements/ (and a README.md or README.txt)"
         )
     predictions = top / "predictions"
     if not predictions.is_dir() or not any(p.is_file() for p in predictions.rglob("*")):
@@ -126,9 +126,9 @@ def read_measurements(
     process (`trusted`), keeps `measured-by-mobench`.
     """
     records: list[MeasurementRecord] = []
-    if not folder.is_dir():
-        return records
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    traces: set[str] = set()
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    for path in files:
         rel = path.relative_to(folder.parent).as_posix()
         try:
             parsed = parse_file(path, display_name=rel)
@@ -136,6 +136,7 @@ def read_measurements(
             raise SubmissionError(f"{rel}: measurement log rejected: {exc}") from exc
         found = parsed.records()
         if parsed.traces:
+            traces.add(rel)
             found += energy_from_traces(parsed, rel, windows, model_sha256)
         for record in found:
             update: dict[str, object] = {"source_file": rel}
@@ -146,6 +147,13 @@ def read_measurements(
                 update["model_sha256"] = model_sha256
                 update["validation_flags"] = [*record.validation_flags, MODEL_HASH_FROM_MANIFEST]
             records.append(record.model_copy(update=update))
+    for index, window in enumerate(windows):
+        if window.trace not in traces:
+            # A window over no trace would silently give no energy figure: the submitter meant one.
+            raise SubmissionError(
+                f"manifest.yaml: field 'power_windows.{index}.trace': {window.trace!r} is not a raw power trace "
+                "in this submission's measurements/ folder"
+            )
     return records
 
 
@@ -177,7 +185,7 @@ def submit(
     staging.mkdir(parents=True)
     try:
         top = stage(source, staging, limits)
-        manifest = load_manifest(top / "manifest.yaml")
+        manifest = load_manifest(top / "manifest.yaml", display_name="manifest.yaml")
         try:
             spec = get_benchmark(manifest.benchmark)
         except MobenchError as exc:

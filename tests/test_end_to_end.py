@@ -136,12 +136,28 @@ def test_bad_predictions_are_rejected_with_the_sample_and_no_scores(
     assert after["scores"] == before["scores"] and after["sample_scores"] == before["sample_scores"]
 
 
+_WINDOW = {"trace": "measurements/p.csv", "start_s": 0.0, "end_s": 1.0, "inferences": 1}
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
         (lambda m: m.pop("device"), "field 'device'"),
         (lambda m: m.update(benchmark="kitti-2016"), "field 'benchmark'"),
         (lambda m: m.update(split="test"), "no ground truth"),
+        (lambda m: m.update(precision=["fp32"]), r"manifest\.yaml: invalid manifest:\n  - field 'precision'"),
+        (
+            lambda m: m.update(power_windows=[{**_WINDOW, "start_s": 5}]),
+            r"field 'power_windows\.0': Value error, end_s \(1\.0\) must be after start_s",
+        ),
+        (
+            lambda m: m.update(power_windows=[{**_WINDOW, "baseline_start_s": 0}]),
+            "baseline_start_s and baseline_end_s, or neither",
+        ),
+        (
+            lambda m: m.update(power_windows=[_WINDOW]),
+            r"field 'power_windows\.0\.trace': 'measurements/p\.csv' is not a raw power trace",
+        ),
     ],
 )
 def test_bad_manifest_is_rejected_at_submit_and_nothing_is_kept(
@@ -154,8 +170,9 @@ def test_bad_manifest_is_rejected_at_submit_and_nothing_is_kept(
     store = Store(demo_db)
     before = store.table_counts()
     kept_before = sorted(p.name for p in (demo_db.parent / "submissions").glob("*"))
-    with pytest.raises(SubmissionError, match=message):
+    with pytest.raises(SubmissionError, match=message) as info:
         submit(folder, store)
+    assert ".staging" not in str(info.value)  # the submitter's file is named, not the hub's private copy
     assert store.table_counts() == before
     assert sorted(p.name for p in (demo_db.parent / "submissions").glob("*")) == kept_before
 

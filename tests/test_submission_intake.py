@@ -43,6 +43,12 @@ def test_valid_manifest_parses(tmp_path: Path) -> None:
         (lambda m: m["model"].update(params=-1), "field 'model.params'"),
         (lambda m: m["device"].update(colour="red"), "field 'device.colour': Extra inputs"),
         (lambda m: m["model"].update(sha256="xyz"), "field 'model.sha256'"),
+        (
+            lambda m: m.update(
+                power_windows=[{"trace": "t.csv", "start_s": float("nan"), "end_s": 1, "inferences": 1}]
+            ),
+            "field 'power_windows.0.start_s': Input should be a finite number",
+        ),
     ],
 )
 def test_bad_manifest_names_the_field(tmp_path: Path, mutate: object, expected: str) -> None:
