@@ -49,9 +49,17 @@ def export_benchmark(
     overwrite: bool = False,
     on_split: Callable[[str, str], None] | None = None,
 ) -> list[ExportedSplit]:
+    if out.exists() and not out.is_dir():
+        raise MobenchError(f"{out} is a file; --out names the folder to write the export to")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise MobenchError(f"{out} exists and is not empty; pass --overwrite to replace it")
+        if not _is_export(out):
+            # --overwrite deletes the folder: never one that holds anything but an earlier export.
+            raise MobenchError(
+                f"{out} holds files that are not a mobench export (README.md and <config>/*.parquet); "
+                "--overwrite replaces only an earlier export"
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     exported: list[ExportedSplit] = []
@@ -73,6 +81,20 @@ def export_benchmark(
             exported.append(ExportedSplit(cfg.name, split.name, len(dataset), files))
     (out / "README.md").write_text(dataset_card(spec, exported, synthetic=is_synthetic(root)), encoding="utf-8")
     return exported
+
+
+def _is_export(folder: Path) -> bool:
+    """True if `folder` holds only what `export_benchmark` writes: README.md and <config>/*.parquet."""
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if path.is_symlink():
+            return False
+        if path.is_dir() and len(rel.parts) == 1:
+            continue
+        if path.is_file() and (rel.parts == ("README.md",) or (len(rel.parts) == 2 and path.suffix == ".parquet")):
+            continue
+        return False
+    return (folder / "README.md").is_file()
 
 
 def dataset_card(spec: BenchmarkSpec, exported: list[ExportedSplit], *, synthetic: bool) -> str:

@@ -64,6 +64,21 @@ def test_research_only_licence_is_marked_local_use(tmp_path: Path) -> None:
     assert "Local use only" in card
     with pytest.raises(MobenchError, match="--overwrite"):
         export_benchmark(get_benchmark("sintel-final"), root, tmp_path / "out")
+    replaced = export_benchmark(get_benchmark("sintel-final"), root, tmp_path / "out", overwrite=True)
+    assert [(e.config, e.split) for e in replaced] == [("default", "training"), ("default", "test")]
+
+
+def test_overwrite_replaces_only_an_earlier_export(tmp_path: Path) -> None:
+    root = tmp_path / "sintel"
+    build_sintel(root, seed=0)
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(MobenchError, match="not a mobench export"):
+        export_benchmark(get_benchmark("sintel-final"), root, precious, overwrite=True)
+    assert (precious / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    with pytest.raises(MobenchError, match="is a file"):
+        export_benchmark(get_benchmark("sintel-final"), root, precious / "notes.txt")
 
 
 def test_publish_refuses_a_licence_that_forbids_redistribution_before_anything_leaves(tmp_path: Path) -> None:
