@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evaluators.efficiency import estimate_energy, window_energy
-from hub.errors import FormatError, MissingExtraError
+from hub.errors import FormatError, MissingExtraError, MobenchError
 from hub.runner.measure import measure, run_measure
 from hub.runner.power import PowerSampler, discover, read_sysfs
 from hub.runner.tiny_model import build_tiny_onnx, build_tiny_tflite
@@ -259,3 +259,5 @@ def test_user_input_is_checked_against_the_model(tmp_path):
         measure(model, input=shape, sysfs_root=tmp_path, **FAST)
     with pytest.raises(FormatError, match="model file not found"):
         measure(tmp_path / "missing.onnx", sysfs_root=tmp_path)
+    with pytest.raises(MobenchError, match=r"unknown backend 'tvm': choose one of \['litert', 'onnxruntime'\]"):
+        measure(model, backend="tvm", sysfs_root=tmp_path)  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from evaluators.efficiency import BLOCKING_FLAGS, estimate_energy, measure_baseline, nearest_rank_percentile
-from hub.errors import FormatError, MissingExtraError
+from hub.errors import FormatError, MissingExtraError, MobenchError
 from hub.runner.power import PowerSampler, SampledChannel, discover
 from hub.version import mobench_version
 from submissions.measurements.base import ParseResult, latency_from_samples
@@ -311,7 +311,7 @@ def measure(
     """
     loaders = {"onnxruntime": _load_onnxruntime, "litert": _load_litert}
     if backend not in loaders:
-        raise ValueError(f"unknown backend {backend!r}: choose one of {sorted(loaders)}")
+        raise MobenchError(f"unknown backend {backend!r}: choose one of {sorted(loaders)}")
     if not model_path.is_file():
         raise FormatError(model_path, "model file not found")
     model_sha = sha256_file(model_path)
