@@ -13,23 +13,41 @@ import pandas as pd
 from hub.registry import BenchmarkSpec
 from hub.store import Store
 
-_RANKING_SQL = """
-WITH latency AS (
+# A submission may carry several figures of one metric (two logs, several power rails, a range and a peak). Their
+# statistics are never mixed: per submission and metric one *figure set* (same provenance, scope, method,
+# definition, rail, source file and protocol) is chosen, mobench's own measurements first, then in a fixed order,
+# and every column of that metric comes from it. The others stay visible under the submission's measurements.
+_RANKING_SQL = r"""
+WITH figures AS (
+    SELECT submission_id, metric, statistic, value, scope, method, definition, provenance,
+           dense_rank() OVER (
+               PARTITION BY submission_id, metric
+               ORDER BY provenance = 'measured-by-mobench' DESC, scope, method, coalesce(definition, ''),
+                        coalesce(json_extract_string(record_json, '$.rail'), ''), coalesce(source_file, ''),
+                        n, warmup
+           ) AS figure_set
+    FROM measurements
+    WHERE (metric = 'latency' AND statistic IN ('median', 'p90'))
+       OR (metric = 'peak_memory' AND statistic LIKE '%\_peak' ESCAPE '\')
+       OR (metric = 'energy_per_inference' AND statistic IN ('gross', 'net'))
+), chosen AS (
+    SELECT * FROM figures WHERE figure_set = 1
+), latency AS (
     SELECT submission_id,
            max(value) FILTER (WHERE statistic = 'median') AS latency_p50_s,
            max(value) FILTER (WHERE statistic = 'p90') AS latency_p90_s,
            any_value(scope) AS latency_scope,
            any_value(provenance) AS latency_provenance
-    FROM measurements WHERE metric = 'latency' GROUP BY submission_id
+    FROM chosen WHERE metric = 'latency' GROUP BY submission_id
 ), memory AS (
     SELECT submission_id, max(value) AS peak_memory_b, any_value(definition) AS peak_memory_kind
-    FROM measurements WHERE metric = 'peak_memory' GROUP BY submission_id
+    FROM chosen WHERE metric = 'peak_memory' GROUP BY submission_id
 ), energy AS (
     SELECT submission_id,
            max(value) FILTER (WHERE statistic = 'gross') AS energy_per_inference_gross_j,
            max(value) FILTER (WHERE statistic = 'net') AS energy_per_inference_net_j,
            any_value(scope) AS energy_scope, any_value(method) AS energy_method
-    FROM measurements WHERE metric = 'energy_per_inference' GROUP BY submission_id
+    FROM chosen WHERE metric = 'energy_per_inference' GROUP BY submission_id
 ), timed AS (
     SELECT submission_id, list(DISTINCT model_sha256) FILTER (WHERE model_sha256 IS NOT NULL) AS timed_hashes,
            bool_and(json_extract_string(record_json, '$.validation_flags') LIKE '%model_sha256_from_manifest%')

@@ -16,6 +16,7 @@ from hub.runner.tiny_model import build_tiny_onnx
 from hub.store import Store
 from leaderboard import queries
 from submissions import worker
+from submissions.measurements.record import MeasurementRecord
 from submissions.queue import submit
 from tests.fixtures.measurement_logs import monsoon_csv, tflite_log
 
@@ -131,3 +132,41 @@ def test_a_raw_power_trace_without_a_window_is_rejected(demo: DemoSummary, demo_
     with pytest.raises(SubmissionError, match="power_windows"):
         submit(folder, store)
     assert store.table_counts() == before
+
+
+def _figure(metric: str, statistic: str, value: float, unit: str, **fields: object) -> MeasurementRecord:
+    base: dict[str, object] = {"scope": "process", "method": "tool report", "tool": "t", "parser": "p"}
+    return MeasurementRecord.model_validate(
+        {"metric": metric, "statistic": statistic, "value": value, "unit": unit, "provenance": "self-reported"}
+        | base
+        | fields
+    )
+
+
+def test_the_ranking_never_mixes_statistics_of_different_figures(demo: DemoSummary, demo_db: Path) -> None:
+    """A second latency log, two power rails and a memory range: each column comes from one figure set."""
+    store = Store(demo_db)
+    before = _row(store, "opencv-dis-medium")
+    submission = str(before["submission"])
+    extra = [
+        # a self-reported accelerator-only latency, slower than the demo's own (mobench-measured) process latency
+        _figure("latency", "median", 100.0, "s", scope="accelerator", source_file="measurements/npu.log"),
+        _figure("latency", "p90", 200.0, "s", scope="accelerator", source_file="measurements/npu.log"),
+        # two rails of one power monitor: package (gross and net) and dram (gross only, larger)
+        _figure("energy_per_inference", "gross", 1.0, "J", scope="cpu_package", method="rapl", rail="package-0"),
+        _figure("energy_per_inference", "net", 0.5, "J", scope="cpu_package", method="rapl", rail="package-0"),
+        _figure("energy_per_inference", "gross", 5.0, "J", scope="dram", method="rapl", rail="dram"),
+        # an accelerator memory estimate range is not a peak
+        _figure("peak_memory", "inference_range_max", 1e12, "B", definition="accelerator_estimate_range"),
+    ]
+    with store.write() as con:
+        Store._insert_measurements(con, submission, extra)
+    row = _row(store, "opencv-dis-medium")
+    # latency: the demo's own figure set (measured-by-mobench, scope process) is chosen whole
+    assert (row["latency_p50_s"], row["latency_p90_s"]) == (before["latency_p50_s"], before["latency_p90_s"])
+    assert row["latency_scope"] == "process" and row["latency_provenance"] == "measured-by-mobench"
+    # energy: both self-reported; 'cpu_package' sorts before 'dram', so package's gross AND net, not dram's gross
+    assert (row["energy_per_inference_gross_j"], row["energy_per_inference_net_j"]) == (1.0, 0.5)
+    assert row["energy_scope"] == "cpu_package"
+    # memory: the RSS peak, never the range's upper end
+    assert row["peak_memory_b"] == before["peak_memory_b"] and row["peak_memory_kind"] == "process_rss_peak"
