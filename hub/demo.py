@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from hub.baselines import Baseline
+from hub.errors import MobenchError
 from hub.export import make_loader
 from hub.registry import BenchmarkSpec, all_benchmarks, resolve
 from hub.runner.host import HostMonitor
@@ -33,6 +34,7 @@ from submissions.measurements.record import ModelInfo, RuntimeInfo
 from submissions.queue import submit
 
 DEMO_SUBMITTER = "mobench demo (baseline)"
+DEMO_DB = "mobench-demo.duckdb"
 
 
 @dataclass
@@ -98,10 +100,16 @@ def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
     # The demo shows its own progress; the libraries' per-step bars and notices (datasets, lm-eval) are noise here.
     datasets.disable_progress_bars()
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
-    if workdir.exists():
+    db_path = workdir / DEMO_DB
+    if workdir.exists() and any(workdir.iterdir()):
+        # The demo starts afresh, so it deletes its folder: only ever one an earlier demo made.
+        if not db_path.is_file():
+            raise MobenchError(
+                f"{workdir} is not empty and holds no earlier demo ({DEMO_DB}); choose another --workdir"
+            )
         shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    store = Store(workdir / "mobench-demo.duckdb")
+    workdir.mkdir(parents=True, exist_ok=True)
+    store = Store(db_path)
     store.init()
     device = host_device()
     specs = demo_specs()

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from rich.console import Console
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.demo import DemoSummary
-from hub.errors import SubmissionError
+from hub.demo import DemoSummary, run_demo
+from hub.errors import MobenchError, SubmissionError
 from hub.registry import get_benchmark
 from hub.store import Store
 from leaderboard import queries
@@ -205,3 +206,10 @@ def test_cli_errors_are_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "is not a directory" in result.stderr and "flow_occ" in result.stderr  # says how the tree should look
+
+
+def test_demo_never_deletes_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(MobenchError, match="holds no earlier demo"):
+        run_demo(tmp_path, console=Console(quiet=True))
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
