@@ -143,9 +143,14 @@ def content_hash(top: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in top.rglob("*") if p.is_file()):
         digest.update(path.relative_to(top).as_posix().encode("utf-8") + b"\0")
-        file_hash = hashlib.sha256()
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                file_hash.update(chunk)
-        digest.update(file_hash.digest())
+        digest.update(bytes.fromhex(sha256_file(path)))
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (model files and submissions can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
     return digest.hexdigest()

@@ -13,7 +13,6 @@ never needs them.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import platform
@@ -31,6 +30,7 @@ from evaluators.efficiency import BLOCKING_FLAGS, estimate_energy, measure_basel
 from hub.errors import FormatError, MissingExtraError, MobenchError
 from hub.runner.power import PowerSampler, SampledChannel, discover
 from hub.version import mobench_version
+from submissions.archive import sha256_file
 from submissions.measurements.base import ParseResult, latency_from_samples
 from submissions.measurements.record import (
     DeviceInfo,
@@ -88,14 +88,6 @@ class _Session:
     version: str
     delegate: str
     input_shapes: str
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _synthetic(spec: InputSpec, rng: np.random.Generator) -> np.ndarray[Any, Any]:
