@@ -213,7 +213,7 @@ def submit(
             shutil.rmtree(final)
         top.rename(final)
         try:
-            store.add_submission(
+            added = store.add_submission(
                 NewSubmission(
                     id=submission_id,
                     benchmark_id=spec.id,
@@ -234,6 +234,9 @@ def submit(
         except BaseException:
             shutil.rmtree(final, ignore_errors=True)
             raise
+        if not added:  # recorded by a concurrent submit of the same content since the check above
+            row = store.find_submission(submission_id)
+            return Receipt(submission_id, spec.id, duplicate=True, status=row.status if row else "queued")
         return Receipt(submission_id, spec.id, duplicate=False, status="queued")
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -18,7 +18,7 @@ from hub.cli import app
 from hub.demo import DemoSummary, run_demo
 from hub.errors import MobenchError, SubmissionError
 from hub.registry import get_benchmark
-from hub.store import Store
+from hub.store import Store, SubmissionRow
 from leaderboard import queries
 from loaders.formats.flo import read_flo, write_flo
 from loaders.formats.kitti_png import read_kitti_flow, write_kitti_flow
@@ -70,6 +70,26 @@ def test_same_content_twice_is_one_submission(demo: DemoSummary, demo_db: Path) 
     receipt = submit(_run_dir(demo, "sintel-final"), store)
     assert receipt.duplicate and receipt.status == "scored"
     assert store.table_counts() == before
+
+
+def test_a_concurrent_submit_of_the_same_content_is_reported_as_a_duplicate(
+    demo: DemoSummary, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another submit records the same content between this one's duplicate check and its insert."""
+    store = Store(demo_db)
+    before = store.table_counts()
+    real = Store.find_submission
+    calls: list[str] = []
+
+    def not_yet_on_first_look(self: Store, submission_id: str) -> SubmissionRow | None:
+        calls.append(submission_id)
+        return None if len(calls) == 1 else real(self, submission_id)
+
+    monkeypatch.setattr(Store, "find_submission", not_yet_on_first_look)
+    receipt = submit(_run_dir(demo, "sintel-final"), store)
+    assert receipt.duplicate and receipt.status == "scored"
+    assert store.table_counts() == before
+    assert (Path(str(real(store, receipt.id).storage_path)) / "manifest.yaml").is_file()  # type: ignore[union-attr]
 
 
 def _copy_run(demo: DemoSummary, benchmark: str, tmp_path: Path) -> Path:
