@@ -72,7 +72,9 @@ def extract_zip(archive: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> N
             # A corrupt or encrypted member, an unsupported compression method, a name the file system refuses,
             # or a file where another member needs a folder: the submitter's archive is wrong, not the hub.
             except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError) as exc:
-                raise SubmissionError(f"{archive}: member {info.filename!r} cannot be extracted: {exc}") from exc
+                # An OSError's own text names the private staging path; its strerror says what went wrong.
+                problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise SubmissionError(f"{archive}: member {info.filename!r} cannot be extracted: {problem}") from exc
 
 
 def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:

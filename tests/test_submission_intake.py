@@ -157,8 +157,9 @@ def test_a_member_that_cannot_be_extracted_is_a_submission_error(
             zf.writestr(name, data)
     if damage is not None:
         damage(archive)
-    with pytest.raises(SubmissionError, match=message):
+    with pytest.raises(SubmissionError, match=message) as info:
         stage(archive, tmp_path / "out")
+    assert str(tmp_path / "out") not in str(info.value)  # the member is named, not the staging folder
 
 
 def test_not_a_zip_and_missing_manifest(tmp_path: Path) -> None:
