@@ -53,6 +53,7 @@ import shapely
 from numpy.typing import NDArray
 
 from evaluators.coverage import match_predictions
+from evaluators.prediction_files import find_prediction_files, open_predictions
 from evaluators.result import Breakdowns, EvaluationRequest, EvaluationResult
 from hub.errors import MobenchError, PredictionError
 from hub.registry import resolve
@@ -259,13 +260,11 @@ class PredictionLine:
 
 def prediction_files(predictions: Path) -> list[Path]:
     """The JSONL files to read: the path itself, or every `*.jsonl` under a predictions folder."""
-    if predictions.is_file():
-        return [predictions]
-    if predictions.is_dir():
-        files = sorted(p for p in predictions.rglob("*.jsonl") if not p.name.startswith("."))
-        if files:
-            return files
-    raise PredictionError([f"{predictions}: no predictions: expected a .jsonl file or a folder holding .jsonl files"])
+    expected = "a .jsonl file or a folder holding .jsonl files"
+    files = find_prediction_files(predictions, "**/*.jsonl", expected)
+    if not files:
+        raise PredictionError([f"{predictions}: no predictions: expected {expected}"])
+    return files
 
 
 def read_prediction_lines(predictions: Path, key: str) -> tuple[list[PredictionLine], list[str]]:
@@ -274,7 +273,7 @@ def read_prediction_lines(predictions: Path, key: str) -> tuple[list[PredictionL
     problems: list[str] = []
     for path in prediction_files(predictions):
         label = path.name
-        with path.open(encoding="utf-8", errors="replace") as handle:
+        with open_predictions(path) as handle:
             for number, text in enumerate(handle, 1):
                 if not text.strip():
                     continue

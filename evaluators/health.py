@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.coverage import match_predictions
+from evaluators.prediction_files import find_prediction_files, open_predictions
 from evaluators.result import EvaluationRequest, EvaluationResult
 from hub.errors import PredictionError
 from hub.export import make_loader
@@ -88,55 +89,48 @@ class Submitted:
 def read_predictions(path: Path, task: HealthTask) -> Submitted:
     """The CSV, or a folder holding either one lm-eval run or exactly one CSV (a submission's `predictions/`);
     problems are collected, not raised."""
-    if path.is_dir():
-        if is_lm_eval_output(path):
-            return read_lm_eval_folder(path, task)
-        csvs = sorted(path.rglob("*.csv"))
-        if len(csvs) != 1:
-            found = ", ".join(str(p.relative_to(path)) for p in csvs) or "none"
-            raise PredictionError(
-                [
-                    f"{path}: expected one window_id,prediction CSV or one lm-eval run (results_<date>.json), "
-                    f"found CSV files: {found}"
-                ]
-            )
-        return read_csv(csvs[0], task)
-    if path.is_file():
-        return read_csv(path, task)
-    raise PredictionError([f"{path}: no such file or folder (expected window_id,prediction CSV or lm-eval output)"])
+    if path.is_dir() and is_lm_eval_output(path):
+        return read_lm_eval_folder(path, task)
+    csvs = find_prediction_files(path, "**/*.csv", "window_id,prediction CSV or lm-eval output")
+    if len(csvs) != 1:
+        found = ", ".join(str(p.relative_to(path)) for p in csvs) or "none"
+        raise PredictionError(
+            [
+                f"{path}: expected one window_id,prediction CSV or one lm-eval run (results_<date>.json), "
+                f"found CSV files: {found}"
+            ]
+        )
+    return read_csv(csvs[0], task)
 
 
 def read_csv(path: Path, task: HealthTask) -> Submitted:
     """Rows of `window_id,prediction`; a prediction must be a finite number on the task's scale."""
     problems: list[str] = []
     predictions: list[HealthPrediction] = []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip() for name in reader.fieldnames or []]
-            if header[:2] != ["window_id", "prediction"]:
-                raise PredictionError([f"{path}: header is {','.join(header)!r}; expected 'window_id,prediction'"])
-            for row in reader:
-                where = f"{path.name} line {reader.line_num}"
-                window_id = (row.get("window_id") or "").strip()
-                text = (row.get("prediction") or "").strip()
-                if not window_id:
-                    problems.append(f"{where}: empty window_id")
-                    continue
-                try:
-                    value = float(text)
-                except ValueError:
-                    problems.append(f"window {window_id}: prediction {text!r} is not a number ({where})")
-                    continue
-                if not math.isfinite(value):
-                    problems.append(f"window {window_id}: prediction {text!r} is not a finite number ({where})")
-                elif not _on_scale(value, task):
-                    scale = "0 or 1" if task.classes else f"within {task.low:g}-{task.high:g}"
-                    problems.append(f"window {window_id}: prediction {text} is not {scale} ({where})")
-                else:
-                    predictions.append(HealthPrediction(window_id, value, where))
-    except UnicodeDecodeError as err:
-        raise PredictionError([f"{path}: not UTF-8 text ({err})"]) from None
+    with open_predictions(path) as handle:
+        reader = csv.DictReader(handle)
+        header = [name.strip() for name in reader.fieldnames or []]
+        if header[:2] != ["window_id", "prediction"]:
+            raise PredictionError([f"{path}: header is {','.join(header)!r}; expected 'window_id,prediction'"])
+        for row in reader:
+            where = f"{path.name} line {reader.line_num}"
+            window_id = (row.get("window_id") or "").strip()
+            text = (row.get("prediction") or "").strip()
+            if not window_id:
+                problems.append(f"{where}: empty window_id")
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                problems.append(f"window {window_id}: prediction {text!r} is not a number ({where})")
+                continue
+            if not math.isfinite(value):
+                problems.append(f"window {window_id}: prediction {text!r} is not a finite number ({where})")
+            elif not _on_scale(value, task):
+                scale = "0 or 1" if task.classes else f"within {task.low:g}-{task.high:g}"
+                problems.append(f"window {window_id}: prediction {text} is not {scale} ({where})")
+            else:
+                predictions.append(HealthPrediction(window_id, value, where))
     return Submitted("csv", predictions, problems)
 
 
@@ -155,7 +149,7 @@ def read_lm_eval_folder(folder: Path, task: HealthTask) -> Submitted:
             )
             continue
         found_task = True
-        with samples_path.open(encoding="utf-8") as handle:
+        with open_predictions(samples_path) as handle:
             for line_no, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue

@@ -44,6 +44,7 @@ import scipy.stats
 from numpy.typing import NDArray
 
 from evaluators.coverage import match_predictions
+from evaluators.prediction_files import find_prediction_files, open_predictions
 from evaluators.result import EvaluationRequest, EvaluationResult
 from hub.errors import PredictionError
 from hub.export import make_loader
@@ -92,45 +93,35 @@ def read_score_csv(path: Path) -> tuple[list[PredictionRow], list[str]]:
     """
     rows: list[PredictionRow] = []
     problems: list[str] = []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip() for name in reader.fieldnames or []]
-            absent = [column for column in PREDICTION_COLUMNS if column not in header]
-            if absent:
-                raise PredictionError(
-                    [
-                        f"{path.name}: no {' or '.join(absent)} column (header: {','.join(header)!r}); "
-                        "expected IMAGE,SCORE"
-                    ]
-                )
-            reader.fieldnames = header
-            for row in reader:
-                source = f"{path.name} line {reader.line_num}"
-                image = image_name((row.get("IMAGE") or "").strip())
-                if not image:
-                    problems.append(f"{source}: empty IMAGE")
-                    continue
-                raw = (row.get("SCORE") or "").strip()
-                try:
-                    score = float(raw)
-                except ValueError:
-                    score = math.nan
-                if not math.isfinite(score):
-                    problems.append(f"image {image}: SCORE {raw!r} is not a finite number ({source})")
-                rows.append(PredictionRow(image, score, source))
-    except UnicodeDecodeError as err:
-        raise PredictionError([f"{path.name}: not UTF-8 text ({err})"]) from None
+    with open_predictions(path) as handle:
+        reader = csv.DictReader(handle)
+        header = [name.strip() for name in reader.fieldnames or []]
+        absent = [column for column in PREDICTION_COLUMNS if column not in header]
+        if absent:
+            raise PredictionError(
+                [f"{path.name}: no {' or '.join(absent)} column (header: {','.join(header)!r}); expected IMAGE,SCORE"]
+            )
+        reader.fieldnames = header
+        for row in reader:
+            source = f"{path.name} line {reader.line_num}"
+            image = image_name((row.get("IMAGE") or "").strip())
+            if not image:
+                problems.append(f"{source}: empty IMAGE")
+                continue
+            raw = (row.get("SCORE") or "").strip()
+            try:
+                score = float(raw)
+            except ValueError:
+                score = math.nan
+            if not math.isfinite(score):
+                problems.append(f"image {image}: SCORE {raw!r} is not a finite number ({source})")
+            rows.append(PredictionRow(image, score, source))
     return rows, problems
 
 
 def prediction_file(predictions: Path) -> Path:
     """The CSV to read: `predictions` itself, or the single `*.csv` inside a submission's predictions/ folder."""
-    if predictions.is_file():
-        return predictions
-    if not predictions.is_dir():
-        raise PredictionError([f"{predictions}: no such file or folder"])
-    found = sorted(predictions.glob("*.csv"))
+    found = find_prediction_files(predictions, "*.csv", "an IMAGE,SCORE csv")
     if len(found) != 1:
         names = ", ".join(p.name for p in found) or "none"
         raise PredictionError([f"{predictions}: expected exactly one IMAGE,SCORE csv, found {names}"])

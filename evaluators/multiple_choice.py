@@ -37,6 +37,7 @@ from evaluators.coverage import match_predictions
 from evaluators.result import EvaluationRequest, EvaluationResult
 from hub.errors import FormatError, MobenchError, PredictionError
 from hub.export import make_loader
+from loaders.formats.text import open_text
 from loaders.lm_tasks.hooks import ROTATIONS, SUBSETS, original_to_displayed
 from loaders.mobile_mmlu import OPTION_LETTERS
 from submissions.lm_eval_logs import LETTER_RULE, Pick, read_predictions
@@ -49,7 +50,7 @@ def read_answer_key(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise FormatError(path, "answer key not found")
     key: dict[str, str] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with open_text(path) as handle:
         reader = csv.DictReader(handle)
         if [name.strip() for name in reader.fieldnames or []][:2] != ["question_id", "answer"]:
             raise FormatError(path, f"header is {reader.fieldnames!r}; expected 'question_id,answer'")

@@ -17,7 +17,6 @@ archive (or several unpacked into the same folder) or a folder of per-document f
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from PIL import Image
 
 from hub.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
+from loaders.formats.text import read_json
 
 _TEMPLATE = re.compile(r"^(\d{2})_([a-z0-9]+)_([a-z0-9_]+)\.tif$")
 _FRAME = re.compile(r"^([A-Z]{2})(\d{2})_(\d{2})\.tif$")
@@ -164,13 +164,6 @@ def has_collinear_corners(quad: NDArray[np.float64]) -> bool:
     return bool(scale == 0 or (np.abs(cross) <= 1e-12 * scale).any())
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FormatError(path, f"not readable JSON ({error})") from None
-
-
 def read_rgb(path: Path) -> NDArray[np.uint8]:
     """A TIFF frame or template as (H, W, 3) uint8 RGB."""
     try:
@@ -270,7 +263,7 @@ class MIDVLoader(DatasetLoader):
                     gt_path = self.require(
                         doc_archive / "ground_truth" / clip / f"{path.stem}.json", f"GT of frame {path.name}"
                     )
-                    raw = _read_json(gt_path)
+                    raw = read_json(gt_path)
                     quad = read_quad(gt_path, raw.get("quad") if isinstance(raw, dict) else None)
                     width, height = _image_size(path)
                     sample_id = f"{self.name}/{document.name}/{clip}/{path.stem}"
@@ -401,7 +394,7 @@ class MIDVLoader(DatasetLoader):
 
 
 def _read_fields(path: Path) -> dict[str, Field]:
-    raw = _read_json(path)
+    raw = read_json(path)
     if not isinstance(raw, dict):
         raise FormatError(path, "template GT is not an object of fields")
     fields: dict[str, Field] = {}

@@ -20,6 +20,7 @@ import datasets
 
 from hub.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
+from loaders.formats.text import open_text
 
 OPTION_LETTERS: tuple[str, ...] = ("A", "B", "C", "D")
 OFFICIAL_COLUMNS: tuple[str, ...] = ("question_id", "Question", *OPTION_LETTERS)
@@ -115,24 +116,21 @@ FIELDS: tuple[str, ...] = (
 
 def read_question_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """Rows of one release CSV, checked against the official header; every problem names the file and line."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = tuple(reader.fieldnames or ())
-            if header != columns:
-                raise FormatError(path, f"header is {','.join(header)!r}; the release has {','.join(columns)!r}")
-            rows: list[dict[str, str]] = []
-            for row in reader:
-                line = reader.line_num
-                if None in row or any(row[c] is None for c in columns):
-                    raise FormatError(path, f"line {line}: expected {len(columns)} columns")
-                if not row["question_id"].strip():
-                    raise FormatError(path, f"line {line}: empty question_id")
-                if not row["Question"].strip():
-                    raise FormatError(path, f"line {line}: question {row['question_id']} has an empty Question")
-                rows.append({c: row[c] for c in columns})
-    except UnicodeDecodeError as err:
-        raise FormatError(path, f"not UTF-8 text ({err})") from None
+    with open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        header = tuple(reader.fieldnames or ())
+        if header != columns:
+            raise FormatError(path, f"header is {','.join(header)!r}; the release has {','.join(columns)!r}")
+        rows: list[dict[str, str]] = []
+        for row in reader:
+            line = reader.line_num
+            if None in row or any(row[c] is None for c in columns):
+                raise FormatError(path, f"line {line}: expected {len(columns)} columns")
+            if not row["question_id"].strip():
+                raise FormatError(path, f"line {line}: empty question_id")
+            if not row["Question"].strip():
+                raise FormatError(path, f"line {line}: question {row['question_id']} has an empty Question")
+            rows.append({c: row[c] for c in columns})
     return rows
 
 

@@ -31,6 +31,7 @@ import datasets
 
 from hub.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
+from loaders.formats.text import open_text
 
 ATTRIBUTES: tuple[str, ...] = ("Details", "Exposure", "Overall")
 SCORE_COLUMNS: tuple[str, ...] = (
@@ -105,21 +106,18 @@ def read_release_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, di
 
     `newline=""` lets the csv module take the release's CRLF line endings as row ends (never as data).
     """
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = tuple(next(reader, ()))
-            if header != columns:
-                raise FormatError(path, f"header is {','.join(header)!r}; the release has {','.join(columns)!r}")
-            rows: list[tuple[int, dict[str, str]]] = []
-            for cells in reader:
-                if not cells:
-                    continue
-                if len(cells) != len(columns):
-                    raise FormatError(path, f"line {reader.line_num}: {len(cells)} columns, expected {len(columns)}")
-                rows.append((reader.line_num, dict(zip(columns, cells, strict=True))))
-    except UnicodeDecodeError as err:
-        raise FormatError(path, f"not UTF-8 text ({err})") from None
+    with open_text(path) as handle:
+        reader = csv.reader(handle)
+        header = tuple(next(reader, ()))
+        if header != columns:
+            raise FormatError(path, f"header is {','.join(header)!r}; the release has {','.join(columns)!r}")
+        rows: list[tuple[int, dict[str, str]]] = []
+        for cells in reader:
+            if not cells:
+                continue
+            if len(cells) != len(columns):
+                raise FormatError(path, f"line {reader.line_num}: {len(cells)} columns, expected {len(columns)}")
+            rows.append((reader.line_num, dict(zip(columns, cells, strict=True))))
     return rows
 
 

@@ -34,6 +34,7 @@ import datasets
 
 from hub.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
+from loaders.formats.text import open_text
 from loaders.health.schema import QUALITY_OK, LoadReport, Observation
 from loaders.health.splits import CONFIG_SPLITS, PARTICIPANT_CONFIG, WindowKey, healthllm_split, select
 from loaders.health.windows import LIFESNAPS_SRI_WINDOW_DAYS, in_window
@@ -149,7 +150,7 @@ class LifeSnapsRelease:
         path = self.base / relative
         if not path.is_file():
             raise DatasetLayoutError(f"missing {relative} under {self.base}\n{LifeSnapsTask.layout()}")
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with open_text(path) as handle:
             reader = csv.DictReader(handle)
             missing = [c for c in required if c not in (reader.fieldnames or [])]
             if missing:

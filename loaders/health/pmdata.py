@@ -15,7 +15,6 @@ wellness times.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from collections import Counter, defaultdict
@@ -30,6 +29,7 @@ import datasets
 
 from hub.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
+from loaders.formats.text import open_text, read_json
 from loaders.health.clock import (
     DEFAULT_ZONE,
     FITBIT_TIME_FORMATS,
@@ -158,7 +158,7 @@ class PMDataRelease:
         path = self._file(participant, WELLNESS)
         rows: list[WellnessRow] = []
         if path is not None:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
+            with open_text(path) as handle:
                 reader = csv.DictReader(handle)
                 missing = [c for c in WELLNESS_COLUMNS if c not in (reader.fieldnames or [])]
                 if missing:
@@ -212,10 +212,7 @@ class PMDataRelease:
         return table
 
     def _read_json(self, path: Path) -> list[Any]:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise FormatError(path, f"not valid JSON ({err})") from None
+        data = read_json(path)
         if not isinstance(data, list):
             raise FormatError(path, "expected a JSON list of records")
         return data
