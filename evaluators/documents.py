@@ -52,7 +52,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from evaluators.coverage import match_predictions
+from evaluators.coverage import Coverage, match_predictions
 from evaluators.prediction_files import find_prediction_files, open_predictions
 from evaluators.result import Breakdowns, EvaluationRequest, EvaluationResult
 from hub.errors import MobenchError, PredictionError
@@ -333,8 +333,8 @@ def open_loader(request: EvaluationRequest) -> Any:
 
 def _matched(
     request: EvaluationRequest, loader: Any, key: str, parse: Callable[[Any, str], Any]
-) -> tuple[dict[str, Any], list[str], list[str]]:
-    """Read, parse and match prediction lines; returns (id -> parsed value, missing ids, expected ids).
+) -> tuple[dict[str, Any], Coverage]:
+    """Read, parse and match prediction lines; returns (id -> parsed value, coverage).
 
     Predictions for frames of the release outside the chosen subset config are ignored, so one predictions file
     serves every config; ids that are not frames of the release at all are errors.
@@ -357,7 +357,7 @@ def _matched(
         else:
             parsed[line.sample_id] = value
     coverage.raise_for_problems(problems)
-    return parsed, coverage.missing, expected
+    return parsed, coverage
 
 
 def frame_groups(frame: Frame, document: Document) -> dict[str, list[str]]:
@@ -388,8 +388,8 @@ def _breakdowns(
 def evaluate_localisation(request: EvaluationRequest) -> EvaluationResult:
     """Score `{"id": ..., "quad": [[x, y] x 4] | null}` lines with the authors' protocol (module docstring)."""
     loader = open_loader(request)
-    parsed, missing, expected = _matched(request, loader, "quad", lambda raw, _id: parse_quad(raw))
-    ids = [i for i in expected if i in parsed]
+    parsed, coverage = _matched(request, loader, "quad", lambda raw, _id: parse_quad(raw))
+    ids = list(coverage.to_score)
     frames = [loader.frame(i) for i in ids]
     documents = loader.documents()
     gt = np.array([f.quad for f in frames]).reshape(-1, 4, 2)
@@ -403,13 +403,10 @@ def evaluate_localisation(request: EvaluationRequest) -> EvaluationResult:
         )
 
     groups = [frame_groups(f, documents[f.document]) for f in frames]
-    return EvaluationResult(
-        benchmark=request.spec.id,
-        config=request.config,
-        split=request.split,
-        n_samples=len(ids),
-        n_expected=len(expected),
-        metrics=localisation_metrics(scores),
+    return EvaluationResult.scored(
+        request,
+        coverage,
+        localisation_metrics(scores),
         breakdowns=_breakdowns(groups, subset_metrics),
         sample_scores={
             sample_id: {
@@ -419,7 +416,6 @@ def evaluate_localisation(request: EvaluationRequest) -> EvaluationResult:
             }
             for k, sample_id in enumerate(ids)
         },
-        missing=missing,
         details={"frames_without_quad": sum(parsed[i] is None for i in ids)},
     )
 
@@ -438,8 +434,8 @@ def evaluate_fields(request: EvaluationRequest) -> EvaluationResult:
     """Score `{"id": ..., "fields": {"field01": "text", ...}}` lines: per-field exact match and normalised
     generalised Levenshtein distance after normalisation (module docstring); per field, field type and frame."""
     loader = open_loader(request)
-    parsed, missing, expected = _matched(request, loader, "fields", lambda raw, i: _parse_fields(raw, i, loader))
-    ids = [i for i in expected if i in parsed]
+    parsed, coverage = _matched(request, loader, "fields", lambda raw, i: _parse_fields(raw, i, loader))
+    ids = list(coverage.to_score)
     documents = loader.documents()
     pair_exact: list[bool] = []
     pair_distance: list[float] = []
@@ -470,16 +466,12 @@ def evaluate_fields(request: EvaluationRequest) -> EvaluationResult:
             result["document_accuracy"] = float(np.mean(correct)) if correct else math.nan
         return result
 
-    return EvaluationResult(
-        benchmark=request.spec.id,
-        config=request.config,
-        split=request.split,
-        n_samples=len(ids),
-        n_expected=len(expected),
-        metrics=metrics_of("", list(range(len(pair_exact)))),
+    return EvaluationResult.scored(
+        request,
+        coverage,
+        metrics_of("", list(range(len(pair_exact)))),
         breakdowns=_breakdowns(pair_groups, metrics_of),
         sample_scores=sample_scores,
-        missing=missing,
         details={"fields_scored": len(pair_exact)},
     )
 

@@ -451,16 +451,12 @@ def _evaluate(
             group_pools.setdefault(key, _Pool()).merge(pool)
     coverage.raise_for_problems(problems)
 
-    return EvaluationResult(
-        benchmark=spec.id,
-        config=request.config,
-        split=request.split,
-        n_samples=len(coverage.to_score),
-        n_expected=coverage.n_expected,
-        metrics=split_pool.metrics(names),
+    return EvaluationResult.scored(
+        request,
+        coverage,
+        split_pool.metrics(names),
         breakdowns={group_name: {k: p.metrics(names) for k, p in group_pools.items()}} if group else {},
         sample_scores=sample_scores,
-        missing=coverage.missing,
         details={"pixel_counts": dict(split_pool.counts)},
     )
 

@@ -258,16 +258,12 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
     report = getattr(loader, "report", None)
     if report is not None:
         details["load_report"] = report.as_dict()
-    return EvaluationResult(
-        benchmark=request.spec.id,
-        config=request.config,
-        split=request.split,
-        n_samples=len(pairs),
-        n_expected=len(expected),
-        metrics=score(list(pairs.values()), task),
+    return EvaluationResult.scored(
+        request,
+        coverage,
+        score(list(pairs.values()), task),
         breakdowns=breakdowns,
         sample_scores={wid: _sample_score(label, pred, task) for wid, (label, pred) in pairs.items()},
-        missing=coverage.missing,
         details=details,
     )
 

@@ -299,15 +299,11 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
         ],
         "prediction_file": path.name,
     }
-    return EvaluationResult(
-        benchmark=request.spec.id,
-        config=request.config,
-        split=request.split,
-        n_samples=len(sample_scores),
-        n_expected=len(expected),
-        metrics=metrics,
+    return EvaluationResult.scored(
+        request,
+        coverage,
+        metrics,
         breakdowns=breakdowns,
         sample_scores=sample_scores,
-        missing=coverage.missing,
         details=details,
     )

@@ -35,7 +35,7 @@ from typing import Any
 
 from evaluators.coverage import match_predictions
 from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.errors import FormatError, MobenchError, PredictionError
+from hub.errors import FormatError, MobenchError
 from hub.export import make_loader
 from loaders.formats.text import open_text
 from loaders.lm_tasks.hooks import ROTATIONS, SUBSETS, original_to_displayed
@@ -93,7 +93,7 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
     coverage = match_predictions(
         expected, ((p.question_id, p.source) for p in submitted.original), allow_partial=request.allow_partial
     )
-    problems = [*coverage.problems, *revision_problems]
+    problems = revision_problems
     permuted: dict[str, dict[int, Pick]] = {}
     if submitted.permuted:
         perm_ids = [f"{qid} rotation {r}" for qid in expected for r in ROTATIONS]
@@ -105,8 +105,7 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
         problems += perm_cov.problems
         for pick in submitted.permuted:
             permuted.setdefault(pick.question_id, {})[pick.rotation] = pick
-    if problems:
-        raise PredictionError(problems, total=len(expected))
+    coverage.raise_for_problems(problems)
 
     gold = {qid: OPTION_LETTERS.index(key[qid]) for qid in coverage.to_score}
     original = {p.question_id: p for p in submitted.original if p.question_id in gold}
@@ -131,16 +130,12 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
     }
     if submitted.run is not None:
         details["lm_eval"] = submitted.run.as_details()
-    return EvaluationResult(
-        benchmark=request.spec.id,
-        config=request.config,
-        split=request.split,
-        n_samples=len(gold),
-        n_expected=len(expected),
-        metrics=metrics,
+    return EvaluationResult.scored(
+        request,
+        coverage,
+        metrics,
         breakdowns=breakdowns,
         sample_scores=sample_scores,
-        missing=coverage.missing,
         details=details,
     )
 

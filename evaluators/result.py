@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaluators.coverage import Coverage
 from hub.registry import BenchmarkSpec
 
 # breakdown name -> key -> metric -> value, e.g. {"scene": {"alley_1": {"epe": 1.2}}}
@@ -45,6 +46,32 @@ class EvaluationResult:
     sample_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def scored(
+        cls,
+        request: EvaluationRequest,
+        coverage: Coverage,
+        metrics: dict[str, float],
+        *,
+        breakdowns: Breakdowns | None = None,
+        sample_scores: dict[str, dict[str, float]] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> EvaluationResult:
+        """The result of scoring the samples in `coverage.to_score`: benchmark, config and split come from the
+        request, the sample counts and missing ids from the coverage, so no evaluator can report them differently."""
+        return cls(
+            benchmark=request.spec.id,
+            config=request.config,
+            split=request.split,
+            n_samples=len(coverage.to_score),
+            n_expected=coverage.n_expected,
+            metrics=metrics,
+            breakdowns=breakdowns or {},
+            sample_scores=sample_scores or {},
+            missing=coverage.missing,
+            details=details or {},
+        )
 
     @property
     def coverage(self) -> float:
