@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,6 +48,12 @@ class DatasetLoader(ABC):
         if not path.exists():
             raise DatasetLayoutError(f"missing {what}: {path}\n{self.layout()}")
         return path
+
+    def missing_files_error(self, missing: Sequence[Path], what: str = "file(s)") -> DatasetLayoutError:
+        """The error for files a complete release has but this copy lacks: how many, the first ten, the tree."""
+        shown = "\n".join(f"  {path}" for path in missing[:10])
+        more = f"\n  ... and {len(missing) - 10} more" if len(missing) > 10 else ""
+        return DatasetLayoutError(f"{len(missing)} {what} missing:\n{shown}{more}\n{self.layout()}")
 
     @abstractmethod
     def sample_ids(self) -> list[str]:

@@ -64,9 +64,7 @@ class KittiFlow2015(DatasetLoader):
             if name not in listings[d]
         ]
         if missing:
-            shown = "\n".join(f"  {p}" for p in missing[:10])
-            more = f"\n  ... and {len(missing) - 10} more" if len(missing) > 10 else ""
-            raise DatasetLayoutError(f"{len(missing)} file(s) missing:\n{shown}{more}\n{self.layout()}")
+            raise self.missing_files_error(missing)
         self._frames = {f"{self.name}/{split}/{f}": f for f in frames}
 
     def __repr__(self) -> str:

@@ -91,9 +91,7 @@ class Sintel(DatasetLoader):
                     if not path.is_file():
                         missing.append(path)
         if missing:
-            shown = "\n".join(f"  {p}" for p in missing[:10])
-            more = f"\n  ... and {len(missing) - 10} more" if len(missing) > 10 else ""
-            raise DatasetLayoutError(f"{len(missing)} ground-truth file(s) missing:\n{shown}{more}\n{self.layout()}")
+            raise self.missing_files_error(missing, "ground-truth file(s)")
 
     def _frame_numbers(self, scene: str) -> list[int]:
         folder = self._images / scene

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from hub.errors import DatasetLayoutError
 from hub.synthetic.health import build_pmdata
 from loaders.health.pmdata import PMDataTask
-from loaders.health.splits import HEALTHLLM_EVAL_CAP, healthllm_split, participant_test_set
+from loaders.health.splits import HEALTHLLM_EVAL_CAP, healthllm_split, participant_test_set, select
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +83,11 @@ def test_unknown_config_split_is_named(root: Path) -> None:
 
     with pytest.raises(DatasetLayoutError, match="all: test"):
         PMDataTask(root, "train", "all", item="stress")
+
+
+def test_an_unknown_config_or_split_lists_the_known_ones(root: Path) -> None:
+    # `all` has only a test split; the loader and `select` refuse the same pairs with the same message
+    with pytest.raises(DatasetLayoutError, match=r"PMData: unknown config/split all/train; known: participant: "):
+        PMDataTask(root, "train", "all", item="stress")
+    with pytest.raises(DatasetLayoutError, match=r"health: unknown config/split nope/test"):
+        select("nope", "test", [], participants=[], healthllm=([], []))

@@ -36,7 +36,7 @@ from hub.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.text import open_text
 from loaders.health.schema import QUALITY_OK, LoadReport, Observation
-from loaders.health.splits import CONFIG_SPLITS, PARTICIPANT_CONFIG, WindowKey, healthllm_split, select
+from loaders.health.splits import PARTICIPANT_CONFIG, WindowKey, check_config_split, healthllm_split, select
 from loaders.health.windows import LIFESNAPS_SRI_WINDOW_DAYS, in_window
 
 DAILY = "csv_rais_anonymized/daily_fitbit_sema_df_unprocessed.csv"
@@ -290,9 +290,7 @@ class LifeSnapsTask(DatasetLoader):
 
     def __init__(self, root: str | Path, split: str = "test", config: str | None = None, *, task: str) -> None:
         super().__init__(root, split, config or PARTICIPANT_CONFIG)
-        if self.config not in CONFIG_SPLITS or split not in CONFIG_SPLITS[str(self.config)]:
-            known = "; ".join(f"{c}: {', '.join(s)}" for c, s in CONFIG_SPLITS.items())
-            raise DatasetLayoutError(f"LifeSnaps: unknown config/split {self.config}/{split}; known: {known}")
+        check_config_split("LifeSnaps", str(self.config), split)
         if task not in TASKS:
             raise DatasetLayoutError(f"LifeSnaps: unknown task {task!r}; tasks: {', '.join(TASKS)}")
         self.task = task

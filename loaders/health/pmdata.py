@@ -47,7 +47,7 @@ from loaders.health.schema import (
     Observation,
     count_gaps,
 )
-from loaders.health.splits import CONFIG_SPLITS, PARTICIPANT_CONFIG, WindowKey, healthllm_split, select
+from loaders.health.splits import PARTICIPANT_CONFIG, WindowKey, check_config_split, healthllm_split, select
 from loaders.health.tasks import PMDATA_ITEMS, pmdata_task
 from loaders.health.windows import (
     PMDATA_ANSWER,
@@ -519,9 +519,7 @@ class PMDataTask(DatasetLoader):
         zone: str = DEFAULT_ZONE,
     ) -> None:
         super().__init__(root, split, config or PARTICIPANT_CONFIG)
-        if self.config not in CONFIG_SPLITS or split not in CONFIG_SPLITS[str(self.config)]:
-            known = "; ".join(f"{c}: {', '.join(s)}" for c, s in CONFIG_SPLITS.items())
-            raise DatasetLayoutError(f"PMData: unknown config/split {self.config}/{split}; known: {known}")
+        check_config_split("PMData", str(self.config), split)
         if item not in PMDATA_ITEMS:
             raise DatasetLayoutError(f"PMData: unknown item {item!r}; items: {', '.join(PMDATA_ITEMS)}")
         self.item = item

@@ -25,6 +25,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from hub.errors import DatasetLayoutError
+
 PARTICIPANT_CONFIG = "participant"
 HEALTHLLM_CONFIG = "healthllm"
 WITHIN_CONFIG = "within"
@@ -35,7 +37,6 @@ CONFIG_SPLITS: dict[str, tuple[str, ...]] = {
     WITHIN_CONFIG: ("test", "train"),
     ALL_CONFIG: ("test",),
 }
-SPLITS: tuple[str, ...] = ("test", "train")
 
 PARTICIPANT_SPLIT_SEED = 2024
 PARTICIPANT_TEST_FRACTION = 0.25
@@ -107,6 +108,13 @@ def within_test_set(windows: Sequence[WindowKey]) -> set[str]:
     return test
 
 
+def check_config_split(dataset: str, config: str, split: str) -> None:
+    """Fail with the known config/split pairs unless `config`/`split` is one of them."""
+    if config not in CONFIG_SPLITS or split not in CONFIG_SPLITS[config]:
+        known = "; ".join(f"{c}: {', '.join(s)}" for c, s in CONFIG_SPLITS.items())
+        raise DatasetLayoutError(f"{dataset}: unknown config/split {config}/{split}; known: {known}")
+
+
 def select(
     config: str,
     split: str,
@@ -120,9 +128,7 @@ def select(
     `participants` are all participants of the release (the participant split must not depend on which of them
     have windows for one task); `healthllm` is Health-LLM's (train, eval) id lists.
     """
-    if config not in CONFIG_SPLITS or split not in CONFIG_SPLITS[config]:
-        known = "; ".join(f"{c}: {', '.join(s)}" for c, s in CONFIG_SPLITS.items())
-        raise ValueError(f"unknown config/split {config}/{split}; known: {known}")
+    check_config_split("health", config, split)
     if config == ALL_CONFIG:
         return [w.id for w in windows]
     if config == PARTICIPANT_CONFIG:
