@@ -77,16 +77,3 @@ def match_predictions(
     ]
     to_score = {sample_id: seen[sample_id][0] for sample_id in expected if sample_id in seen}
     return Coverage(to_score=to_score, missing=missing, problems=problems, n_expected=len(expected))
-
-
-def check_coverage(
-    expected: Sequence[str],
-    provided: Iterable[tuple[str, str]],
-    *,
-    allow_partial: bool,
-    expected_source: Callable[[str], str] | None = None,
-) -> Coverage:
-    """`match_predictions`, raising `PredictionError` at once if anything is missing, extra or duplicated."""
-    coverage = match_predictions(expected, provided, allow_partial=allow_partial, expected_source=expected_source)
-    coverage.raise_for_problems()
-    return coverage

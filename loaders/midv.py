@@ -88,7 +88,6 @@ class Frame:
     phone: str
     frame_index: int
     image_path: Path
-    gt_path: Path
     quad: NDArray[np.float64]
     image_width: int
     image_height: int
@@ -275,7 +274,6 @@ class MIDVLoader(DatasetLoader):
                         phone,
                         int(index),
                         path,
-                        gt_path,
                         quad,
                         width,
                         height,

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from evaluators.coverage import check_coverage, match_predictions
+from evaluators.coverage import match_predictions
 from evaluators.flow import evaluate_kitti_2015, evaluate_sintel, prediction_path
 from evaluators.result import EvaluationRequest
 from hub.errors import MobenchError, PredictionError
@@ -40,12 +40,12 @@ def _constant(height: int, width: int, u: float, v: float) -> FlowArray:
 
 def test_coverage_reports_missing_extra_and_duplicates_by_id_and_source() -> None:
     with pytest.raises(PredictionError) as info:
-        check_coverage(
+        match_predictions(
             ["a", "b", "c"],
             [("a", "rows.csv line 2"), ("a", "rows.csv line 5"), ("z", "rows.csv line 3")],
             allow_partial=False,
             expected_source=lambda i: f"a row for {i}",
-        )
+        ).raise_for_problems()
     assert info.value.problems == [
         "sample b: missing prediction (expected a row for b)",
         "sample c: missing prediction (expected a row for c)",
@@ -59,7 +59,7 @@ def test_coverage_allow_partial_keeps_extras_as_errors() -> None:
     assert coverage.to_score == {"a": "a.txt", "c": "c.txt"}  # expected order, not submission order
     assert coverage.missing == ["b"] and coverage.problems == []
     with pytest.raises(PredictionError, match=r"sample x: not in this split \(x.txt\)"):
-        check_coverage(["a"], [("a", "a.txt"), ("x", "x.txt")], allow_partial=True)
+        match_predictions(["a"], [("a", "a.txt"), ("x", "x.txt")], allow_partial=True).raise_for_problems()
 
 
 # --- KITTI 2015 -----------------------------------------------------------------------------------------------
