@@ -35,7 +35,10 @@ Field recognition: per field, exact match after upper-casing and mapping the let
 normalisation Smart Engines apply to MIDV-500 field texts), and the normalised generalised Levenshtein distance
 2L / (|a| + |b| + L) of the normalised texts (Yujian & Bo, IEEE TPAMI 29(6), 2007, unit costs; 0 when both are
 empty). A field missing from a frame's prediction is read as "" (wrong). Averages are over (frame, field) pairs
-as the predictions give them (no per-clip voting).
+as the predictions give them (no per-clip voting):
+- `field_accuracy`: percent of (frame, field) pairs read exactly; `field_nld`: mean NGLD over those pairs;
+- `document_accuracy`: percent of frames whose every field is read exactly (mobench definition; the release's
+  authors publish no document-level figure). Per field and field type it is not reported (not whole frames).
 """
 
 from __future__ import annotations
@@ -240,6 +243,7 @@ def field_type(value: str) -> str:
 
 
 def field_metrics(exact: Iterable[bool], distance: Iterable[float]) -> dict[str, float]:
+    """`field_accuracy` (percent exact) and `field_nld` (mean NGLD) over (frame, field) pairs; NaN for none."""
     exact_a = np.fromiter(exact, dtype=bool)
     distance_a = np.fromiter(distance, dtype=np.float64)
     if exact_a.size == 0:
