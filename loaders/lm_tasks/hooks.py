@@ -68,6 +68,25 @@ def original_to_displayed(original: int, rotation: int) -> int:
     return (original - rotation) % N_OPTIONS
 
 
+def load_export(kwargs: dict[str, Any], data_key: str, tasks: str, config: str, split: str) -> datasets.Dataset:
+    """One split of the `mobench export` folder the run's metadata names under `data_key`.
+
+    Read through a private, throw-away cache: datasets 5.2 keys the cache of a local folder by its *name* and
+    config, not its path or content, so two exports called `export` (or one re-exported) would silently return
+    stale rows.
+    """
+    if not kwargs.get(data_key):
+        raise ValueError(
+            f"no data folder for the {tasks}: pass the `mobench export` folder as task metadata, e.g. "
+            f'lm_eval ... --metadata \'{{"{data_key}": "/path/to/export"}}\''
+        )
+    folder = Path(str(kwargs[data_key])).expanduser()
+    if not (folder / "README.md").is_file():
+        raise ValueError(f"{data_key}={folder} is not a `mobench export` folder (no README.md with configs)")
+    with tempfile.TemporaryDirectory(prefix="mobench-lm-cache-") as cache:
+        return datasets.load_dataset(str(folder), config, split=split, cache_dir=cache, keep_in_memory=True)
+
+
 def load_docs(**kwargs: Any) -> datasets.DatasetDict:
     """lm-eval `custom_dataset` hook: the export named in the task metadata, optionally joined with a key.
 
@@ -77,19 +96,8 @@ def load_docs(**kwargs: Any) -> datasets.DatasetDict:
     from evaluators.multiple_choice import read_answer_key  # the evaluator imports this module: import lazily
 
     subset = str(kwargs["subset"])
-    data_key, answers_key = f"{subset}_data", f"{subset}_answers"
-    if not kwargs.get(data_key):
-        raise ValueError(
-            f"the {subset} tasks read a `mobench export` folder: pass it as task metadata, e.g. "
-            f'lm_eval ... --metadata \'{{"{data_key}": "/path/to/export"}}\''
-        )
-    folder = Path(str(kwargs[data_key])).expanduser()
-    if not (folder / "README.md").is_file():
-        raise ValueError(f"{data_key}={folder} is not a `mobench export` folder (no README.md with configs)")
-    # A private, throw-away cache: datasets 5.2 keys the cache of a local folder by its *name* and config, not its
-    # path or content, so two exports called `export` (or one re-exported) would silently return stale rows.
-    with tempfile.TemporaryDirectory(prefix="mobench-lm-cache-") as cache:
-        docs = datasets.load_dataset(str(folder), ALL_CONFIG, split="test", cache_dir=cache, keep_in_memory=True)
+    answers_key = f"{subset}_answers"
+    docs = load_export(kwargs, f"{subset}_data", f"{subset} tasks", ALL_CONFIG, "test")
     field = kwargs.get("field")
     if field:
         docs = docs.filter(lambda doc: doc["field"] == field)

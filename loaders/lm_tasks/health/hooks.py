@@ -17,8 +17,6 @@ generations from the sample logs (MAE etc.).
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import datasets
@@ -26,6 +24,7 @@ import datasets
 from loaders.health.splits import PARTICIPANT_CONFIG
 from loaders.health.tasks import task_for
 from loaders.health.windows import alpaca_prompt
+from loaders.lm_tasks.hooks import load_export
 
 
 def load_docs(**kwargs: Any) -> datasets.DatasetDict:
@@ -34,21 +33,9 @@ def load_docs(**kwargs: Any) -> datasets.DatasetDict:
     lm-eval passes the run's metadata and the task's `dataset_kwargs` (`lm_task`: the lm-eval task name) as keywords.
     """
     task = str(kwargs["lm_task"])
-    data_key = f"{task}_data"
-    if not kwargs.get(data_key):
-        raise ValueError(
-            f"the {task} task reads a `mobench export` folder: pass it as task metadata, e.g. "
-            f'lm_eval ... --metadata \'{{"{data_key}": "/path/to/export"}}\''
-        )
-    folder = Path(str(kwargs[data_key])).expanduser()
-    if not (folder / "README.md").is_file():
-        raise ValueError(f"{data_key}={folder} is not a `mobench export` folder (no README.md with configs)")
     config = str(kwargs.get("pmdata_config") or PARTICIPANT_CONFIG)
     split = str(kwargs.get("pmdata_split") or "test")
-    # A private cache: datasets keys local-folder caches by folder name, which would return stale rows.
-    with tempfile.TemporaryDirectory(prefix="mobench-lm-cache-") as cache:
-        docs = datasets.load_dataset(str(folder), config, split=split, cache_dir=cache, keep_in_memory=True)
-    return datasets.DatasetDict({"test": docs})
+    return datasets.DatasetDict({"test": load_export(kwargs, f"{task}_data", f"{task} task", config, split)})
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:
