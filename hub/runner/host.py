@@ -25,6 +25,8 @@ from hub.runner.measure import (
     host_device_info,
     peak_rss_bytes,
     read_thermal,
+    runner_provenance,
+    thermal_figures,
 )
 from hub.runner.power import Discovery, PowerSampler, SampledChannel, discover
 from hub.version import mobench_version
@@ -34,9 +36,7 @@ from submissions.measurements.record import (
     MemoryFigure,
     ModelInfo,
     Protocol,
-    ProvenanceInfo,
     RuntimeInfo,
-    ThermalFigure,
 )
 
 WHOLE_PASS_FLAG = "window_spans_whole_pass"
@@ -109,15 +109,6 @@ class HostMonitor:
             ),
         }
 
-        def provenance(report_flags: list[str]) -> ProvenanceInfo:
-            return ProvenanceInfo(
-                provenance="measured-by-mobench",
-                parser=RUNNER,
-                parser_version=RUNNER_VERSION,
-                validation_flags=report_flags,
-            )
-
-        zones = sorted(set(self._thermal_start) | set(self._thermal_end))
         reports = [
             MeasurementReport(
                 label="pass",
@@ -125,18 +116,8 @@ class HostMonitor:
                 memory=[
                     MemoryFigure(peak_kind="process_rss_peak", peak_bytes=float(peak_rss_bytes()), phase="inference")
                 ],
-                thermal=[
-                    ThermalFigure(
-                        sensor=zone,
-                        start_c=self._thermal_start.get(zone),
-                        end_c=self._thermal_end.get(zone),
-                        max_c=max(
-                            v for v in (self._thermal_start.get(zone), self._thermal_end.get(zone)) if v is not None
-                        ),
-                    )
-                    for zone in zones
-                ],
-                provenance=provenance(flags),
+                thermal=thermal_figures(self._thermal_start, self._thermal_end),
+                provenance=runner_provenance(flags),
                 **common,
             )
         ]
@@ -145,7 +126,7 @@ class HostMonitor:
                 MeasurementReport(
                     label=f"pass energy {figure.method} {figure.rail or figure.scope}",
                     energy=[figure],
-                    provenance=provenance([*flags, *energy_flags, WHOLE_PASS_FLAG]),
+                    provenance=runner_provenance([*flags, *energy_flags, WHOLE_PASS_FLAG]),
                     **common,
                 )
             )

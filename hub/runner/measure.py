@@ -390,25 +390,8 @@ def measure(
             charging=any(charging) if charging else None,
         )
 
-    def provenance(report_flags: list[str]) -> ProvenanceInfo:
-        return ProvenanceInfo(
-            provenance="measured-by-mobench",
-            parser=RUNNER,
-            parser_version=RUNNER_VERSION,
-            validation_flags=report_flags,
-        )
-
     def thermal(phase: Phase, throttled: bool | None = None) -> list[ThermalFigure]:
-        return [
-            ThermalFigure(
-                sensor=zone,
-                start_c=phase.thermal_start.get(zone),
-                end_c=phase.thermal_end.get(zone),
-                max_c=max(v for v in (phase.thermal_start.get(zone), phase.thermal_end.get(zone)) if v is not None),
-                throttling_detected=throttled,
-            )
-            for zone in sorted(set(phase.thermal_start) | set(phase.thermal_end))
-        ]
+        return thermal_figures(phase.thermal_start, phase.thermal_end, throttled)
 
     load_delta = None if rss_before is None or rss_after_load is None else float(rss_after_load - rss_before)
     memory = [MemoryFigure(peak_kind="process_rss_peak", peak_bytes=float(peak), phase="inference")]
@@ -428,7 +411,7 @@ def measure(
             ],
             memory=memory,
             thermal=thermal(warm),
-            provenance=provenance(flags),
+            provenance=runner_provenance(flags),
             **common,
         )
     ]
@@ -445,7 +428,7 @@ def measure(
                 protocol=protocol(sustained, len(sustained.samples_s)),
                 latency=sustained_latency,
                 thermal=thermal(sustained, throttled),
-                provenance=provenance(sustained_flags),
+                provenance=runner_provenance(sustained_flags),
                 **common,
             )
         )
@@ -476,7 +459,7 @@ def measure(
                 label=f"{energy_label} energy {figure.method} {figure.rail or figure.scope}",
                 protocol=protocol(energy_phase, len(energy_phase.samples_s)),
                 energy=[figure],
-                provenance=provenance([*flags, *energy_flags]),
+                provenance=runner_provenance([*flags, *energy_flags]),
                 **common,
             )
         )
@@ -492,6 +475,29 @@ def measure(
         energy_absent=absent,
         throttling_ratio=ratio,
     )
+
+
+def runner_provenance(flags: list[str]) -> ProvenanceInfo:
+    """Provenance of every figure mobench's own runner takes."""
+    return ProvenanceInfo(
+        provenance="measured-by-mobench", parser=RUNNER, parser_version=RUNNER_VERSION, validation_flags=flags
+    )
+
+
+def thermal_figures(
+    start: dict[str, float], end: dict[str, float], throttled: bool | None = None
+) -> list[ThermalFigure]:
+    """One figure per thermal zone read at the start and/or the end of a window."""
+    return [
+        ThermalFigure(
+            sensor=zone,
+            start_c=start.get(zone),
+            end_c=end.get(zone),
+            max_c=max(v for v in (start.get(zone), end.get(zone)) if v is not None),
+            throttling_detected=throttled,
+        )
+        for zone in sorted(set(start) | set(end))
+    ]
 
 
 def energy_figures(
