@@ -43,24 +43,22 @@ as the predictions give them (no per-clip voting):
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from evaluators.coverage import Coverage, match_predictions
-from evaluators.prediction_files import find_prediction_files, open_predictions
-from evaluators.result import Breakdowns, EvaluationRequest, EvaluationResult
-from hub.errors import MobenchError, PredictionError
-from hub.registry import resolve
-from loaders.midv import FRAME_CONFIGS, Document, Frame, has_collinear_corners
+from hub.core.coverage import Coverage, match_predictions
+from hub.core.errors import MobenchError
+from hub.core.evaluation import Breakdowns, EvaluationRequest, EvaluationResult
+from loaders.midv import FRAME_CONFIGS, MIDVLoader
+from loaders.midv_annotations import Document, Frame
+from submissions.readers.documents import parse_quad, read_prediction_lines
 
 FloatArray = NDArray[np.float64]
 
@@ -252,91 +250,20 @@ def field_metrics(exact: Iterable[bool], distance: Iterable[float]) -> dict[str,
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Predictions (JSONL, one object per frame)
-
-
-@dataclass(frozen=True)
-class PredictionLine:
-    sample_id: str
-    source: str
-    value: Any
-
-
-def prediction_files(predictions: Path) -> list[Path]:
-    """The JSONL files to read: the path itself, or every `*.jsonl` under a predictions folder."""
-    expected = "a .jsonl file or a folder holding .jsonl files"
-    files = find_prediction_files(predictions, "**/*.jsonl", expected)
-    if not files:
-        raise PredictionError([f"{predictions}: no predictions: expected {expected}"])
-    return files
-
-
-def read_prediction_lines(predictions: Path, key: str) -> tuple[list[PredictionLine], list[str]]:
-    """Every `{"id": ..., key: ...}` line, and a problem (naming file and line) for every line that is not one."""
-    lines: list[PredictionLine] = []
-    problems: list[str] = []
-    for path in prediction_files(predictions):
-        label = path.name
-        with open_predictions(path) as handle:
-            for number, text in enumerate(handle, 1):
-                if not text.strip():
-                    continue
-                where = f"{label} line {number}"
-                try:
-                    record = json.loads(text)
-                except json.JSONDecodeError as error:
-                    problems.append(f"{where}: not valid JSON ({error.msg})")
-                    continue
-                if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                    problems.append(f'{where}: expected an object {{"id": "<frame id>", "{key}": ...}}')
-                    continue
-                if key not in record:
-                    problems.append(f"sample {record['id']}: {where}: no {key!r}")
-                    continue
-                lines.append(PredictionLine(record["id"], where, record[key]))
-    return lines, problems
-
-
-def parse_quad(raw: Any) -> FloatArray | str | None:
-    """A predicted quad as (4, 2) float64, None for `null`, or a problem description."""
-    if raw is None:
-        return None
-    if (
-        not isinstance(raw, list)
-        or len(raw) != 4
-        or not all(isinstance(c, list) and len(c) == 2 for c in raw)
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for c in raw for v in c)
-    ):
-        return f"quad must be null or 4 [x, y] number pairs, got {json.dumps(raw)[:80]}"
-    quad = np.asarray(raw, dtype=np.float64)
-    if not np.isfinite(quad).all():
-        return "quad has a non-finite coordinate"
-    if has_collinear_corners(quad):
-        return "quad has three corners on one line (degenerate; write null if no document was found)"
-    if not shapely.Polygon(quad).is_valid:
-        return "quad is self-intersecting (corners must go round the document in order)"
-    return quad
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Evaluators
 
 
-def open_loader(request: EvaluationRequest) -> Any:
-    spec = request.spec
+def open_loader(request: EvaluationRequest) -> MIDVLoader:
     if request.config not in FRAME_CONFIGS:
         raise MobenchError(
-            f"{spec.id}: config {request.config!r} holds the per-document field annotations, not frames; "
+            f"{request.spec.id}: config {request.config!r} holds the per-document field annotations, not frames; "
             f"score one of: {', '.join(FRAME_CONFIGS)}"
         )
-    split = spec.config(request.config).split(request.split)
-    if split.labels != "public":
-        raise MobenchError(f"{spec.id}: split {request.split!r} has no public ground truth (labels: {split.labels})")
-    return resolve(spec.loader)(request.root, request.split, config=request.config, **spec.loader_options)
+    return request.ground_truth_as(MIDVLoader)
 
 
 def _matched(
-    request: EvaluationRequest, loader: Any, key: str, parse: Callable[[Any, str], Any]
+    request: EvaluationRequest, loader: MIDVLoader, key: str, parse: Callable[[Any, str], Any]
 ) -> tuple[dict[str, Any], Coverage]:
     """Read, parse and match prediction lines; returns (id -> parsed value, coverage).
 
@@ -424,7 +351,7 @@ def evaluate_localisation(request: EvaluationRequest) -> EvaluationResult:
     )
 
 
-def _parse_fields(raw: Any, sample_id: str, loader: Any) -> dict[str, str] | str:
+def _parse_fields(raw: Any, sample_id: str, loader: MIDVLoader) -> dict[str, str] | str:
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         return 'fields must be an object {"field01": "text", ...} of strings'
     known = loader.document_of(sample_id).fields
@@ -478,12 +405,3 @@ def evaluate_fields(request: EvaluationRequest) -> EvaluationResult:
         sample_scores=sample_scores,
         details={"fields_scored": len(pair_exact)},
     )
-
-
-def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> Path:
-    """Write prediction records one JSON object per line (what the baselines submit)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path

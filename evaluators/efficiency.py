@@ -7,27 +7,14 @@ the nearest-rank definition so that p90 is a latency that was actually observed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from hub.errors import FormatError
-from submissions.measurements.record import EnergyFigure
-from submissions.measurements.trace import FloatArray, PowerTrace
-
-
-def nearest_rank_percentile(samples: Sequence[float], q: float) -> float:
-    """The smallest sample with at least q% of the samples at or below it (nearest-rank method, q in (0, 100])."""
-    if not samples:
-        raise ValueError("no samples")
-    if not 0 < q <= 100:
-        raise ValueError(f"percentile must be in (0, 100], got {q}")
-    ordered = sorted(samples)
-    rank = math.ceil(q / 100 * len(ordered))
-    return ordered[rank - 1]
-
+from hub.core.errors import FormatError
+from hub.core.measurements.report import EnergyFigure
+from hub.core.measurements.trace import FloatArray, PowerTrace
 
 # --- energy from a power trace ---------------------------------------------------------------------------------
 # Method: research notes device-measurement.md §10 (trapezoid integration with linear clipping at the window

@@ -1,8 +1,8 @@
 """Optical-flow metrics: KITTI 2015 exactly as its devkit computes them, MPI-Sintel as its server columns define.
 
-Two evaluators live here, `evaluate_kitti_2015` and `evaluate_sintel`, plus the one place that says where a
-benchmark's prediction files live (`prediction_path`) and how they are written (`write_prediction`), so that
-the baselines, the submission checks and the evaluators can never disagree on the layout.
+Two evaluators live here, `evaluate_kitti_2015` and `evaluate_sintel`. Where a benchmark's prediction files live
+and how they are read and written is defined once, in `submissions.readers.flow`, so the baselines, the submission
+checks and the evaluators can never disagree on the layout.
 
 Everything is vectorised numpy over whole images. Per split, only integer pixel counts and float64 sums are kept
 (`_Pool`), so memory does not grow with the split, and every pooled metric is "sum over the split, divided once".
@@ -23,19 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from evaluators.coverage import Coverage, match_predictions
-from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.errors import FormatError, MobenchError
-from hub.registry import BenchmarkSpec, resolve
-from loaders.formats.flo import read_flo, write_flo
-from loaders.formats.kitti_png import read_kitti_flow, write_kitti_flow
+from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from submissions.readers.flow import match_prediction_files, prediction_layout, read_prediction
 
 FloatArray = NDArray[np.floating[Any]]
 BoolArray = NDArray[np.bool_]
@@ -276,93 +271,6 @@ def sintel_image_pool(pred: FloatArray, gt: Mapping[str, NDArray[Any]]) -> _Pool
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Prediction layout: defined once, used by the evaluators and the baselines
-
-
-@dataclass(frozen=True)
-class PredictionLayout:
-    """Where and how one benchmark's prediction files are stored inside the predictions directory.
-
-    A sample's file is ``folder / <last id components> + suffix``: KITTI ``flow/000042_10.png`` for
-    ``kitti-2015/training/000042``, Sintel ``alley_1/frame_0007.flo`` for
-    ``sintel/final/training/alley_1/frame_0007``.
-    """
-
-    folder: str
-    id_parts: int
-    suffix: str
-    description: str
-    read: Callable[[Path], tuple[NDArray[np.float32], BoolArray]]
-    write: Callable[[Path, NDArray[np.float32]], None]
-
-    def relative_path(self, sample_id: str) -> PurePosixPath:
-        tail = sample_id.split("/")[-self.id_parts :]
-        tail[-1] += self.suffix
-        return PurePosixPath(self.folder, *tail)
-
-    def id_tail(self, relative: PurePosixPath) -> str | None:
-        """The trailing sample-id components a file under `folder` stands for, or None if it is misnamed."""
-        parts = list(relative.parts)
-        if len(parts) != self.id_parts or not parts[-1].endswith(self.suffix) or parts[-1] == self.suffix:
-            return None
-        parts[-1] = parts[-1][: -len(self.suffix)]
-        return "/".join(parts)
-
-
-def _read_flo_dense(path: Path) -> tuple[NDArray[np.float32], BoolArray]:
-    flow = read_flo(path)
-    return flow, np.ones(flow.shape[:2], dtype=bool)
-
-
-def _write_kitti_dense(path: Path, flow: NDArray[np.float32]) -> None:
-    write_kitti_flow(path, flow)
-
-
-KITTI_2015_LAYOUT = PredictionLayout(
-    folder="flow",
-    id_parts=1,
-    suffix="_10.png",
-    description="flow/<frame>_10.png (KITTI 16-bit flow PNG)",
-    read=read_kitti_flow,
-    write=_write_kitti_dense,
-)
-SINTEL_LAYOUT = PredictionLayout(
-    folder="",
-    id_parts=2,
-    suffix=".flo",
-    description="<scene>/frame_XXXX.flo (Middlebury .flo)",
-    read=_read_flo_dense,
-    write=write_flo,
-)
-_LAYOUTS = {
-    f"{__name__}:evaluate_kitti_2015": KITTI_2015_LAYOUT,
-    f"{__name__}:evaluate_sintel": SINTEL_LAYOUT,
-}
-
-
-def prediction_layout(spec: BenchmarkSpec) -> PredictionLayout:
-    """The prediction layout of a flow benchmark, chosen by the evaluator its registry entry names."""
-    try:
-        return _LAYOUTS[spec.evaluator]
-    except KeyError:
-        raise MobenchError(f"{spec.id} is not an optical-flow benchmark (evaluator {spec.evaluator})") from None
-
-
-def prediction_path(spec: BenchmarkSpec, sample_id: str) -> PurePosixPath:
-    """Path of `sample_id`'s prediction file, relative to the predictions directory."""
-    return prediction_layout(spec).relative_path(sample_id)
-
-
-def write_prediction(spec: BenchmarkSpec, predictions_dir: Path, sample_id: str, flow: NDArray[np.float32]) -> Path:
-    """Write a dense (H, W, 2) flow as `sample_id`'s prediction in the benchmark's own format."""
-    layout = prediction_layout(spec)
-    path = predictions_dir / layout.relative_path(sample_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    layout.write(path, flow)
-    return path
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Evaluators
 
 
@@ -428,7 +336,7 @@ def _evaluate(
     layout = prediction_layout(spec)
     loader = _open_loader(request)
     expected = loader.sample_ids()
-    coverage, problems = _match_files(layout, request.predictions, expected, request.allow_partial)
+    coverage, problems = match_prediction_files(layout, request.predictions, expected, request.allow_partial)
 
     names = [m.name for m in spec.metrics]
     per_sample_names = [name for name in names if name not in split_only]
@@ -437,7 +345,7 @@ def _evaluate(
     sample_scores: dict[str, dict[str, float]] = {}
     for sample_id, source in coverage.to_score.items():
         gt = loader.ground_truth(sample_id)
-        prediction = _read_prediction(layout, request.predictions / source, sample_id, gt[shape_key].shape[:2])
+        prediction = read_prediction(layout, request.predictions / source, sample_id, gt[shape_key].shape[:2])
         if isinstance(prediction, str):
             problems.append(prediction)
             continue
@@ -462,67 +370,5 @@ def _evaluate(
 
 
 def _open_loader(request: EvaluationRequest) -> FlowLoader:
-    """The split's loader, after checking that the split has ground truth we may score against."""
-    spec = request.spec
-    split = spec.config(request.config).split(request.split)
-    if split.labels != "public":
-        raise MobenchError(
-            f"{spec.id}: split {request.split!r} cannot be scored here: its ground truth is not public "
-            f"(labels: {split.labels}; only the official server at {spec.homepage} holds it). "
-            f"Score a split with public labels, e.g. {spec.default_split!r}."
-        )
-    loader = resolve(spec.loader)(request.root, request.split, config=request.config, **spec.loader_options)
-    if not isinstance(loader, FlowLoader):
-        raise MobenchError(f"{spec.id}: loader {spec.loader} does not provide flow ground truth")
-    return loader
-
-
-def _match_files(
-    layout: PredictionLayout, predictions: Path, expected: list[str], allow_partial: bool
-) -> tuple[Coverage, list[str]]:
-    """Map every file under the layout's folder to a sample id; misnamed files become problems.
-
-    Only the layout's folder is searched (KITTI: ``flow/``, as the devkit reads only ``flow/``, so a scene-flow
-    zip's ``disp_0/`` is ignored). Hidden files (``.DS_Store`` and the like) are skipped.
-    """
-    by_tail = {"/".join(i.split("/")[-layout.id_parts :]): i for i in expected}
-    prefix = "/".join(expected[0].split("/")[: -layout.id_parts]) if expected else ""
-    scope = predictions / layout.folder
-    provided: list[tuple[str, str]] = []
-    problems: list[str] = []
-    files = sorted(p for p in scope.rglob("*") if p.is_file()) if scope.is_dir() else []
-    for path in files:
-        relative = PurePosixPath(path.relative_to(predictions).as_posix())
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        tail = layout.id_tail(PurePosixPath(path.relative_to(scope).as_posix()))
-        if tail is None:
-            problems.append(f"{relative}: not a prediction file; expected {layout.description}")
-        else:
-            provided.append((by_tail.get(tail, f"{prefix}/{tail}" if prefix else tail), str(relative)))
-    coverage = match_predictions(
-        expected,
-        provided,
-        allow_partial=allow_partial,
-        expected_source=lambda sample_id: str(layout.relative_path(sample_id)),
-    )
-    return coverage, problems
-
-
-def _read_prediction(
-    layout: PredictionLayout, path: Path, sample_id: str, shape: tuple[int, ...]
-) -> tuple[NDArray[np.float32], BoolArray] | str:
-    """Read one prediction; return it, or a problem line naming the sample and the file."""
-    try:
-        flow, valid = layout.read(path)
-    except FormatError as error:
-        return f"sample {sample_id}: unreadable prediction {error}"
-    if flow.shape[:2] != tuple(shape):
-        return (
-            f"sample {sample_id}: {path}: prediction is {flow.shape[1]}x{flow.shape[0]} (WxH) but the ground "
-            f"truth is {shape[1]}x{shape[0]}; predictions must be exactly the ground-truth size (unpad them)"
-        )
-    bad = ~np.isfinite(flow[valid])
-    if bad.any():
-        return f"sample {sample_id}: {path}: {int(bad.any(axis=-1).sum())} pixel(s) with NaN or infinite flow"
-    return flow, valid
+    """The split's loader as flow ground truth."""
+    return request.ground_truth_as(FlowLoader)  # type: ignore[type-abstract]

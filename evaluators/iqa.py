@@ -33,24 +33,19 @@ pairwise sign matrices (`per_scene_statistics`), which `mobench bench piq23` com
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.stats
 from numpy.typing import NDArray
 
-from evaluators.coverage import match_predictions
-from evaluators.prediction_files import find_prediction_files, open_predictions
-from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.errors import PredictionError
-from hub.export import make_loader
-from loaders.piq23 import PIQ23, image_name
+from hub.core.coverage import match_predictions
+from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from loaders.piq23 import PIQ23
+from submissions.readers.iqa import prediction_file, read_score_csv
 
-PREDICTION_COLUMNS: tuple[str, str] = ("IMAGE", "SCORE")
 CORRELATIONS: tuple[str, ...] = ("srcc", "plcc", "krcc")
 # pairwise matrices are built for several scenes at once; this bounds one batch's elements (~16 MB of float64)
 _PAIR_BUDGET = 2_000_000
@@ -76,56 +71,6 @@ class SceneStatistics:
         """The per-scene array of one statistic (`srcc`, `plcc`, `krcc` or `mae`)."""
         values: FloatArray = getattr(self, name)
         return values
-
-
-@dataclass(frozen=True)
-class PredictionRow:
-    image: str
-    score: float
-    source: str
-
-
-def read_score_csv(path: Path) -> tuple[list[PredictionRow], list[str]]:
-    """Rows of a prediction CSV and every problem with a value, each naming the image and the line.
-
-    A missing `IMAGE` or `SCORE` column fails at once; values that are empty, not numbers, NaN or infinite are
-    collected so that the submitter sees all of them in one report.
-    """
-    rows: list[PredictionRow] = []
-    problems: list[str] = []
-    with open_predictions(path) as handle:
-        reader = csv.DictReader(handle)
-        header = [name.strip() for name in reader.fieldnames or []]
-        absent = [column for column in PREDICTION_COLUMNS if column not in header]
-        if absent:
-            raise PredictionError(
-                [f"{path.name}: no {' or '.join(absent)} column (header: {','.join(header)!r}); expected IMAGE,SCORE"]
-            )
-        reader.fieldnames = header
-        for row in reader:
-            source = f"{path.name} line {reader.line_num}"
-            image = image_name((row.get("IMAGE") or "").strip())
-            if not image:
-                problems.append(f"{source}: empty IMAGE")
-                continue
-            raw = (row.get("SCORE") or "").strip()
-            try:
-                score = float(raw)
-            except ValueError:
-                score = math.nan
-            if not math.isfinite(score):
-                problems.append(f"image {image}: SCORE {raw!r} is not a finite number ({source})")
-            rows.append(PredictionRow(image, score, source))
-    return rows, problems
-
-
-def prediction_file(predictions: Path) -> Path:
-    """The CSV to read: `predictions` itself, or the single `*.csv` inside a submission's predictions/ folder."""
-    found = find_prediction_files(predictions, "*.csv", "an IMAGE,SCORE csv")
-    if len(found) != 1:
-        names = ", ".join(p.name for p in found) or "none"
-        raise PredictionError([f"{predictions}: expected exactly one IMAGE,SCORE csv, found {names}"])
-    return found[0]
 
 
 def _pearson_rows(x: FloatArray, y: FloatArray, mask: BoolArray, n: FloatArray) -> FloatArray:
@@ -261,9 +206,7 @@ def score_piq23(
 
 def evaluate(request: EvaluationRequest) -> EvaluationResult:
     """Score an `IMAGE,SCORE` CSV on one PIQ23 attribute, config and split with the per-scene median protocol."""
-    loader = make_loader(request.spec, request.root, request.split, request.config)
-    if not isinstance(loader, PIQ23):
-        raise TypeError(f"{request.spec.id}: evaluators.iqa scores PIQ23 loaders, not {type(loader).__name__}")
+    loader = request.ground_truth_as(PIQ23)
     labels = loader.labels()
     path = prediction_file(request.predictions)
     rows, value_problems = read_score_csv(path)

@@ -1,6 +1,6 @@
 """Scoring multiple-choice answers against a hidden answer key: Mobile-MMLU and Mobile-MMLU-Pro.
 
-Predictions are the official challenge CSV or an lm-eval output folder (see `submissions.lm_eval_logs`); the key is
+Predictions are the official challenge CSV or an lm-eval output folder (see `submissions.readers.lm_eval`); the key is
 the operator's CSV `question_id,answer`. Everything is computed from per-question picks, never from lm-eval's
 aggregate. Metrics (percentages; the four `*_perm`/consistency ones need a `*_perm` task in the run, else null):
 
@@ -12,7 +12,7 @@ aggregate. Metrics (percentages; the four `*_perm`/consistency ones need a `*_pe
 - `consistency`: share of questions where the model picks the same option *content* under all four rotations,
   right or wrong. The Mobile-MMLU paper calls its questions order-invariant but its released code has no
   permutation protocol, so these three are mobench's definitions on the cyclic-rotation protocol of
-  `loaders.lm_tasks.hooks` (gold at every position once, as in Zheng et al. 2024, arXiv:2309.03882).
+  `submissions.readers.mobile_mmlu_tasks` (gold at every position once, as in Zheng et al. 2024, arXiv:2309.03882).
 - `consistency_pairwise`: SCORE's consistency rate (NVIDIA, arXiv:2503.00137; lm-eval
   `tasks/score/utils.py:calculate_consistency_rate`): over all questions, identical pairs of answers among the
   C(4,2) pairs of each question's rotations, divided by the number of pairs; an unreadable answer matches nothing.
@@ -26,42 +26,19 @@ aggregate. Metrics (percentages; the four `*_perm`/consistency ones need a `*_pe
 
 from __future__ import annotations
 
-import csv
 import math
 import statistics
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from evaluators.coverage import match_predictions
-from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.errors import FormatError, MobenchError
-from hub.export import make_loader
-from loaders.formats.text import open_text
-from loaders.lm_tasks.hooks import ROTATIONS, SUBSETS, original_to_displayed
+from hub.core.coverage import match_predictions
+from hub.core.errors import MobenchError
+from hub.core.evaluation import EvaluationRequest, EvaluationResult
 from loaders.mobile_mmlu import OPTION_LETTERS
-from submissions.lm_eval_logs import LETTER_RULE, Pick, read_predictions
+from submissions.readers.lm_eval import LETTER_RULE, Pick, read_predictions
+from submissions.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_to_displayed
 
 NAN = math.nan
-
-
-def read_answer_key(path: Path) -> dict[str, str]:
-    """The operator's key `question_id,answer` (answer a letter A-D), checked line by line."""
-    if not path.is_file():
-        raise FormatError(path, "answer key not found")
-    key: dict[str, str] = {}
-    with open_text(path) as handle:
-        reader = csv.DictReader(handle)
-        if [name.strip() for name in reader.fieldnames or []][:2] != ["question_id", "answer"]:
-            raise FormatError(path, f"header is {reader.fieldnames!r}; expected 'question_id,answer'")
-        for row in reader:
-            qid, answer = (row.get("question_id") or "").strip(), (row.get("answer") or "").strip().upper()
-            if answer not in OPTION_LETTERS:
-                raise FormatError(path, f"line {reader.line_num}: question {qid}: answer {answer!r} is not A-D")
-            if qid in key:
-                raise FormatError(path, f"line {reader.line_num}: question {qid} appears twice")
-            key[qid] = answer
-    return key
 
 
 def evaluate(request: EvaluationRequest) -> EvaluationResult:
@@ -73,7 +50,7 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
             f"`mobench labels set {request.spec.id} KEY.csv`"
         )
     subset = SUBSETS[request.spec.id]
-    loader = make_loader(request.spec, request.root, request.split, request.config)
+    loader = request.ground_truth
     questions = {row["question_id"]: row for row in loader}
     expected = list(questions)
     key = request.labels
@@ -85,7 +62,7 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
 
     submitted = read_predictions(request.predictions, subset)
     revision_problems = [
-        f"{pick.source}: question {pick.question_id}: the logged text differs from {request.root} "
+        f"{pick.source}: question {pick.question_id}: the logged text differs from {loader.root} "
         "(logs made on another revision of the dataset?)"
         for pick in [*submitted.original, *submitted.permuted]
         if pick.question_id in questions and pick.question is not None and not _same_text(pick, questions)

@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from hub.errors import MobenchError
-from hub.registry import BenchmarkSpec, resolve
-from hub.synthetic import is_synthetic
-from loaders.base import DatasetLoader
+from hub.core.errors import MobenchError
+from hub.core.registry import BenchmarkSpec
+from hub.wiring import make_loader
+from loaders.synthetic import is_synthetic
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,6 @@ class ExportedSplit:
     split: str
     n_rows: int
     files: list[Path]
-
-
-def make_loader(spec: BenchmarkSpec, root: Path, split: str, config: str | None = None) -> DatasetLoader:
-    """The one place that turns a registry entry into a loader instance."""
-    loader_cls = resolve(spec.loader)
-    loader: DatasetLoader = loader_cls(root, split=split, config=config or spec.default_config, **spec.loader_options)
-    return loader
 
 
 def export_benchmark(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hub.errors import MobenchError
-from hub.paths import default_db_path
-from hub.registry import load_registry
+from hub.core.errors import MobenchError
+from hub.core.paths import default_db_path
+from hub.core.registry import load_registry
 from hub.store import Store
 from leaderboard import charts, queries
 

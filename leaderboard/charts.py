@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hub.registry import BenchmarkSpec
+from hub.core.registry import BenchmarkSpec
 
 
 def quality_vs_latency(table: pd.DataFrame, spec: BenchmarkSpec) -> alt.Chart | None:

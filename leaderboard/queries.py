@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from hub.registry import BenchmarkSpec
+from hub.core.registry import BenchmarkSpec
 from hub.store import Store
 
 # A submission may carry several figures of one metric (two logs, several power rails, a range and a peak). Their

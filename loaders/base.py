@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import datasets
 
-from hub.errors import DatasetLayoutError
+from hub.core.errors import DatasetLayoutError
 
 
 class DatasetLoader(ABC):

@@ -19,7 +19,7 @@ import datasets
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.errors import DatasetLayoutError, FormatError
+from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_feature
 from loaders.formats.kitti_png import read_kitti_flow

@@ -18,7 +18,7 @@ from typing import Any
 
 import datasets
 
-from hub.errors import DatasetLayoutError, FormatError
+from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.text import open_text
 
@@ -228,3 +228,22 @@ class MobileMMLUPro(_MobileMMLUBase):
             )
         rows = read_question_csv(candidates[0], PRO_COLUMNS)
         return [{**{c: row[c] for c in OFFICIAL_COLUMNS}, "field": row["Field"]} for row in rows]
+
+
+def read_answer_key(path: Path) -> dict[str, str]:
+    """The operator's key `question_id,answer` (answer a letter A-D), checked line by line."""
+    if not path.is_file():
+        raise FormatError(path, "answer key not found")
+    key: dict[str, str] = {}
+    with open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        if [name.strip() for name in reader.fieldnames or []][:2] != ["question_id", "answer"]:
+            raise FormatError(path, f"header is {reader.fieldnames!r}; expected 'question_id,answer'")
+        for row in reader:
+            qid, answer = (row.get("question_id") or "").strip(), (row.get("answer") or "").strip().upper()
+            if answer not in OPTION_LETTERS:
+                raise FormatError(path, f"line {reader.line_num}: question {qid}: answer {answer!r} is not A-D")
+            if qid in key:
+                raise FormatError(path, f"line {reader.line_num}: question {qid} appears twice")
+            key[qid] = answer
+    return key

@@ -22,7 +22,7 @@ import datasets
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.errors import DatasetLayoutError, FormatError
+from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_feature, read_flo
 from loaders.formats.masks import mask_feature, read_mask, read_rgb8

@@ -16,7 +16,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from hub.errors import SubmissionError
+from hub.core.errors import SubmissionError
+from hub.core.hashing import sha256_file
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,4 @@ def content_hash(top: Path) -> str:
     for path in sorted(p for p in top.rglob("*") if p.is_file()):
         digest.update(path.relative_to(top).as_posix().encode("utf-8") + b"\0")
         digest.update(bytes.fromhex(sha256_file(path)))
-    return digest.hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks (model files and submissions can be large)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
     return digest.hexdigest()

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hub.errors import SubmissionError
+from hub.core.errors import SubmissionError
 
 MAX_MANIFEST_BYTES = 64 * 1024
 

@@ -14,22 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluators.efficiency import BLOCKING_FLAGS, estimate_energy, measure_baseline
-from hub.errors import MobenchError, SubmissionError
-from hub.paths import submissions_dir
-from hub.registry import BenchmarkSpec, get_benchmark
+from hub.core.errors import MobenchError, SubmissionError
+from hub.core.measurements.record import MeasurementRecord
+from hub.core.measurements.report import MeasurementReport, ModelInfo, Protocol, ProvenanceInfo, RawArtifact
+from hub.core.paths import submissions_dir
+from hub.core.registry import BenchmarkSpec, get_benchmark
 from hub.store import NewSubmission, Store
 from submissions.archive import DEFAULT_LIMITS, Limits, content_hash, stage
 from submissions.manifest import Manifest, PowerWindow, load_manifest
-from submissions.measurements.base import ParseResult
-from submissions.measurements.detect import parse_file
-from submissions.measurements.record import (
-    MeasurementRecord,
-    MeasurementReport,
-    ModelInfo,
-    Protocol,
-    ProvenanceInfo,
-    RawArtifact,
-)
+from submissions.readers.measurements.base import ParseResult
+from submissions.readers.measurements.detect import parse_file
 
 MODEL_HASH_FROM_MANIFEST = "model_sha256_from_manifest"
 ALLOWED_TOP_LEVEL = {"manifest.yaml", "predictions", "measurements", "README.md", "README.txt"}

@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.errors import MobenchError
-from hub.registry import get_benchmark, resolve
+from hub.core.errors import MobenchError
+from hub.core.evaluation import EvaluationResult
+from hub.core.registry import get_benchmark
 from hub.store import Store, SubmissionRow
+from hub.wiring import make_request, score
 
 
 def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
@@ -29,16 +30,8 @@ def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
             raise MobenchError(
                 f"{spec.id} keeps its labels hidden and none are stored: run `mobench labels set {spec.id} KEY`"
             )
-    evaluate: Callable[[EvaluationRequest], EvaluationResult] = resolve(spec.evaluator)
-    request = EvaluationRequest(
-        spec=spec,
-        root=registered[0],
-        predictions=Path(row.storage_path) / "predictions",
-        split=row.split,
-        config=row.config,
-        labels=labels,
-    )
-    return evaluate(request)
+    predictions = Path(row.storage_path) / "predictions"
+    return score(make_request(spec, registered[0], predictions, row.split, row.config, labels=labels))
 
 
 def process_one(store: Store) -> SubmissionRow | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from hub.demo import DemoSummary, run_demo
+from hub.cli.demo import DemoSummary, run_demo
 
 
 @pytest.fixture(scope="session")

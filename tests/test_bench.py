@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hub.bench import cases, get_case, run_case
-from hub.cli import app
-from hub.errors import MobenchError
+from hub.cli.app import app
+from hub.cli.bench import cases, get_case, run_case
+from hub.core.errors import MobenchError
 
 
 def test_every_case_runs_on_a_small_workload_and_both_sides_agree(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.demo import DemoSummary, run_demo
-from hub.errors import MobenchError, SubmissionError
-from hub.registry import get_benchmark
+from hub.cli.app import app
+from hub.cli.demo import DemoSummary, run_demo
+from hub.core.errors import MobenchError, SubmissionError
+from hub.core.registry import get_benchmark
 from hub.store import Store, SubmissionRow
 from leaderboard import queries
 from loaders.formats.flo import read_flo, write_flo
@@ -218,7 +218,7 @@ def test_cli_errors_are_one_clear_line_and_exit_2(tmp_path: Path) -> None:
 
     command = ["evaluate", "kitti-2015-flow", "--root", str(tmp_path / "nowhere"), "--predictions", str(tmp_path)]
     result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", *command],
+        [sys.executable, "-m", "hub.cli.app", *command],
         capture_output=True,
         text=True,
         check=False,

@@ -12,13 +12,13 @@ from evaluators.efficiency import (
     counter_energy,
     estimate_energy,
     measure_baseline,
-    nearest_rank_percentile,
     trapezoid_energy,
     unwrap_counter,
     window_energy,
 )
-from hub.errors import FormatError
-from submissions.measurements.trace import PowerTrace
+from hub.core.errors import FormatError
+from hub.core.measurements.statistics import nearest_rank_percentile
+from hub.core.measurements.trace import PowerTrace
 
 
 def power_trace(t, p, **kw) -> PowerTrace:

@@ -10,11 +10,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.errors import MobenchError
-from hub.export import export_benchmark, make_loader
-from hub.registry import get_benchmark
-from hub.synthetic.flow import build_kitti_2015, build_sintel
+from hub.cli.app import app
+from hub.core.errors import MobenchError
+from hub.core.registry import get_benchmark
+from hub.export import export_benchmark
+from hub.wiring import make_loader
+from loaders.synthetic.flow import build_kitti_2015, build_sintel
 
 
 def _front_matter(card: str) -> dict[str, object]:

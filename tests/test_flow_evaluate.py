@@ -15,13 +15,15 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from evaluators.coverage import match_predictions
-from evaluators.flow import evaluate_kitti_2015, evaluate_sintel, prediction_path
-from evaluators.result import EvaluationRequest
-from hub.errors import MobenchError, PredictionError
-from hub.registry import get_benchmark
+from evaluators.flow import evaluate_kitti_2015, evaluate_sintel
+from hub.core.coverage import match_predictions
+from hub.core.errors import MobenchError, PredictionError
+from hub.core.evaluation import EvaluationRequest
+from hub.core.registry import get_benchmark
+from hub.wiring import make_request
 from loaders.formats.flo import write_flo
 from loaders.formats.kitti_png import write_kitti_flow
+from submissions.readers.flow import prediction_path
 from tests.fixtures.flow_trees import write_kitti_tree, write_sintel_tree
 
 KITTI = get_benchmark("kitti-2015-flow")
@@ -102,7 +104,7 @@ def _kitti_predictions(tmp_path: Path) -> Path:
 def _request(spec_id: str, root: Path, predictions: Path, **kwargs: object) -> EvaluationRequest:
     spec = get_benchmark(spec_id)
     options = {"split": spec.default_split, "config": spec.default_config, **kwargs}
-    return EvaluationRequest(spec=spec, root=root, predictions=predictions, **options)  # type: ignore[arg-type]
+    return make_request(spec, root, predictions, **options)  # type: ignore[arg-type]
 
 
 def test_evaluate_kitti_2015_end_to_end(tmp_path: Path) -> None:

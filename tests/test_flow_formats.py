@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from hub.errors import FormatError
+from hub.core.errors import FormatError
 from loaders.formats.flo import FLO_TAG, encode_flo, read_flo, read_flo_bytes, write_flo
 from loaders.formats.kitti_png import decode_kitti_flow, encode_kitti_flow, read_kitti_flow, write_kitti_flow
 from loaders.formats.masks import read_label_map, read_mask, read_rgb8, write_mask, write_rgb8

@@ -10,7 +10,7 @@ import datasets
 import numpy as np
 import pytest
 
-from hub.errors import DatasetLayoutError, FormatError
+from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.kitti_flow import KittiFlow2015
 from loaders.sintel import Sintel

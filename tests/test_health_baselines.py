@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hub.baselines.health import PMDATA_BASELINES, LastValueBaseline, ParticipantMeanBaseline
-from hub.errors import MobenchError
-from hub.export import make_loader
-from hub.registry import get_benchmark
-from hub.synthetic.health import build_pmdata
+from hub.core.errors import MobenchError
+from hub.core.registry import get_benchmark
+from hub.wiring import make_loader
 from loaders.health.pmdata import PMDataTask
+from loaders.synthetic.health import build_pmdata
+from submissions.baselines.health import PMDATA_BASELINES, LastValueBaseline, ParticipantMeanBaseline
 
 
 @pytest.fixture(scope="module")

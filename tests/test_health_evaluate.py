@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from evaluators.health import evaluate, macro_f1, parse_number, score, worst_value
-from evaluators.result import EvaluationRequest
-from hub.cli import app
-from hub.errors import PredictionError
-from hub.registry import get_benchmark
-from hub.synthetic.health import build_pmdata
+from evaluators.health import evaluate, macro_f1, score, worst_value
+from hub.cli.app import app
+from hub.core.errors import PredictionError
+from hub.core.evaluation import EvaluationRequest
+from hub.core.registry import get_benchmark
+from hub.wiring import make_request
 from loaders.health.pmdata import PMDataTask
 from loaders.health.tasks import task_for
+from loaders.synthetic.health import build_pmdata
+from submissions.readers.health import parse_number
 
 STRESS = task_for("pmdata-stress")
 SLEEP_DISORDER = task_for("lifesnaps-sleep-disorder")
@@ -69,7 +71,7 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _request(root: Path, predictions: Path) -> EvaluationRequest:
-    return EvaluationRequest(get_benchmark("pmdata-stress"), root, predictions, "test", "participant")
+    return make_request(get_benchmark("pmdata-stress"), root, predictions, "test", "participant")
 
 
 def test_scores_a_csv_with_breakdowns(mini: Path, tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from evaluators.health import evaluate
-from evaluators.result import EvaluationRequest
-from hub.registry import get_benchmark
+from hub.core.registry import get_benchmark
+from hub.wiring import make_request
 from loaders.health.lifesnaps import LifeSnapsTask
 from tests.fixtures.health import daily_row, write_lifesnaps
 
@@ -87,6 +87,6 @@ def test_participant_split_and_scoring(root: Path, tmp_path: Path) -> None:
     preds = tmp_path / "p.csv"
     preds.write_text("window_id,prediction\n" + "".join(f"{r['id']},0\n" for r in rows), encoding="utf-8")
     spec = get_benchmark("lifesnaps-sleep-disorder")
-    result = evaluate(EvaluationRequest(spec, root, preds, "test", "all"))
+    result = evaluate(make_request(spec, root, preds, "test", "all"))
     # labels 0, 1, 0, 0; all predicted 0: accuracy 3/4; F1 class 0 = 6/7, class 1 = 0 -> macro 3/7
     assert result.metrics["accuracy"] == 75.0 and result.metrics["macro_f1"] == pytest.approx(100 * 3 / 7)

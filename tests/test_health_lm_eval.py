@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from evaluators.health import evaluate
-from evaluators.result import EvaluationRequest
+from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.lm_eval_support import include_path, run_lm_eval
-from hub.registry import get_benchmark
-from hub.synthetic.health import build_pmdata
+from hub.wiring import make_request
 from loaders.health.pmdata import PMDataTask
 from loaders.health.windows import ALPACA_PRIMER
+from loaders.lm_tasks.commands import include_path, run_lm_eval
+from loaders.synthetic.health import build_pmdata
 
 pytest.importorskip("lm_eval")
 
@@ -61,7 +61,7 @@ def test_lm_eval_run_is_scored_from_its_sample_logs(tmp_path: Path) -> None:
     assert results["n-samples"]["pmdata_stress"]["effective"] == len(rows)
     assert model.prompts[0].startswith(ALPACA_PRIMER) and rows[0]["question"] in model.prompts[0]
 
-    result = evaluate(EvaluationRequest(get_benchmark("pmdata-stress"), root, tmp_path / "out", "test", "participant"))
+    result = evaluate(make_request(get_benchmark("pmdata-stress"), root, tmp_path / "out", "test", "participant"))
     # doc i answers 3 unless i % 3 == 0 (no answer: scored as the far end of 1-5 from the label)
     errors = [
         abs(r["label"] - (max((1, 5), key=lambda v: abs(v - r["label"])) if i % 3 == 0 else 3))

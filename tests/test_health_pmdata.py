@@ -9,13 +9,15 @@ from pathlib import Path
 import datasets
 import pytest
 
-from hub.errors import DatasetLayoutError, FormatError
-from hub.export import export_benchmark, make_loader
-from hub.registry import get_benchmark
-from hub.synthetic.health import build_pmdata, rhr_record, write_fitbit
+from hub.core.errors import DatasetLayoutError, FormatError
+from hub.core.registry import get_benchmark
+from hub.export import export_benchmark
+from hub.wiring import make_loader
 from loaders.health.clock import DST_AMBIGUOUS, DST_GAP, local_to_utc, parse_fitbit_time, zone
-from loaders.health.pmdata import PMDataRelease, PMDataTask, build_windows
+from loaders.health.pmdata import PMDataTask, build_windows
+from loaders.health.pmdata_release import PMDataRelease
 from loaders.health.schema import QUALITY_DUPLICATE, QUALITY_MISSING, to_arrow
+from loaders.synthetic.health import build_pmdata, rhr_record, write_fitbit
 from tests.fixtures.health import EDGE_WINDOW, REPORT, edge_pmdata
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import DatasetLayoutError
-from hub.synthetic.health import build_pmdata
+from hub.core.errors import DatasetLayoutError
 from loaders.health.pmdata import PMDataTask
 from loaders.health.splits import HEALTHLLM_EVAL_CAP, healthllm_split, participant_test_set, select
+from loaders.synthetic.health import build_pmdata
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_within_split_is_each_participants_last_fifth(root: Path) -> None:
 
 
 def test_unknown_config_split_is_named(root: Path) -> None:
-    from hub.errors import DatasetLayoutError
+    from hub.core.errors import DatasetLayoutError
 
     with pytest.raises(DatasetLayoutError, match="all: test"):
         PMDataTask(root, "train", "all", item="stress")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.runner.host import WHOLE_PASS_FLAG, HostMonitor
-from submissions.measurements.record import ModelInfo, RuntimeInfo
+from hub.core.measurements.report import ModelInfo, RuntimeInfo
+from submissions.runner.host import WHOLE_PASS_FLAG, HostMonitor
 from tests.fixtures.fake_sysfs import FakeSysfs, constant
 
 

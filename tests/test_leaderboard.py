@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hub.demo import DemoSummary
+from hub.cli.demo import DemoSummary
 from tests.browser import free_port, render, wait_for_port
 
 APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
@@ -66,7 +66,7 @@ def test_leaderboard_renders_in_headless_chromium(demo: DemoSummary, tmp_path: P
         pytest.skip("chromium is not installed (CI installs it: apt-get install chromium)")
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "hub.cli.app", "serve", "--port", str(port)],
         env={**os.environ, "MOBENCH_DB": str(demo.db_path)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.errors import MobenchError
-from hub.lm_eval_support import include_path, usage
+from hub.cli.app import app
+from hub.core.errors import MobenchError
+from loaders.lm_tasks.commands import include_path, usage
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hub.errors import FormatError
-from submissions.measurements.detect import FORMATS, parse_file
-from submissions.measurements.record import MeasurementFile, MeasurementRecord
+from hub.core.errors import FormatError
+from hub.core.measurements.record import MeasurementFile, MeasurementRecord
+from submissions.readers.measurements.detect import FORMATS, parse_file
 from tests.fixtures import measurement_logs as logs
 
 

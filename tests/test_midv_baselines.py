@@ -11,15 +11,16 @@ import cv2
 import numpy as np
 import pytest
 
-from evaluators.documents import evaluate_fields, evaluate_localisation, read_prediction_lines
-from evaluators.result import EvaluationRequest
-from hub.baselines import field_ocr
-from hub.baselines.document_detect import OpenCVDocumentDetector, detect_document, order_clockwise
-from hub.export import make_loader
-from hub.registry import get_benchmark
-from hub.synthetic import is_synthetic
-from hub.synthetic.midv import DOCUMENTS, build_midv500, build_midv2019
-from loaders.midv import MIDV500, MIDV2019, read_rgb
+from evaluators.documents import evaluate_fields, evaluate_localisation
+from hub.core.registry import get_benchmark
+from hub.wiring import make_loader, make_request
+from loaders.midv import MIDV500, MIDV2019
+from loaders.midv_annotations import read_rgb
+from loaders.synthetic import is_synthetic
+from loaders.synthetic.midv import DOCUMENTS, build_midv500, build_midv2019
+from submissions.baselines import field_ocr
+from submissions.baselines.document_detect import OpenCVDocumentDetector, detect_document, order_clockwise
+from submissions.readers.documents import read_prediction_lines
 
 
 def test_synthetic_trees_follow_both_official_layouts(tmp_path: Path) -> None:
@@ -74,7 +75,7 @@ def test_detector_baseline_is_scored(tmp_path: Path, benchmark: str, build: Any)
     loader = make_loader(spec, tmp_path / "raw", "test")
     timing = OpenCVDocumentDetector().run(spec, loader, tmp_path / "predictions")
     assert len(timing.latencies_s) == len(loader) and all(t > 0 for t in timing.latencies_s)
-    result = evaluate_localisation(EvaluationRequest(spec, tmp_path / "raw", tmp_path / "predictions", "test", "full"))
+    result = evaluate_localisation(make_request(spec, tmp_path / "raw", tmp_path / "predictions", "test", "full"))
     assert result.n_samples == len(loader)
     assert result.metrics["iou_template_correct"] > 0  # it finds some cards on the synthetic frames
 
@@ -102,5 +103,5 @@ def test_rapidocr_field_baseline_is_scored(tmp_path: Path) -> None:
     baseline.run(spec, loader, tmp_path / "predictions")
     lines, problems = read_prediction_lines(tmp_path / "predictions", "fields")
     assert not problems and len(lines) == len(loader)
-    result = evaluate_fields(EvaluationRequest(spec, tmp_path / "raw", tmp_path / "predictions", "test", "full"))
+    result = evaluate_fields(make_request(spec, tmp_path / "raw", tmp_path / "predictions", "test", "full"))
     assert result.metrics["field_accuracy"] > 0  # PP-OCRv4 reads some of the synthetic fields exactly

@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from evaluators.documents import evaluate_fields, evaluate_localisation
-from evaluators.result import EvaluationRequest
-from hub.cli import app
-from hub.errors import MobenchError, PredictionError
-from hub.registry import get_benchmark
+from hub.cli.app import app
+from hub.core.errors import MobenchError, PredictionError
+from hub.core.evaluation import EvaluationRequest
+from hub.core.registry import get_benchmark
+from hub.wiring import make_request
 from tests.fixtures.midv import MIDV500_FRAMES, build_tree, frame_id, write_lines
 
 CA1 = frame_id("midv500", "01_alb_id", "CA", 1)
@@ -37,7 +38,7 @@ def _request(
     allow_partial: bool = False,
 ) -> EvaluationRequest:
     spec = get_benchmark(benchmark)
-    return EvaluationRequest(spec, root, predictions, "test", config, allow_partial=allow_partial)
+    return make_request(spec, root, predictions, "test", config, allow_partial=allow_partial)
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ import datasets
 import numpy as np
 import pytest
 
-from hub.errors import DatasetLayoutError, FormatError
-from hub.export import export_benchmark, make_loader
-from hub.registry import get_benchmark
-from loaders.midv import MIDV500, MIDV2019, corners_in_frame, parse_document_name
+from hub.core.errors import DatasetLayoutError, FormatError
+from hub.core.registry import get_benchmark
+from hub.export import export_benchmark
+from hub.wiring import make_loader
+from loaders.midv import MIDV500, MIDV2019
+from loaders.midv_annotations import corners_in_frame, parse_document_name
 from tests.fixtures.midv import (
     FIELDS,
     FRAME_H,

@@ -16,8 +16,8 @@ from evaluators.documents import (
     localisation_scores,
     normalise_field,
     normalised_levenshtein,
-    parse_quad,
 )
+from submissions.readers.documents import parse_quad
 
 Quad = Sequence[Sequence[float]]
 

@@ -7,16 +7,18 @@ from pathlib import Path
 import datasets
 import pytest
 
-from evaluators.multiple_choice import evaluate, read_answer_key
-from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.baselines.lexical_lm import MMLU_BASELINES, LexicalOverlapLM, option_scores
-from hub.export import export_benchmark, make_loader
-from hub.lm_eval_support import FIELD_TASKS_DIR, include_path, render_field_task, run_lm_eval, usage
-from hub.registry import get_benchmark
-from hub.synthetic import hidden_labels_path
-from hub.synthetic.mobile_mmlu import build_mobile_mmlu, build_mobile_mmlu_pro
-from loaders.lm_tasks.hooks import load_docs, rotate_docs, task_table
-from loaders.mobile_mmlu import FIELDS
+from evaluators.multiple_choice import evaluate
+from hub.core.evaluation import EvaluationResult
+from hub.core.registry import get_benchmark
+from hub.export import export_benchmark
+from hub.wiring import make_loader, make_request
+from loaders.lm_tasks.commands import FIELD_TASKS_DIR, include_path, render_field_task, run_lm_eval, usage
+from loaders.lm_tasks.hooks import load_docs, rotate_docs
+from loaders.mobile_mmlu import FIELDS, read_answer_key
+from loaders.synthetic import hidden_labels_path
+from loaders.synthetic.mobile_mmlu import build_mobile_mmlu, build_mobile_mmlu_pro
+from submissions.baselines.lexical_lm import MMLU_BASELINES, LexicalOverlapLM, option_scores
+from submissions.readers.mobile_mmlu_tasks import task_table
 
 pytest.importorskip("lm_eval")
 
@@ -33,7 +35,7 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _score(root: Path, predictions: Path, benchmark: str = "mobile-mmlu") -> EvaluationResult:
     return evaluate(
-        EvaluationRequest(
+        make_request(
             spec=get_benchmark(benchmark),
             root=root,
             predictions=predictions,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import DatasetLayoutError, FormatError
-from hub.synthetic import hidden_labels_path, is_synthetic
-from hub.synthetic.mobile_mmlu import build_mobile_mmlu, build_mobile_mmlu_pro
+from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.mobile_mmlu import MobileMMLU, MobileMMLUPro
+from loaders.synthetic import hidden_labels_path, is_synthetic
+from loaders.synthetic.mobile_mmlu import build_mobile_mmlu, build_mobile_mmlu_pro
 from tests.fixtures.mobile_mmlu import ROWS, write_pro_release, write_release
 
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from evaluators.multiple_choice import evaluate, read_answer_key
-from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.errors import MobenchError, PredictionError
-from hub.registry import get_benchmark
-from loaders.lm_tasks.hooks import original_to_displayed
-from loaders.mobile_mmlu import OPTION_LETTERS
-from submissions.lm_eval_logs import extract_letter
+from evaluators.multiple_choice import evaluate
+from hub.core.errors import MobenchError, PredictionError
+from hub.core.evaluation import EvaluationResult
+from hub.core.registry import get_benchmark
+from hub.wiring import make_request
+from loaders.mobile_mmlu import OPTION_LETTERS, read_answer_key
+from submissions.readers.lm_eval import extract_letter
+from submissions.readers.mobile_mmlu_tasks import original_to_displayed
 from tests.fixtures.mobile_mmlu import ROWS, doc, gen_record, loglik_record, write_key, write_release, write_run
 
 # the key: question -> letter; gold content index is A=0 for the first three, B=1 for the last
@@ -46,7 +47,7 @@ def _score(tmp_path: Path, predictions: Path, *, allow_partial: bool = False, ke
         write_release(root)
     labels = read_answer_key(write_key(tmp_path / "key.csv", KEY)) if key else None
     return evaluate(
-        EvaluationRequest(
+        make_request(
             spec=spec,
             root=root,
             predictions=predictions,

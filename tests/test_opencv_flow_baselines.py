@@ -1,6 +1,6 @@
 """The OpenCV flow baselines write prediction trees the evaluators accept, and DIS beats predicting zero flow.
 
-Runs on the synthetic mini benchmarks of `hub.synthetic.flow` (official layouts, exact GT by construction).
+Runs on the synthetic mini benchmarks of `loaders.synthetic.flow` (official layouts, exact GT by construction).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluators.flow import evaluate_kitti_2015, evaluate_sintel, prediction_path, write_prediction
-from evaluators.result import EvaluationRequest, EvaluationResult
-from hub.baselines.opencv_flow import FLOW_BASELINES, WARMUP, DISMediumBaseline
-from hub.registry import BenchmarkSpec, get_benchmark, resolve
-from hub.synthetic.flow import build_kitti_2015, build_sintel
+from evaluators.flow import evaluate_kitti_2015, evaluate_sintel
+from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.registry import BenchmarkSpec, get_benchmark
+from hub.wiring import make_request, resolve
+from loaders.synthetic.flow import build_kitti_2015, build_sintel
+from submissions.baselines.opencv_flow import FLOW_BASELINES, WARMUP, DISMediumBaseline
+from submissions.readers.flow import prediction_path, write_prediction
 
 
 def _build(builder: Callable[[Path], None], name: str) -> Callable[[Path], Path]:
@@ -35,9 +37,7 @@ CASES = [
 
 
 def _score(spec: BenchmarkSpec, root: Path, predictions: Path, evaluate: Evaluator) -> EvaluationResult:
-    request = EvaluationRequest(
-        spec=spec, root=root, predictions=predictions, split=spec.default_split, config=spec.default_config
-    )
+    request = make_request(spec, root, predictions, split=spec.default_split, config=spec.default_config)
     return evaluate(request)
 
 

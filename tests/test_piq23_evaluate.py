@@ -10,13 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from evaluators.iqa import evaluate
-from evaluators.result import EvaluationRequest
-from hub.baselines.iqa_features import IQA_BASELINES
-from hub.cli import app
-from hub.errors import PredictionError
-from hub.export import make_loader
-from hub.registry import get_benchmark
-from hub.synthetic.piq23 import build_piq23
+from hub.cli.app import app
+from hub.core.errors import PredictionError
+from hub.core.evaluation import EvaluationRequest
+from hub.core.registry import get_benchmark
+from hub.wiring import make_loader, make_request
+from loaders.synthetic.piq23 import build_piq23
+from submissions.baselines.iqa_features import IQA_BASELINES
 from tests.fixtures.piq23 import SCENES, fixture_images, write_piq23_tree, write_predictions
 
 # Device-split test images per scene have JOD -1.5, -0.5, 0.5, 1.5 (in that order). Predictions per scene:
@@ -45,7 +45,7 @@ def _predictions(path: Path, split_of: str = "device_split") -> Path:
 
 def _request(root: Path, predictions: Path, *, config: str = "device", partial: bool = False) -> EvaluationRequest:
     spec = get_benchmark("piq23-overall")
-    return EvaluationRequest(spec, root, predictions, "test", config, allow_partial=partial)
+    return make_request(spec, root, predictions, "test", config, allow_partial=partial)
 
 
 def test_cli_scores_the_device_split_with_the_median_protocol(tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ def test_baseline_on_the_synthetic_release_fits_train_and_scores_test(tmp_path: 
         out = tmp_path / f"run-{config}"
         timing = IQA_BASELINES[0].run(spec, loader, out)
         assert len(timing.latencies_s) == len(loader) and timing.warmup == 1
-        result = evaluate(EvaluationRequest(spec, root, out / "scores.csv", "test", config))
+        result = evaluate(make_request(spec, root, out / "scores.csv", "test", config))
         assert result.n_samples == len(loader)
         # the baseline is fitted within scenes on train and sees blur/noise, which drive the Details JOD
         assert result.metrics["srcc"] > 0

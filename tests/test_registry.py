@@ -6,9 +6,10 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.errors import UnknownBenchmarkError
-from hub.registry import BenchmarkSpec, all_benchmarks, get_benchmark, resolve, unavailable_benchmarks
+from hub.cli.app import app
+from hub.core.errors import UnknownBenchmarkError
+from hub.core.registry import BenchmarkSpec, all_benchmarks, get_benchmark, unavailable_benchmarks
+from hub.wiring import resolve
 
 
 def test_flow_benchmarks_are_registered_with_their_primary_metrics() -> None:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from evaluators.efficiency import estimate_energy, window_energy
-from hub.errors import FormatError, MissingExtraError, MobenchError
-from hub.runner.measure import measure, run_measure
-from hub.runner.power import PowerSampler, discover, read_sysfs
-from hub.runner.tiny_model import build_tiny_onnx, build_tiny_tflite
-from submissions.measurements.record import MeasurementFile
+from hub.core.errors import FormatError, MissingExtraError, MobenchError
+from hub.core.measurements.record import MeasurementFile
+from submissions.runner.measure import measure, run_measure
+from submissions.runner.power import PowerSampler, discover, read_sysfs
+from submissions.runner.tiny_model import build_tiny_onnx, build_tiny_tflite
 from tests.fixtures.fake_sysfs import FakeSysfs, ManualClock, constant
 
 # --- sampler ----------------------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from evaluators.result import EvaluationResult
-from hub.errors import MobenchError
-from hub.registry import get_benchmark
+from hub.core.errors import MobenchError
+from hub.core.evaluation import EvaluationResult
+from hub.core.registry import get_benchmark
 from hub.store import SCHEMA_VERSION, NewSubmission, Store
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.errors import SubmissionError
+from hub.core.errors import SubmissionError
 from submissions.archive import Limits, content_hash, stage
 from submissions.manifest import load_manifest
 

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.demo import DemoSummary
-from hub.errors import SubmissionError
-from hub.registry import get_benchmark
-from hub.runner.measure import run_measure
-from hub.runner.tiny_model import build_tiny_onnx
+from hub.cli.demo import DemoSummary
+from hub.core.errors import SubmissionError
+from hub.core.measurements.record import MeasurementRecord
+from hub.core.registry import get_benchmark
 from hub.store import Store
 from leaderboard import queries
 from submissions import worker
-from submissions.measurements.record import MeasurementRecord
 from submissions.queue import submit
+from submissions.runner.measure import run_measure
+from submissions.runner.tiny_model import build_tiny_onnx
 from tests.fixtures.measurement_logs import monsoon_csv, tflite_log
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from hub.synthetic import is_synthetic
-from hub.synthetic.flow import build_kitti_2015, build_sintel
 from loaders.kitti_flow import KittiFlow2015
 from loaders.sintel import Sintel
+from loaders.synthetic import is_synthetic
+from loaders.synthetic.flow import build_kitti_2015, build_sintel
 
 
 def _warp_back(second: NDArray[np.uint8], flow: NDArray[np.float32]) -> NDArray[np.float64]:

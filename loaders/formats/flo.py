@@ -18,7 +18,7 @@ import datasets
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.errors import FormatError
+from hub.core.errors import FormatError
 from loaders.formats.masks import read_bytes
 
 FLO_TAG = b"PIEH"  # == np.float32(202021.25).tobytes() on little-endian

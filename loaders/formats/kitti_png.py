@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.errors import FormatError
+from hub.core.errors import FormatError
 from loaders.formats.masks import decode_png, read_bytes, write_png
 
 OFFSET = 2**15

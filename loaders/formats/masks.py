@@ -24,7 +24,7 @@ import datasets
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.errors import FormatError
+from hub.core.errors import FormatError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from hub.errors import FormatError
+from hub.core.errors import FormatError
 
 
 @contextmanager

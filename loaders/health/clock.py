@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hub.errors import DatasetLayoutError
+from hub.core.errors import DatasetLayoutError
 
 DEFAULT_ZONE = "Europe/Oslo"
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import datasets
 
-from hub.errors import DatasetLayoutError, FormatError
+from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.text import open_text
 from loaders.health.schema import QUALITY_OK, LoadReport, Observation

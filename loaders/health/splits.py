@@ -25,7 +25,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.errors import DatasetLayoutError
+from hub.core.errors import DatasetLayoutError
 
 PARTICIPANT_CONFIG = "participant"
 HEALTHLLM_CONFIG = "healthllm"

@@ -18,54 +18,14 @@ each option visits every letter exactly once). Rotation is deterministic, needs 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import datasets
 
-from loaders.mobile_mmlu import ALL_CONFIG, FIELDS, OPTION_LETTERS
-
-N_OPTIONS = len(OPTION_LETTERS)
-ROTATIONS = tuple(range(N_OPTIONS))
-
-# benchmark id -> the prefix of its lm-eval task names and metadata keys
-SUBSETS: dict[str, str] = {"mobile-mmlu": "mobile_mmlu", "mobile-mmlu-pro": "mobile_mmlu_pro"}
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """What a task name means: which release, generative or log-likelihood, rotated or not, which field."""
-
-    name: str
-    subset: str
-    generative: bool
-    permuted: bool
-    field: str | None = None
-
-
-def task_table(subset: str) -> dict[str, TaskInfo]:
-    """Every task mobench ships for `subset` (`mobile_mmlu` or `mobile_mmlu_pro`), by name."""
-    table = {
-        f"{subset}{gen}{perm}": TaskInfo(f"{subset}{gen}{perm}", subset, bool(gen), bool(perm))
-        for gen in ("", "_gen")
-        for perm in ("", "_perm")
-    }
-    if subset == SUBSETS["mobile-mmlu"]:
-        for field in FIELDS:
-            name = f"{subset}_{field}"
-            table[name] = TaskInfo(name, subset, generative=False, permuted=False, field=field)
-    return table
-
-
-def displayed_to_original(displayed: int, rotation: int) -> int:
-    """The original option index shown at displayed position `displayed` under `rotation`."""
-    return (displayed + rotation) % N_OPTIONS
-
-
-def original_to_displayed(original: int, rotation: int) -> int:
-    """Where original option `original` is shown under `rotation` (inverse of `displayed_to_original`)."""
-    return (original - rotation) % N_OPTIONS
+from loaders.mobile_mmlu import ALL_CONFIG, OPTION_LETTERS, read_answer_key
+from submissions.readers.lm_eval import extract_letter
+from submissions.readers.mobile_mmlu_tasks import ROTATIONS, displayed_to_original, original_to_displayed
 
 
 def load_export(kwargs: dict[str, Any], data_key: str, tasks: str, config: str, split: str) -> datasets.Dataset:
@@ -93,8 +53,6 @@ def load_docs(**kwargs: Any) -> datasets.DatasetDict:
     lm-eval passes the run's metadata (which also holds the model args) and the task's `dataset_kwargs`
     (`subset`, optionally `field`) as keyword arguments.
     """
-    from evaluators.multiple_choice import read_answer_key  # the evaluator imports this module: import lazily
-
     subset = str(kwargs["subset"])
     answers_key = f"{subset}_answers"
     docs = load_export(kwargs, f"{subset}_data", f"{subset} tasks", ALL_CONFIG, "test")
@@ -137,6 +95,4 @@ def target_index(doc: dict[str, Any]) -> int:
 
 def letter_filter(resps: list[list[str]], docs: list[dict[str, Any]]) -> list[list[str]]:
     """lm-eval `custom` filter for the generative tasks: mobench's documented letter extraction ("" if none)."""
-    from submissions.lm_eval_logs import extract_letter  # the log reader imports this module: import lazily
-
     return [[extract_letter(text) or "" for text in doc_resps] for doc_resps in resps]

@@ -1,0 +1,171 @@
+"""The `mobench` command line: the submission, worker, leaderboard, demo and bench commands, and `main`.
+
+The benchmark and measurement commands live in `hub.cli.benchmark_commands` and `hub.cli.measure_commands`; they
+register on the shared Typer `app` (`hub.cli.common`) when imported here, so `mobench --help` lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from hub.cli import benchmark_commands, measure_commands
+from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
+from hub.core.errors import MobenchError
+from hub.core.paths import DB_ENV, data_home
+
+__all__ = ["app", "benchmark_commands", "main", "measure_commands"]
+
+
+@app.command("submit")
+def submit_cmd(
+    path: Annotated[
+        Path, typer.Argument(help="Submission folder or .zip: manifest.yaml, predictions/, measurements/.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Validate a submission and queue it for scoring."""
+    from submissions.queue import submit
+
+    receipt = submit(path, open_store(db))
+    if receipt.duplicate:
+        console.print(f"already submitted: {receipt.id} ({receipt.benchmark}, status {receipt.status})")
+    else:
+        console.print(f"queued {receipt.id} for {receipt.benchmark}; run `mobench worker --once` to score it")
+
+
+@app.command("worker")
+def worker_cmd(
+    once: Annotated[bool, typer.Option("--once", help="Stop when the queue is empty instead of polling.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between polls of an empty queue.")] = 2.0,
+    db: DbOption = None,
+) -> None:
+    """Score queued submissions."""
+    from submissions import worker
+
+    store = open_store(db)
+    store.init()
+
+    def report(row: Any) -> None:
+        colour = {"scored": "green", "rejected": "yellow", "failed": "red"}.get(row.status, "white")
+        reason = f": {escape(row.reason)}" if row.reason else ""
+        console.print(f"[{colour}]{row.status}[/{colour}] {row.id[:12]} {row.benchmark_id}{reason}")
+
+    n = worker.run(store, once=once, poll_s=poll, on_done=report)
+    console.print(f"processed {n} submission(s)")
+
+
+@app.command("submissions")
+def submissions_cmd(
+    benchmark: Annotated[str | None, typer.Option(help="Only this benchmark.")] = None,
+    as_json: JsonFlag = False,
+    db: DbOption = None,
+) -> None:
+    """List submissions with their status and, when rejected or failed, the reason."""
+    rows = open_store(db).list_submissions(benchmark)
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        row["id"] = row["id"][:12]
+    console.print(
+        make_table(
+            "submissions", rows, ["id", "benchmark_id", "model", "device", "runtime", "status", "reason", "created_at"]
+        )
+    )
+
+
+def _serve(db: Path, host: str, port: int) -> None:
+    app_path = Path(__file__).resolve().parents[2] / "leaderboard" / "app.py"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "true", "--server.address", host, "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    console.print(f"leaderboard on http://{host}:{port}  (Ctrl+C to stop)")
+    subprocess.run(cmd, env={**os.environ, DB_ENV: str(db)}, check=False)
+
+
+@app.command("serve")
+def serve_cmd(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+) -> None:
+    """Start the Streamlit leaderboard (read-only on the store)."""
+    store = open_store(db)
+    store.init()
+    _serve(store.path, host, port)
+
+
+@app.command("demo")
+def demo_cmd(
+    workdir: Annotated[
+        Path | None, typer.Option(help="Folder for the demo's synthetic data, submissions and database.")
+    ] = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the leaderboard when done.")] = True,
+    host: Annotated[str, typer.Option(help="Address for the leaderboard.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the leaderboard.")] = 8501,
+) -> None:
+    """Build the SYNTHETIC mini benchmarks, run the baselines, score and store them, serve the leaderboard."""
+    from hub.cli.demo import run_demo
+
+    folder = workdir if workdir is not None else data_home() / "demo"
+    summary = run_demo(folder, console=console)
+    for spec_id, rows in summary.tables.items():
+        console.print(make_table(f"{spec_id} (SYNTHETIC demo data)", rows, summary.columns[spec_id]))
+    console.print(f"demo database: {summary.db_path}")
+    if serve:
+        _serve(summary.db_path, host, port)
+
+
+@app.command("bench")
+def bench_cmd(
+    case: Annotated[str | None, typer.Argument(help="Case to run (default: list the cases).")] = None,
+    size: Annotated[int | None, typer.Option(help="Workload size (default: the case's own).", min=1)] = None,
+    repeats: Annotated[int, typer.Option(help="Timed repeats of each side, after one warm-up.", min=1)] = 5,
+    workdir: Annotated[Path | None, typer.Option(help="Scratch folder (default: a temporary one).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Time mobench's path against a named reference on the same workload, in the same run."""
+    import tempfile
+
+    from hub.cli.bench import cases, get_case, run_case
+
+    if case is None:
+        rows = [{"case": c.name, "what": c.description, "reference": c.reference_name} for c in cases().values()]
+        console.print(make_table("bench cases", rows, ["case", "what", "reference"]))
+        return
+    chosen = get_case(case)
+    with tempfile.TemporaryDirectory(prefix="mobench-bench-") as tmp:
+        folder = workdir if workdir is not None else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        with err_console.status(f"bench {chosen.name}"):
+            report = run_case(chosen, folder, size=size, repeats=repeats)
+    if as_json:
+        print_json(report.to_json())
+        return
+    timings: list[dict[str, Any]] = [
+        {"path": report.project_name, "median s": report.project_median_s, "runs": len(report.project_s)},
+        {"path": report.reference_name, "median s": report.reference_median_s, "runs": len(report.reference_s)},
+    ]
+    console.print(make_table(f"bench {report.case}: {report.workload}", timings, ["path", "median s", "runs"]))
+    console.print(f"mobench is {report.speedup:.2f}x the speed of the reference (median over median)")
+
+
+def main() -> None:
+    try:
+        app()
+    except MobenchError as exc:
+        err_console.print("[red]error:[/red]", escape(str(exc)), highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The contract between evaluators and the rest of mobench.
+
+Every evaluator is a function `evaluate(request) -> EvaluationResult`. The request says what to score and carries
+the split's ground truth, already loaded by the caller (`hub.wiring.make_request`: the worker, `mobench evaluate`,
+the demo), so an evaluator knows no registry resolver, no export and no store. The result holds the aggregate
+metrics (keyed by the registry's metric names), breakdowns (e.g. per scene), and per-sample scores for drill-down.
+The CLI prints `to_json()`, the worker stores all of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from hub.core.coverage import Coverage
+from hub.core.errors import MobenchError
+from hub.core.registry import BenchmarkSpec
+
+# breakdown name -> key -> metric -> value, e.g. {"scene": {"alley_1": {"epe": 1.2}}}
+Breakdowns = dict[str, dict[str, dict[str, float]]]
+
+
+class GroundTruth(Protocol):
+    """What an evaluator needs of a split's ground truth: a `loaders` DatasetLoader satisfies it."""
+
+    root: Path
+    split: str
+
+    def sample_ids(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+
+GroundTruthT = TypeVar("GroundTruthT")
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    spec: BenchmarkSpec
+    # The split to score against, loaded by the caller through the registry (never by the evaluator).
+    ground_truth: GroundTruth
+    predictions: Path
+    split: str
+    config: str
+    allow_partial: bool = False
+    # Hidden labels (sample id -> label) held by the hub operator, for benchmarks whose release ships none; read
+    # from a key file by the spec's `labels_reader` (CLI) or from the store's hidden_labels table (worker).
+    labels: Mapping[str, str] | None = None
+
+    def ground_truth_as(self, kind: type[GroundTruthT]) -> GroundTruthT:
+        """The ground truth as the loader class (or runtime-checkable protocol) this evaluator reads."""
+        if not isinstance(self.ground_truth, kind):
+            raise MobenchError(
+                f"{self.spec.id}: its evaluator reads {kind.__name__} ground truth, "
+                f"but the registry's loader gave {type(self.ground_truth).__name__}"
+            )
+        return self.ground_truth
+
+
+@dataclass
+class EvaluationResult:
+    benchmark: str
+    config: str
+    split: str
+    n_samples: int
+    n_expected: int
+    metrics: dict[str, float]
+    breakdowns: Breakdowns = field(default_factory=dict)
+    # sample id -> metric -> value
+    sample_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def scored(
+        cls,
+        request: EvaluationRequest,
+        coverage: Coverage,
+        metrics: dict[str, float],
+        *,
+        breakdowns: Breakdowns | None = None,
+        sample_scores: dict[str, dict[str, float]] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> EvaluationResult:
+        """The result of scoring the samples in `coverage.to_score`: benchmark, config and split come from the
+        request, the sample counts and missing ids from the coverage, so no evaluator can report them differently."""
+        return cls(
+            benchmark=request.spec.id,
+            config=request.config,
+            split=request.split,
+            n_samples=len(coverage.to_score),
+            n_expected=coverage.n_expected,
+            metrics=metrics,
+            breakdowns=breakdowns or {},
+            sample_scores=sample_scores or {},
+            missing=coverage.missing,
+            details=details or {},
+        )
+
+    @property
+    def coverage(self) -> float:
+        return self.n_samples / self.n_expected if self.n_expected else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "config": self.config,
+            "split": self.split,
+            "n_samples": self.n_samples,
+            "coverage": self.coverage,
+            "metrics": {k: _finite_or_none(v) for k, v in self.metrics.items()},
+            "breakdowns": {
+                name: {key: {m: _finite_or_none(v) for m, v in vals.items()} for key, vals in groups.items()}
+                for name, groups in self.breakdowns.items()
+            },
+            "missing": self.missing,
+            **({"details": self.details} if self.details else {}),
+        }
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: a metric with no pixels/samples to average over is reported as null."""
+    return value if math.isfinite(value) else None

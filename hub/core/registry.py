@@ -1,0 +1,182 @@
+"""The benchmark registry: every benchmark declared once, as validated data.
+
+In the spirit of MTEB's `TaskMetadata`, a benchmark is a YAML entry in `hub/benchmarks/*.yaml`, validated by
+`BenchmarkSpec`. The CLI, the exporter, the worker and the leaderboard read these specs and nothing else, so a new
+benchmark family adds a YAML file (and its loader/evaluator modules) without touching any of them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hub.core.errors import UnknownBenchmarkError
+
+LabelAccess = Literal["public", "hidden", "none"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SplitSpec(_Strict):
+    name: str
+    # public: GT ships with the release; hidden: the hub operator holds the GT (never exported or shown);
+    # none: GT exists only on the authors' server, so the split can be loaded but not scored here.
+    labels: LabelAccess
+
+
+class ConfigSpec(_Strict):
+    name: str
+    splits: list[SplitSpec]
+
+    def split(self, name: str) -> SplitSpec:
+        for s in self.splits:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.splits)
+        raise UnknownBenchmarkError(f"unknown split {name!r} for config {self.name!r}; known splits: {known}")
+
+
+class MetricSpec(_Strict):
+    name: str
+    higher_is_better: bool
+    unit: str = ""
+    description: str
+
+
+class LicenseSpec(_Strict):
+    id: str
+    url: str
+    # "yes": may be re-published; "share-alike": only under the same licence; "no": never re-published.
+    redistribution: Literal["yes", "share-alike", "no"]
+    note: str = ""
+
+
+class BenchmarkSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    version: str
+    family: str
+    title: str
+    description: str
+    loader: str
+    loader_options: dict[str, Any] = Field(default_factory=dict)
+    evaluator: str
+    synthetic_builder: str | None = None
+    # `module:function(path) -> dict[sample id, label]` reading the operator's key file, for hidden-label splits.
+    labels_reader: str | None = None
+    baselines: str | None = None
+    configs: list[ConfigSpec]
+    default_split: str
+    primary_metric: str
+    metrics: list[MetricSpec]
+    breakdowns: list[str] = Field(default_factory=list)
+    prediction_format: str
+    prediction_glob: str | None = None
+    license: LicenseSpec
+    homepage: str
+    citation: str
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BenchmarkSpec:
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.id}: duplicate metric names")
+        if self.primary_metric not in names:
+            raise ValueError(f"{self.id}: primary_metric {self.primary_metric!r} is not among its metrics")
+        if not self.configs:
+            raise ValueError(f"{self.id}: at least one config is required")
+        for cfg in self.configs:
+            cfg.split(self.default_split)
+        hidden = any(s.labels == "hidden" for c in self.configs for s in c.splits)
+        if hidden and self.labels_reader is None:
+            raise ValueError(f"{self.id}: a split with hidden labels needs a labels_reader")
+        return self
+
+    @property
+    def default_config(self) -> str:
+        return self.configs[0].name
+
+    def config(self, name: str | None = None) -> ConfigSpec:
+        if name is None:
+            return self.configs[0]
+        for c in self.configs:
+            if c.name == name:
+                return c
+        known = ", ".join(c.name for c in self.configs)
+        raise UnknownBenchmarkError(f"unknown config {name!r} for {self.id}; known configs: {known}")
+
+    def metric(self, name: str) -> MetricSpec:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise UnknownBenchmarkError(f"{self.id} has no metric {name!r}")
+
+    @property
+    def primary(self) -> MetricSpec:
+        return self.metric(self.primary_metric)
+
+    @property
+    def publishable(self) -> bool:
+        return self.license.redistribution != "no"
+
+
+class UnavailableBenchmark(_Strict):
+    """A benchmark the studies use whose data cannot be had: listed with the reason, never loaded or faked."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    family: str
+    title: str
+    reason: str
+    homepage: str
+    citation: str
+
+
+UNAVAILABLE_FILE = "unavailable.yaml"
+
+
+@cache
+def load_registry() -> dict[str, BenchmarkSpec]:
+    specs: dict[str, BenchmarkSpec] = {}
+    folder = resources.files("hub") / "benchmarks"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml") or entry.name == UNAVAILABLE_FILE:
+            continue
+        for raw in yaml.safe_load(entry.read_text(encoding="utf-8")) or []:
+            spec = BenchmarkSpec.model_validate(raw)
+            if spec.id in specs:
+                raise ValueError(f"benchmark id {spec.id!r} declared twice ({entry.name})")
+            specs[spec.id] = spec
+    return specs
+
+
+@cache
+def unavailable_benchmarks() -> dict[str, UnavailableBenchmark]:
+    text = (resources.files("hub") / "benchmarks" / UNAVAILABLE_FILE).read_text(encoding="utf-8")
+    entries = [UnavailableBenchmark.model_validate(raw) for raw in yaml.safe_load(text) or []]
+    clash = sorted({e.id for e in entries} & set(load_registry()))
+    if clash:
+        raise ValueError(f"benchmark ids both available and unavailable: {clash}")
+    return {e.id: e for e in entries}
+
+
+def all_benchmarks() -> list[BenchmarkSpec]:
+    return list(load_registry().values())
+
+
+def get_benchmark(benchmark_id: str) -> BenchmarkSpec:
+    registry = load_registry()
+    try:
+        return registry[benchmark_id]
+    except KeyError:
+        missing = unavailable_benchmarks().get(benchmark_id)
+        if missing is not None:
+            raise UnknownBenchmarkError(
+                f"{benchmark_id} is listed but not available: {missing.reason.strip()}"
+            ) from None
+        known = ", ".join(sorted(registry))
+        raise UnknownBenchmarkError(f"unknown benchmark {benchmark_id!r}; known benchmarks: {known}") from None

@@ -1,0 +1,367 @@
+"""The DuckDB store: benchmarks, submissions, scores, per-sample scores, measurements and an audit trail.
+
+DuckDB lets one process hold a database file read-write, and while it does no other process can open the file at
+all (not even read-only). So the store never keeps a connection: every write opens the file for one transaction
+and closes it, and readers (the leaderboard) open short-lived read-only connections and retry on a lock error with
+a short backoff. A scored submission is written in one transaction, so a crash leaves no half-scored row; bulk
+rows (per-sample scores) go in through Arrow, not row-by-row inserts.
+
+The store sits behind this one class so that it can later move to DuckLake on a PostgreSQL catalog without the
+CLI, worker or leaderboard noticing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from hub.core.errors import MobenchError
+from hub.core.evaluation import EvaluationResult
+from hub.core.measurements.record import MeasurementRecord
+from hub.core.registry import BenchmarkSpec
+from hub.store.rows import NewSubmission, SubmissionRow
+from hub.store.schema import MIGRATIONS, SCHEMA_VERSION, STATUSES
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _key(*parts: object) -> str:
+    return "|".join("" if p is None else str(p) for p in parts)
+
+
+class Store:
+    """A mobench database file. Cheap to construct; opens the file only inside `write()` / `read()`."""
+
+    def __init__(self, path: Path, *, lock_timeout_s: float = 10.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
+
+    # -- connections -------------------------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One read-write transaction: committed when the block ends, rolled back if it raises."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._connect(read_only=False)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not self.path.exists():
+            raise MobenchError(f"no mobench database at {self.path}: run `mobench demo` or `mobench submit` first")
+        con = self._connect(read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the file, retrying while another process holds its lock (writers hold it only briefly)."""
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise MobenchError(f"cannot open the database {self.path}: {exc}") from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    # -- schema ------------------------------------------------------------------------------------------------
+    def init(self) -> int:
+        """Create or migrate the schema; returns the schema version now in the file."""
+        with self.write() as con:
+            con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP)")
+            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = int(row[0]) if row and row[0] is not None else 0
+            if current > SCHEMA_VERSION:
+                raise MobenchError(
+                    f"{self.path} has schema version {current}, newer than this mobench ({SCHEMA_VERSION}): upgrade"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                con.execute(MIGRATIONS[version - 1])
+                con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _now()])
+        return SCHEMA_VERSION
+
+    def schema_version(self) -> int:
+        with self.read() as con:
+            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # -- benchmarks --------------------------------------------------------------------------------------------
+    def register_benchmark(self, spec: BenchmarkSpec, root: Path | None, *, synthetic: bool) -> None:
+        with self.write() as con:
+            con.execute(
+                """
+                INSERT INTO benchmarks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET version = excluded.version, family = excluded.family,
+                    title = excluded.title, primary_metric = excluded.primary_metric,
+                    higher_is_better = excluded.higher_is_better, spec_json = excluded.spec_json,
+                    root = excluded.root, synthetic = excluded.synthetic, registered_at = excluded.registered_at
+                """,
+                [
+                    spec.id,
+                    spec.version,
+                    spec.family,
+                    spec.title,
+                    spec.primary_metric,
+                    spec.primary.higher_is_better,
+                    spec.model_dump_json(),
+                    str(root) if root is not None else None,
+                    synthetic,
+                    _now(),
+                ],
+            )
+            con.execute(
+                "INSERT INTO events VALUES (?, NULL, 'benchmark-registered', ?)",
+                [_now(), json.dumps({"benchmark": spec.id, "root": str(root), "synthetic": synthetic})],
+            )
+
+    def benchmark_root(self, benchmark_id: str) -> tuple[Path, bool] | None:
+        with self.read() as con:
+            row = con.execute("SELECT root, synthetic FROM benchmarks WHERE id = ?", [benchmark_id]).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return Path(row[0]), bool(row[1])
+
+    def set_hidden_labels(self, benchmark_id: str, labels: dict[str, str]) -> int:
+        """Replace a benchmark's hidden answer key. Returns how many labels are stored."""
+        table = pa.table(
+            {
+                "benchmark_id": [benchmark_id] * len(labels),
+                "sample_id": list(labels),
+                "label": list(labels.values()),
+            }
+        )
+        with self.write() as con:
+            con.execute("DELETE FROM hidden_labels WHERE benchmark_id = ?", [benchmark_id])
+            con.register("incoming_labels", table)
+            con.execute("INSERT INTO hidden_labels SELECT benchmark_id, sample_id, label FROM incoming_labels")
+            con.unregister("incoming_labels")
+            con.execute(
+                "INSERT INTO events VALUES (?, NULL, 'labels-set', ?)",
+                [_now(), json.dumps({"benchmark": benchmark_id, "n": len(labels)})],
+            )
+        return len(labels)
+
+    def hidden_labels(self, benchmark_id: str) -> dict[str, str]:
+        """For the worker only: no page, export or API calls this."""
+        with self.read() as con:
+            rows = con.execute(
+                "SELECT sample_id, label FROM hidden_labels WHERE benchmark_id = ? ORDER BY sample_id", [benchmark_id]
+            ).fetchall()
+        return {str(s): str(label) for s, label in rows}
+
+    # -- submissions -------------------------------------------------------------------------------------------
+    def find_submission(self, submission_id: str) -> SubmissionRow | None:
+        with self.read() as con:
+            row = con.execute(
+                """SELECT id, benchmark_id, config, split, status, reason, storage_path, is_baseline, synthetic
+                   FROM submissions WHERE id = ?""",
+                [submission_id],
+            ).fetchone()
+        return SubmissionRow(*row) if row else None
+
+    def add_submission(self, sub: NewSubmission) -> bool:
+        """Record a validated submission as queued. Returns False if the same content was already submitted."""
+        with self.write() as con:
+            if con.execute("SELECT 1 FROM submissions WHERE id = ?", [sub.id]).fetchone():
+                return False
+            model_id = _key(sub.model["name"], sub.model["version"], sub.model.get("sha256"))
+            device_id = _key(sub.device["name"], sub.device.get("soc"), sub.device.get("os"))
+            con.execute(
+                "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [
+                    model_id,
+                    sub.model["name"],
+                    sub.model["version"],
+                    sub.model.get("params"),
+                    sub.model.get("license"),
+                    sub.model.get("url"),
+                    sub.model.get("sha256"),
+                ],
+            )
+            con.execute(
+                "INSERT INTO devices VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [
+                    device_id,
+                    sub.device["name"],
+                    sub.device.get("soc"),
+                    sub.device.get("os"),
+                    sub.device.get("form_factor"),
+                ],
+            )
+            now = _now()
+            con.execute(
+                """INSERT INTO submissions (id, benchmark_id, config, split, model_id, device_id, runtime, precision,
+                       submitter, is_baseline, synthetic, status, manifest_json, storage_path, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)""",
+                [
+                    sub.id,
+                    sub.benchmark_id,
+                    sub.config,
+                    sub.split,
+                    model_id,
+                    device_id,
+                    sub.runtime,
+                    sub.precision,
+                    sub.submitter,
+                    sub.is_baseline,
+                    sub.synthetic,
+                    sub.manifest_json,
+                    sub.storage_path,
+                    now,
+                    now,
+                ],
+            )
+            self._insert_measurements(con, sub.id, sub.measurements)
+            con.execute("INSERT INTO events VALUES (?, ?, 'submitted', ?)", [now, sub.id, sub.benchmark_id])
+        return True
+
+    @staticmethod
+    def _insert_measurements(
+        con: duckdb.DuckDBPyConnection, submission_id: str, records: Sequence[MeasurementRecord]
+    ) -> None:
+        if not records:
+            return
+        columns: dict[str, list[Any]] = {
+            "submission_id": [submission_id] * len(records),
+            "metric": [r.metric for r in records],
+            "statistic": [r.statistic for r in records],
+            "value": [r.value for r in records],
+            "unit": [r.unit for r in records],
+            "n": [r.n for r in records],
+            "warmup": [r.warmup for r in records],
+            "scope": [r.scope for r in records],
+            "method": [r.method for r in records],
+            "tool": [r.tool for r in records],
+            "tool_version": [r.tool_version for r in records],
+            "parser": [r.parser for r in records],
+            "provenance": [r.provenance for r in records],
+            "source_file": [r.source_file for r in records],
+            "record_json": [r.model_dump_json() for r in records],
+            "definition": [r.definition or None for r in records],
+            "model_sha256": [r.model_sha256 or None for r in records],
+        }
+        con.register("incoming_measurements", pa.table(columns))
+        con.execute(f"INSERT INTO measurements ({', '.join(columns)}) SELECT * FROM incoming_measurements")
+        con.unregister("incoming_measurements")
+
+    def claim_next(self) -> SubmissionRow | None:
+        """Move the oldest queued submission to `running` and return it (None when the queue is empty)."""
+        with self.write() as con:
+            row = con.execute(
+                """SELECT id, benchmark_id, config, split, status, reason, storage_path, is_baseline, synthetic
+                   FROM submissions WHERE status = 'queued' ORDER BY created_at, id LIMIT 1"""
+            ).fetchone()
+            if row is None:
+                return None
+            now = _now()
+            con.execute("UPDATE submissions SET status = 'running', updated_at = ? WHERE id = ?", [now, row[0]])
+            con.execute("INSERT INTO events VALUES (?, ?, 'running', NULL)", [now, row[0]])
+        claimed = SubmissionRow(*row)
+        return SubmissionRow(**{**claimed.__dict__, "status": "running"})
+
+    def set_status(self, submission_id: str, status: str, reason: str | None = None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        with self.write() as con:
+            now = _now()
+            con.execute(
+                "UPDATE submissions SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
+                [status, reason, now, submission_id],
+            )
+            con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, reason])
+
+    def record_scores(self, submission_id: str, result: EvaluationResult) -> None:
+        """Write a submission's scores and mark it scored, all in one transaction."""
+        scores: dict[str, list[Any]] = {"metric": [], "value": [], "breakdown": [], "breakdown_key": []}
+
+        def add(metric: str, value: float, breakdown: str, key: str) -> None:
+            scores["metric"].append(metric)
+            scores["value"].append(value)
+            scores["breakdown"].append(breakdown)
+            scores["breakdown_key"].append(key)
+
+        for metric, value in result.metrics.items():
+            add(metric, value, "", "")
+        for breakdown, groups in result.breakdowns.items():
+            for key, values in groups.items():
+                for metric, value in values.items():
+                    add(metric, value, breakdown, key)
+        scores["submission_id"] = [submission_id] * len(scores["metric"])
+        samples: dict[str, list[Any]] = {"submission_id": [], "sample_id": [], "metric": [], "value": []}
+        for sample_id, values in result.sample_scores.items():
+            for metric, value in values.items():
+                samples["submission_id"].append(submission_id)
+                samples["sample_id"].append(sample_id)
+                samples["metric"].append(metric)
+                samples["value"].append(value)
+        with self.write() as con:
+            con.execute("DELETE FROM scores WHERE submission_id = ?", [submission_id])
+            con.execute("DELETE FROM sample_scores WHERE submission_id = ?", [submission_id])
+            con.register("incoming_scores", pa.table(scores))
+            con.execute(
+                "INSERT INTO scores SELECT submission_id, metric, value, breakdown, breakdown_key FROM incoming_scores"
+            )
+            con.unregister("incoming_scores")
+            con.register("incoming_samples", pa.table(samples, schema=_SAMPLE_SCHEMA))
+            con.execute("INSERT INTO sample_scores SELECT * FROM incoming_samples")
+            con.unregister("incoming_samples")
+            now = _now()
+            con.execute(
+                """UPDATE submissions SET status = 'scored', reason = NULL, n_samples = ?, n_expected = ?,
+                   details_json = ?, updated_at = ? WHERE id = ?""",
+                [result.n_samples, result.n_expected, json.dumps(result.details, default=str), now, submission_id],
+            )
+            con.execute(
+                "INSERT INTO events VALUES (?, ?, 'scored', ?)",
+                [now, submission_id, json.dumps({"n_samples": result.n_samples, "coverage": result.coverage})],
+            )
+
+    def list_submissions(self, benchmark_id: str | None = None) -> list[dict[str, Any]]:
+        query = """
+            SELECT s.id, s.benchmark_id, m.name AS model, m.version AS model_version, d.name AS device,
+                   s.runtime, s.precision, s.submitter, s.status, s.reason, s.is_baseline, s.synthetic,
+                   s.created_at, s.updated_at
+            FROM submissions s JOIN models m ON m.id = s.model_id JOIN devices d ON d.id = s.device_id
+        """
+        params: list[Any] = []
+        if benchmark_id is not None:
+            query += " WHERE s.benchmark_id = ?"
+            params.append(benchmark_id)
+        query += " ORDER BY s.created_at, s.id"
+        with self.read() as con:
+            cur = con.execute(query, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts of every table: what the tests compare to prove a rejected input changed nothing."""
+        tables = ("benchmarks", "models", "devices", "submissions", "scores", "sample_scores", "measurements")
+        with self.read() as con:
+            return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}  # type: ignore[index]
+
+
+_SAMPLE_SCHEMA = pa.schema(
+    [("submission_id", pa.string()), ("sample_id", pa.string()), ("metric", pa.string()), ("value", pa.float64())]
+)

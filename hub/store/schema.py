@@ -1,0 +1,119 @@
+"""The store's schema: every migration in order, and the submission states.
+
+Each migration is applied once, in order, inside one transaction; the schema_version table says how far a database
+file has got. Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE benchmarks (
+        id VARCHAR PRIMARY KEY,
+        version VARCHAR NOT NULL,
+        family VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        primary_metric VARCHAR NOT NULL,
+        higher_is_better BOOLEAN NOT NULL,
+        spec_json VARCHAR NOT NULL,
+        root VARCHAR,
+        synthetic BOOLEAN NOT NULL DEFAULT FALSE,
+        registered_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE models (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        version VARCHAR NOT NULL,
+        params BIGINT,
+        license VARCHAR,
+        url VARCHAR,
+        sha256 VARCHAR
+    );
+    CREATE TABLE devices (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        soc VARCHAR,
+        os VARCHAR,
+        form_factor VARCHAR
+    );
+    CREATE TABLE submissions (
+        id VARCHAR PRIMARY KEY,
+        benchmark_id VARCHAR NOT NULL,
+        config VARCHAR NOT NULL,
+        split VARCHAR NOT NULL,
+        model_id VARCHAR NOT NULL,
+        device_id VARCHAR NOT NULL,
+        runtime VARCHAR NOT NULL,
+        precision VARCHAR NOT NULL,
+        submitter VARCHAR NOT NULL,
+        is_baseline BOOLEAN NOT NULL,
+        synthetic BOOLEAN NOT NULL,
+        status VARCHAR NOT NULL,
+        reason VARCHAR,
+        manifest_json VARCHAR NOT NULL,
+        storage_path VARCHAR NOT NULL,
+        n_samples INTEGER,
+        n_expected INTEGER,
+        created_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE scores (
+        submission_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE,
+        breakdown VARCHAR NOT NULL,
+        breakdown_key VARCHAR NOT NULL
+    );
+    CREATE TABLE sample_scores (
+        submission_id VARCHAR NOT NULL,
+        sample_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        value DOUBLE
+    );
+    CREATE TABLE measurements (
+        submission_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        statistic VARCHAR NOT NULL,
+        value DOUBLE NOT NULL,
+        unit VARCHAR NOT NULL,
+        n INTEGER,
+        warmup INTEGER,
+        scope VARCHAR NOT NULL,
+        method VARCHAR NOT NULL,
+        tool VARCHAR NOT NULL,
+        tool_version VARCHAR,
+        parser VARCHAR NOT NULL,
+        provenance VARCHAR NOT NULL,
+        source_file VARCHAR,
+        record_json VARCHAR NOT NULL
+    );
+    CREATE TABLE events (
+        ts TIMESTAMP NOT NULL,
+        submission_id VARCHAR,
+        kind VARCHAR NOT NULL,
+        detail VARCHAR
+    );
+    """,
+    # Hidden labels (answer keys the hub operator holds): read only by the worker, never exported or shown.
+    """
+    CREATE TABLE hidden_labels (
+        benchmark_id VARCHAR NOT NULL,
+        sample_id VARCHAR NOT NULL,
+        label VARCHAR NOT NULL,
+        PRIMARY KEY (benchmark_id, sample_id)
+    );
+    """,
+    # What a cost figure means and which model file it timed: the leaderboard compares the timed model's hash
+    # with the manifest's (the scored model) and never ranks figures of different definition together.
+    """
+    ALTER TABLE measurements ADD COLUMN definition VARCHAR;
+    ALTER TABLE measurements ADD COLUMN model_sha256 VARCHAR;
+    """,
+    # What the evaluator learned about the run besides scores (e.g. lm-eval version, model args, git hash).
+    """
+    ALTER TABLE submissions ADD COLUMN details_json VARCHAR;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+STATUSES = ("queued", "running", "scored", "failed", "rejected")

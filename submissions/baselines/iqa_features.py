@@ -1,0 +1,153 @@
+"""A real no-reference image-quality baseline: hand-made OpenCV/numpy features, combined by least squares.
+
+Features of the grey-level image (scaled to [0, 1], long side reduced to at most `MAX_SIDE` px with area
+averaging so that a 4K crop and a thumbnail are measured alike):
+
+- sharpness: log of the variance of the Laplacian (Pech-Pacheco et al., ICPR 2000, "variance of Laplacian");
+- noise: log of Immerkaer's fast noise estimate (CVIU 1996): sigma = sqrt(pi / 2) / (6 (W - 2)(H - 2)) *
+  sum |I * N| with N = [[1, -2, 1], [-2, 4, -2], [1, -2, 1]], a Laplacian difference that cancels smooth
+  structure;
+- exposure: mean, mean squared (so the fit can prefer mid-grey), standard deviation (contrast), and the shares
+  of clipped highlights (>= 250/255) and crushed shadows (<= 5/255) of the histogram.
+
+JOD is zero-mean within each scene, so the fit is within scenes too: features and JOD are centred per scene on the
+config's `train` split, standardised, and combined by ridge-regularised least squares (lambda = `RIDGE`, which only
+matters for tiny training sets). On the scored split each image's feature vector is centred with its scene's mean
+over that split's images (the scene name comes with the release; no label is used), so predictions are zero-mean
+per scene on the JOD scale, and MAE is meaningful. (The model is linear, so this is done by centring each scene's
+scores.)
+
+Timing: per image, `time.perf_counter` around feature extraction plus the linear prediction, on the host CPU;
+reading the file and the per-scene centring of the scores (a batch step) are not timed; one warm-up inference is
+excluded.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hub.core.errors import FormatError, MobenchError
+from hub.core.registry import BenchmarkSpec
+from hub.wiring import make_loader
+from loaders.base import DatasetLoader
+from loaders.piq23 import PIQ23
+from submissions.baselines import Baseline, BaselineTiming
+
+MAX_SIDE = 512
+RIDGE = 1e-2
+WARMUP = 1
+FEATURE_NAMES = ("log_laplacian_var", "log_noise_sigma", "mean", "mean_sq", "std", "clipped_high", "clipped_low")
+_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+
+Vector = NDArray[np.float64]
+
+
+def read_grey(path: Path) -> NDArray[np.float32]:
+    """The image as grey levels in [0, 1], long side at most MAX_SIDE px (area-averaged)."""
+    grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise FormatError(path, "OpenCV cannot decode this image")
+    scale = MAX_SIDE / max(grey.shape)
+    if scale < 1:
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    image: NDArray[np.float32] = grey.astype(np.float32) / 255.0
+    return image
+
+
+def quality_features(grey: NDArray[np.float32]) -> Vector:
+    """The feature vector of FEATURE_NAMES for one grey image (see the module docstring)."""
+    laplacian = cv2.Laplacian(grey, cv2.CV_32F)
+    height, width = grey.shape
+    residual = np.abs(cv2.filter2D(grey, cv2.CV_32F, _IMMERKAER)[1:-1, 1:-1])
+    sigma = math.sqrt(math.pi / 2) * float(residual.sum()) / (6.0 * (width - 2) * (height - 2))
+    mean = float(grey.mean())
+    return np.array(
+        [
+            math.log(float(laplacian.var()) + 1e-8),
+            math.log(sigma + 1e-4),
+            mean,
+            mean * mean,
+            float(grey.std()),
+            float((grey >= 250 / 255).mean()),
+            float((grey <= 5 / 255).mean()),
+        ]
+    )
+
+
+def centre_per_scene(values: NDArray[np.float64], scenes: list[str]) -> NDArray[np.float64]:
+    """Subtract each scene's mean (over the given rows) from its rows."""
+    out = values.astype(np.float64).copy()
+    for scene in set(scenes):
+        rows = np.array([s == scene for s in scenes])
+        out[rows] -= out[rows].mean(axis=0)
+    return out
+
+
+class FeatureRegressor:
+    """Within-scene ridge least squares from standardised, scene-centred features to scene-centred JOD."""
+
+    def __init__(self, features: NDArray[np.float64], scenes: list[str], jod: Vector) -> None:
+        centred = centre_per_scene(features, scenes)
+        self.scale = centred.std(axis=0)
+        self.scale[self.scale == 0] = 1.0
+        x = centred / self.scale
+        y = centre_per_scene(jod, scenes)
+        self.weights: Vector = np.linalg.solve(x.T @ x + RIDGE * len(y) * np.eye(x.shape[1]), x.T @ y)
+
+    def predict(self, centred_features: NDArray[np.float64]) -> NDArray[np.float64]:
+        prediction: NDArray[np.float64] = (centred_features / self.scale) @ self.weights
+        return prediction
+
+
+class SharpnessNoiseExposureBaseline(Baseline):
+    name = "sharpness-noise-exposure-ls"
+    version = "1.0"
+    runtime = "opencv + numpy (python)"
+    precision = "fp32 features, fp64 fit"
+    description = (
+        "variance of Laplacian, Immerkaer noise estimate and exposure histogram statistics, combined by within-scene "
+        "least squares fitted on the config's train split"
+    )
+    url = "https://docs.opencv.org/4.x/d5/db5/tutorial_laplace_operator.html"
+
+    def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
+        if not isinstance(loader, PIQ23):
+            raise MobenchError(f"the {self.name} baseline scores PIQ23 splits, not {type(loader).__name__}")
+        train = make_loader(spec, loader.root, "train", loader.config)
+        if not isinstance(train, PIQ23):
+            raise MobenchError(f"{spec.id}: the train split is not a PIQ23 loader")
+        train_labels = train.labels()
+        train_features = np.array([quality_features(read_grey(train.image_path(x.image))) for x in train_labels])
+        model = FeatureRegressor(
+            train_features, [x.scene for x in train_labels], np.array([x.jod for x in train_labels])
+        )
+
+        labels = loader.labels()
+        greys = [read_grey(loader.image_path(x.image)) for x in labels]
+        for _ in range(WARMUP):
+            quality_features(greys[0])
+        latencies: list[float] = []
+        raw: list[float] = []
+        for grey in greys:
+            start = time.perf_counter()
+            raw.append(float(model.predict(quality_features(grey))))
+            latencies.append(time.perf_counter() - start)
+        # the model is linear, so centring the scores per scene equals centring the features per scene
+        scores = centre_per_scene(np.array(raw), [x.scene for x in labels])
+
+        predictions_dir.mkdir(parents=True, exist_ok=True)
+        with (predictions_dir / "scores.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["IMAGE", "SCORE"])
+            writer.writerows([x.image, repr(float(s))] for x, s in zip(labels, scores, strict=True))
+        return BaselineTiming(latencies_s=latencies, warmup=WARMUP)
+
+
+IQA_BASELINES: list[Baseline] = [SharpnessNoiseExposureBaseline()]

@@ -1,0 +1,158 @@
+"""Reading and writing optical-flow predictions: where each benchmark's files live and how they are decoded.
+
+Defined once for the evaluators, the baselines and the submission checks. KITTI predictions are the devkit's
+16-bit PNGs under ``flow/`` (sparse: B = valid); Sintel predictions are Middlebury ``.flo`` files mirroring the
+GT tree (dense). Every problem names the sample and the file: misnamed, unreadable, wrongly sized or non-finite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hub.core.coverage import Coverage, match_predictions
+from hub.core.errors import FormatError, MobenchError
+from hub.core.registry import BenchmarkSpec
+from loaders.formats.flo import read_flo, write_flo
+from loaders.formats.kitti_png import read_kitti_flow, write_kitti_flow
+
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class PredictionLayout:
+    """Where and how one benchmark's prediction files are stored inside the predictions directory.
+
+    A sample's file is ``folder / <last id components> + suffix``: KITTI ``flow/000042_10.png`` for
+    ``kitti-2015/training/000042``, Sintel ``alley_1/frame_0007.flo`` for
+    ``sintel/final/training/alley_1/frame_0007``.
+    """
+
+    folder: str
+    id_parts: int
+    suffix: str
+    description: str
+    read: Callable[[Path], tuple[NDArray[np.float32], BoolArray]]
+    write: Callable[[Path, NDArray[np.float32]], None]
+
+    def relative_path(self, sample_id: str) -> PurePosixPath:
+        tail = sample_id.split("/")[-self.id_parts :]
+        tail[-1] += self.suffix
+        return PurePosixPath(self.folder, *tail)
+
+    def id_tail(self, relative: PurePosixPath) -> str | None:
+        """The trailing sample-id components a file under `folder` stands for, or None if it is misnamed."""
+        parts = list(relative.parts)
+        if len(parts) != self.id_parts or not parts[-1].endswith(self.suffix) or parts[-1] == self.suffix:
+            return None
+        parts[-1] = parts[-1][: -len(self.suffix)]
+        return "/".join(parts)
+
+
+def _read_flo_dense(path: Path) -> tuple[NDArray[np.float32], BoolArray]:
+    flow = read_flo(path)
+    return flow, np.ones(flow.shape[:2], dtype=bool)
+
+
+def _write_kitti_dense(path: Path, flow: NDArray[np.float32]) -> None:
+    write_kitti_flow(path, flow)
+
+
+KITTI_2015_LAYOUT = PredictionLayout(
+    folder="flow",
+    id_parts=1,
+    suffix="_10.png",
+    description="flow/<frame>_10.png (KITTI 16-bit flow PNG)",
+    read=read_kitti_flow,
+    write=_write_kitti_dense,
+)
+SINTEL_LAYOUT = PredictionLayout(
+    folder="",
+    id_parts=2,
+    suffix=".flo",
+    description="<scene>/frame_XXXX.flo (Middlebury .flo)",
+    read=_read_flo_dense,
+    write=write_flo,
+)
+# keyed by the release the ground truth comes from (the spec's loader)
+_LAYOUTS = {
+    "loaders.kitti_flow:KittiFlow2015": KITTI_2015_LAYOUT,
+    "loaders.sintel:Sintel": SINTEL_LAYOUT,
+}
+
+
+def prediction_layout(spec: BenchmarkSpec) -> PredictionLayout:
+    """The prediction layout of a flow benchmark, chosen by the release (loader) its registry entry names."""
+    try:
+        return _LAYOUTS[spec.loader]
+    except KeyError:
+        raise MobenchError(f"{spec.id} is not an optical-flow benchmark (loader {spec.loader})") from None
+
+
+def prediction_path(spec: BenchmarkSpec, sample_id: str) -> PurePosixPath:
+    """Path of `sample_id`'s prediction file, relative to the predictions directory."""
+    return prediction_layout(spec).relative_path(sample_id)
+
+
+def write_prediction(spec: BenchmarkSpec, predictions_dir: Path, sample_id: str, flow: NDArray[np.float32]) -> Path:
+    """Write a dense (H, W, 2) flow as `sample_id`'s prediction in the benchmark's own format."""
+    layout = prediction_layout(spec)
+    path = predictions_dir / layout.relative_path(sample_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    layout.write(path, flow)
+    return path
+
+
+def match_prediction_files(
+    layout: PredictionLayout, predictions: Path, expected: list[str], allow_partial: bool
+) -> tuple[Coverage, list[str]]:
+    """Map every file under the layout's folder to a sample id; misnamed files become problems.
+
+    Only the layout's folder is searched (KITTI: ``flow/``, as the devkit reads only ``flow/``, so a scene-flow
+    zip's ``disp_0/`` is ignored). Hidden files (``.DS_Store`` and the like) are skipped.
+    """
+    by_tail = {"/".join(i.split("/")[-layout.id_parts :]): i for i in expected}
+    prefix = "/".join(expected[0].split("/")[: -layout.id_parts]) if expected else ""
+    scope = predictions / layout.folder
+    provided: list[tuple[str, str]] = []
+    problems: list[str] = []
+    files = sorted(p for p in scope.rglob("*") if p.is_file()) if scope.is_dir() else []
+    for path in files:
+        relative = PurePosixPath(path.relative_to(predictions).as_posix())
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        tail = layout.id_tail(PurePosixPath(path.relative_to(scope).as_posix()))
+        if tail is None:
+            problems.append(f"{relative}: not a prediction file; expected {layout.description}")
+        else:
+            provided.append((by_tail.get(tail, f"{prefix}/{tail}" if prefix else tail), str(relative)))
+    coverage = match_predictions(
+        expected,
+        provided,
+        allow_partial=allow_partial,
+        expected_source=lambda sample_id: str(layout.relative_path(sample_id)),
+    )
+    return coverage, problems
+
+
+def read_prediction(
+    layout: PredictionLayout, path: Path, sample_id: str, shape: tuple[int, ...]
+) -> tuple[NDArray[np.float32], BoolArray] | str:
+    """Read one prediction; return it, or a problem line naming the sample and the file."""
+    try:
+        flow, valid = layout.read(path)
+    except FormatError as error:
+        return f"sample {sample_id}: unreadable prediction {error}"
+    if flow.shape[:2] != tuple(shape):
+        return (
+            f"sample {sample_id}: {path}: prediction is {flow.shape[1]}x{flow.shape[0]} (WxH) but the ground "
+            f"truth is {shape[1]}x{shape[0]}; predictions must be exactly the ground-truth size (unpad them)"
+        )
+    bad = ~np.isfinite(flow[valid])
+    if bad.any():
+        return f"sample {sample_id}: {path}: {int(bad.any(axis=-1).sum())} pixel(s) with NaN or infinite flow"
+    return flow, valid

@@ -1,0 +1,68 @@
+"""Reading PIQ23 predictions: a CSV `IMAGE,SCORE`, one row per image of the split (other columns are ignored).
+
+Image names are normalised as the loader normalises them (`loaders.piq23.image_name`: backslashes, case of the
+extension), so a submitter's paths match the release's whether they were written on Windows or not.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.core.errors import PredictionError
+from loaders.piq23 import image_name
+from submissions.readers.files import find_prediction_files, open_predictions
+
+PREDICTION_COLUMNS: tuple[str, str] = ("IMAGE", "SCORE")
+
+
+@dataclass(frozen=True)
+class PredictionRow:
+    image: str
+    score: float
+    source: str
+
+
+def read_score_csv(path: Path) -> tuple[list[PredictionRow], list[str]]:
+    """Rows of a prediction CSV and every problem with a value, each naming the image and the line.
+
+    A missing `IMAGE` or `SCORE` column fails at once; values that are empty, not numbers, NaN or infinite are
+    collected so that the submitter sees all of them in one report.
+    """
+    rows: list[PredictionRow] = []
+    problems: list[str] = []
+    with open_predictions(path) as handle:
+        reader = csv.DictReader(handle)
+        header = [name.strip() for name in reader.fieldnames or []]
+        absent = [column for column in PREDICTION_COLUMNS if column not in header]
+        if absent:
+            raise PredictionError(
+                [f"{path.name}: no {' or '.join(absent)} column (header: {','.join(header)!r}); expected IMAGE,SCORE"]
+            )
+        reader.fieldnames = header
+        for row in reader:
+            source = f"{path.name} line {reader.line_num}"
+            image = image_name((row.get("IMAGE") or "").strip())
+            if not image:
+                problems.append(f"{source}: empty IMAGE")
+                continue
+            raw = (row.get("SCORE") or "").strip()
+            try:
+                score = float(raw)
+            except ValueError:
+                score = math.nan
+            if not math.isfinite(score):
+                problems.append(f"image {image}: SCORE {raw!r} is not a finite number ({source})")
+            rows.append(PredictionRow(image, score, source))
+    return rows, problems
+
+
+def prediction_file(predictions: Path) -> Path:
+    """The CSV to read: `predictions` itself, or the single `*.csv` inside a submission's predictions/ folder."""
+    found = find_prediction_files(predictions, "*.csv", "an IMAGE,SCORE csv")
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found) or "none"
+        raise PredictionError([f"{predictions}: expected exactly one IMAGE,SCORE csv, found {names}"])
+    return found[0]

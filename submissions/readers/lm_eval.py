@@ -1,0 +1,310 @@
+"""Reading multiple-choice predictions as submitters produce them: the official challenge CSV or lm-eval's logs.
+
+Two formats are accepted for Mobile-MMLU:
+
+- the official challenge CSV `question_id,predicted_answer` (what VILA-Lab's `generate_answers.py` writes, where the
+  answer is the model's stripped raw text);
+- an lm-evaluation-harness output folder written with `--output_path ... --log_samples`: one
+  `results_<date>.json` and its `samples_<task>_<date>.jsonl` files (found at any depth, so the `--output_path`
+  folder or the model sub-folder both work).
+
+Only per-sample records are read for scoring; lm-eval's aggregate numbers are kept as provenance, never trusted.
+
+Letter extraction from free text (`extract_letter`) is applied to the CSV's `predicted_answer` and to the raw
+generations of the generative tasks; its rule is `LETTER_RULE`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.core.errors import PredictionError
+from loaders.mobile_mmlu import OPTION_LETTERS
+from submissions.readers.mobile_mmlu_tasks import (
+    N_OPTIONS,
+    TaskInfo,
+    displayed_to_original,
+    original_to_displayed,
+    task_table,
+)
+
+LETTER_RULE = (
+    "1. strip whitespace and leading '*', '(', '[' and quotes; "
+    "2. a letter A-D standing alone or followed by '.', ')', ':', ']', '*', ',' or a line break is the answer "
+    "(so 'B', 'B.', '(C) because ...', '**D**' are read, but 'A balanced diet' is not); "
+    "3. otherwise the letter after 'answer', 'answer is' or 'option' (any case, optional colon, full-width too); "
+    "4. otherwise there is no answer, and the question counts as wrong."
+)
+_LEADING_LETTER = re.compile(r"^([A-D])(?:$|[.):\]*,\n])")
+_CUE_LETTER = re.compile(r"(?:answer(?:\s+is)?|option)\s*[:：]?\s*[(*\[]*([A-D])\b", re.IGNORECASE)
+SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
+RESULTS_NAME = re.compile(r"^results_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.json$")
+
+
+def extract_letter(text: str) -> str | None:
+    """The answer letter in a model's free-text reply by `LETTER_RULE`, or None."""
+    stripped = text.strip().lstrip("*([\"'").strip()
+    match = _LEADING_LETTER.match(stripped)
+    if match:
+        return match.group(1)
+    cue = _CUE_LETTER.search(text)
+    if cue and cue.group(1) in OPTION_LETTERS:
+        return cue.group(1)
+    return None
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One presentation of one question and what the model picked there.
+
+    `letter` is the displayed letter picked (None if no letter could be read); `rotation` 0 is the official order.
+    `question`/`options` are the question text and options *in the official order* as the log recorded them (None
+    for the CSV, which has no text), used to detect logs made on another revision of the dataset.
+    """
+
+    question_id: str
+    rotation: int
+    letter: str | None
+    source: str
+    task: str = ""
+    question: str | None = None
+    options: tuple[str, ...] | None = None
+
+    @property
+    def original_choice(self) -> int | None:
+        """The index, in the official order, of the option picked."""
+        if self.letter is None:
+            return None
+        return displayed_to_original(OPTION_LETTERS.index(self.letter), self.rotation)
+
+
+@dataclass(frozen=True)
+class LmEvalRun:
+    """Provenance of an lm-eval run, from its results JSON."""
+
+    results_file: str
+    lm_eval_version: str | None
+    model: str | None
+    model_args: Any
+    git_hash: str | None
+    date: Any
+    tasks: list[str]
+    reported: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_results(cls, results_path: Path, results: dict[str, Any], tasks: list[str]) -> LmEvalRun:
+        config = results.get("config") or {}
+        return cls(
+            results_file=str(results_path),
+            lm_eval_version=results.get("lm_eval_version"),
+            model=config.get("model"),
+            model_args=config.get("model_args"),
+            git_hash=results.get("git_hash"),
+            date=results.get("date"),
+            tasks=tasks,
+            reported={name: results.get("results", {}).get(name, {}) for name in tasks},
+        )
+
+    def as_details(self) -> dict[str, Any]:
+        return {
+            "results_file": self.results_file,
+            "lm_eval_version": self.lm_eval_version,
+            "model": self.model,
+            "model_args": self.model_args,
+            "git_hash": self.git_hash,
+            "date": self.date,
+            "tasks": self.tasks,
+            # lm-eval's own aggregate, for reference only: mobench re-scores from the samples
+            "lm_eval_reported": self.reported,
+        }
+
+
+@dataclass
+class SubmittedPicks:
+    """Everything read from one submission: official-order picks and, if a `*_perm` task ran, all rotations."""
+
+    form: str  # "official-csv", "loglikelihood" or "generative"
+    original: list[Pick]
+    permuted: list[Pick] = field(default_factory=list)
+    run: LmEvalRun | None = None
+
+
+def read_predictions(path: Path, subset: str) -> SubmittedPicks:
+    """The official CSV (a file) or an lm-eval output folder (a directory), for the tasks of `subset`."""
+    if path.is_dir():
+        return read_lm_eval_output(path, subset)
+    if path.is_file():
+        return SubmittedPicks(form="official-csv", original=read_official_csv(path))
+    raise PredictionError([f"{path}: no such file or folder (expected the official CSV or an lm-eval output folder)"])
+
+
+def read_official_csv(path: Path) -> list[Pick]:
+    """Rows of `question_id,predicted_answer`; the answer goes through `extract_letter`."""
+    problems: list[str] = []
+    picks: list[Pick] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in reader.fieldnames or []]
+            if header[:2] != ["question_id", "predicted_answer"]:
+                raise PredictionError(
+                    [f"{path}: header is {','.join(header)!r}; expected 'question_id,predicted_answer'"]
+                )
+            for row in reader:
+                qid = (row.get("question_id") or "").strip()
+                where = f"{path.name} line {reader.line_num}"
+                if not qid:
+                    problems.append(f"{where}: empty question_id")
+                    continue
+                answer = row.get("predicted_answer") or ""
+                picks.append(Pick(qid, 0, extract_letter(answer), where))
+    except UnicodeDecodeError as err:
+        raise PredictionError([f"{path}: not UTF-8 text ({err})"]) from None
+    if problems:
+        raise PredictionError(problems)
+    return picks
+
+
+def is_lm_eval_output(folder: Path) -> bool:
+    return any(RESULTS_NAME.match(p.name) for p in folder.rglob("results_*.json"))
+
+
+@dataclass(frozen=True)
+class LmEvalOutput:
+    """The files of one lm-eval run: its results JSON and the samples files written in the same run."""
+
+    results_path: Path
+    results: dict[str, Any]
+    samples: list[tuple[str, Path]]  # (task name, samples file)
+    problems: list[str]  # samples files misnamed or from another run
+
+
+def find_lm_eval_run(folder: Path) -> LmEvalOutput:
+    """Exactly one `results_<date>.json` and the `samples_<task>_<date>.jsonl` files of that same run."""
+    results_files = sorted(p for p in folder.rglob("results_*.json") if RESULTS_NAME.match(p.name))
+    if len(results_files) != 1:
+        found = ", ".join(str(p.relative_to(folder)) for p in results_files) or "none"
+        raise PredictionError(
+            [f"{folder}: expected the output of exactly one lm-eval run (one results_<date>.json), found {found}"]
+        )
+    results_path = results_files[0]
+    date_id = RESULTS_NAME.match(results_path.name).group("date")  # type: ignore[union-attr]
+    try:
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PredictionError([f"{results_path}: not valid JSON ({err})"]) from None
+    samples: list[tuple[str, Path]] = []
+    problems: list[str] = []
+    for samples_path in sorted(folder.rglob("samples_*.jsonl")):
+        match = SAMPLES_NAME.match(samples_path.name)
+        if match is None:
+            problems.append(f"{samples_path.name}: not named samples_<task>_<date>.jsonl")
+        elif match.group("date") != date_id:
+            problems.append(f"{samples_path.name}: from another run than {results_path.name}")
+        else:
+            samples.append((match.group("task"), samples_path))
+    return LmEvalOutput(results_path, results, samples, problems)
+
+
+def read_lm_eval_output(folder: Path, subset: str) -> SubmittedPicks:
+    """Picks from the `samples_*.jsonl` of one lm-eval run of the `subset` tasks (see the module docstring)."""
+    run_files = find_lm_eval_run(folder)
+    results_path, results = run_files.results_path, run_files.results
+    table = task_table(subset)
+    problems: list[str] = list(run_files.problems)
+    by_task: dict[str, list[Pick]] = {}
+    for task_name, samples_path in run_files.samples:
+        info = table.get(task_name)
+        if info is None:
+            problems.append(
+                f"{samples_path.name}: task {task_name!r} is not a {subset} task "
+                f"(expected one of {', '.join(sorted(table)[:6])}, ...)"
+            )
+            continue
+        by_task[task_name] = _read_samples(samples_path, info, problems)
+        expected_n = (results.get("n-samples") or {}).get(task_name, {}).get("effective")
+        if isinstance(expected_n, int) and expected_n != len(by_task[task_name]):
+            problems.append(
+                f"{samples_path.name}: {len(by_task[task_name])} records but the results JSON counts {expected_n}"
+            )
+    if not by_task and not problems:
+        problems.append(f"{folder}: no samples_*.jsonl files: run lm_eval with --log_samples")
+    forms = {table[name].generative for name in by_task}
+    if len(forms) > 1:
+        problems.append(
+            f"{folder}: holds both generative and log-likelihood tasks ({', '.join(sorted(by_task))}); "
+            "submit one form per submission"
+        )
+    if problems:
+        raise PredictionError(problems)
+    original = [p for name, picks in by_task.items() if not table[name].permuted for p in picks]
+    permuted = [p for name, picks in by_task.items() if table[name].permuted for p in picks]
+    if not original:
+        # rotation 0 of the permuted task is the official order
+        original = [p for p in permuted if p.rotation == 0]
+    run = LmEvalRun.from_results(results_path, results, sorted(by_task))
+    return SubmittedPicks(
+        form="generative" if forms == {True} else "loglikelihood", original=original, permuted=permuted, run=run
+    )
+
+
+def _read_samples(path: Path, info: TaskInfo, problems: list[str]) -> list[Pick]:
+    """One samples file; problems (bad JSON, duplicate doc ids, wrong shapes) are collected, not raised."""
+    picks: list[Pick] = []
+    doc_ids: dict[int, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            where = f"{path.name} line {line_no}"
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                problems.append(f"{where}: not JSON ({err.msg})")
+                continue
+            try:
+                pick = _pick_from_record(record, info, where)
+            except (KeyError, TypeError, ValueError, IndexError) as err:
+                problems.append(f"{where}: not an lm-eval sample record of task {info.name} ({err!r})")
+                continue
+            doc_id = record["doc_id"]
+            if doc_id in doc_ids:
+                problems.append(f"{where}: duplicate doc_id {doc_id} (first at line {doc_ids[doc_id]})")
+                continue
+            doc_ids[doc_id] = line_no
+            picks.append(pick)
+    return picks
+
+
+def _pick_from_record(record: dict[str, Any], info: TaskInfo, where: str) -> Pick:
+    doc = record["doc"]
+    rotation = int(doc.get("rotation", 0)) if info.permuted else 0
+    if info.permuted and "rotation" not in doc:
+        raise ValueError("doc has no rotation")
+    displayed = [str(doc[letter]) for letter in OPTION_LETTERS]
+    options = tuple(displayed[original_to_displayed(i, rotation)] for i in range(N_OPTIONS))
+    if info.generative:
+        text = record["resps"][0][0]
+        if not isinstance(text, str):
+            raise TypeError("resps[0][0] is not the generated text")
+        letter = extract_letter(text)
+    else:
+        scores = [float(resp[0]) for resp in record["filtered_resps"]]
+        if len(scores) != N_OPTIONS or not all(math.isfinite(s) or s == -math.inf for s in scores):
+            raise ValueError(f"expected {N_OPTIONS} log-likelihoods, got {record['filtered_resps']!r}")
+        letter = OPTION_LETTERS[max(range(N_OPTIONS), key=lambda i: (scores[i], -i))]
+    return Pick(
+        question_id=str(doc["question_id"]),
+        rotation=rotation,
+        letter=letter,
+        source=where,
+        task=info.name,
+        question=str(doc["Question"]),
+        options=options,
+    )
