@@ -1,6 +1,13 @@
-"""Charts of the leaderboard: quality against on-device cost."""
+"""Charts of the leaderboard: quality against one on-device cost, with the Pareto front drawn and labelled.
+
+One chart holds figures of one cost, one scope and one method only (the pages group rows before calling), so a
+process-level latency never shares an axis with a whole-device one, nor a fuel-gauge energy with a power-monitor
+one. Points that the timed repetitions cannot tell apart on cost are drawn hollow and say so in their tooltip.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
@@ -8,29 +15,81 @@ import pandas as pd
 from hub.core.registry import BenchmarkSpec
 
 
-def quality_vs_latency(table: pd.DataFrame, spec: BenchmarkSpec) -> alt.Chart | None:
-    """Primary metric against median latency, one point per submission; None when no row has a latency."""
-    data = table.dropna(subset=["latency_p50_ms", spec.primary_metric])
+@dataclass(frozen=True)
+class Cost:
+    """One cost axis: the column plotted, its title, and the interval columns behind its error bars (if any)."""
+
+    column: str
+    title: str
+    low: str | None = None
+    high: str | None = None
+    log: bool = True
+
+
+LATENCY = Cost(
+    "latency_mean_ms",
+    "mean latency per sample (ms; bars: 95 % CI of the mean over the timed repetitions)",
+    "latency_ci_low_ms",
+    "latency_ci_high_ms",
+)
+MEMORY = Cost("peak_memory_mb", "peak memory (MB)")
+ENERGY_GROSS = Cost("energy_per_inference_gross_j", "energy per inference, gross (J)")
+ENERGY_NET = Cost("energy_per_inference_net_j", "energy per inference, net of idle (J)")
+REPORTED_LATENCY = Cost("reported_latency_ms", "latency as the paper reports it (ms; statistic as stated there)")
+COSTS = {"latency": LATENCY, "energy (gross)": ENERGY_GROSS, "energy (net)": ENERGY_NET, "memory": MEMORY}
+
+
+def quality_vs_cost(table: pd.DataFrame, spec: BenchmarkSpec, cost: Cost) -> alt.LayerChart | None:
+    """Primary metric against `cost`, one point per row; `table` needs `pareto` and `not_distinguishable_from`
+    (`leaderboard.board.with_pareto`). None when no row has both values."""
+    metric = spec.primary
+    data = table.dropna(subset=[cost.column, metric.name]).copy()
     if data.empty:
         return None
-    metric = spec.primary
+    data["distinguishable"] = data["not_distinguishable_from"].fillna("") == ""
     direction = f"{'higher' if metric.higher_is_better else 'lower'} is better"
     y_title = f"{metric.name} ({metric.unit + ', ' if metric.unit else ''}{direction})"
+    scale = alt.Scale(type="log") if cost.log and (data[cost.column] > 0).all() else alt.Scale(zero=False)
+    x = alt.X(f"{cost.column}:Q", title=cost.title, scale=scale, axis=alt.Axis(format=".3~g"))
+    y = alt.Y(f"{metric.name}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=".3~g"))
+    tooltip = [
+        c for c in ("model", "model_version", "device", "runtime", "precision", "provenance", "submission") if c in data
+    ] + [metric.name, cost.column, "pareto", "not_distinguishable_from"]
+    base = alt.Chart(data)
+    # stroke by provenance; filled when the row's cost is distinguishable from every other row's, hollow otherwise
+    points = base.mark_point(size=120, filled=False, strokeWidth=2).encode(
+        x=x,
+        y=y,
+        color=alt.Color("provenance:N", title="provenance"),
+        fill=alt.condition("datum.distinguishable", alt.Color("provenance:N", legend=None), alt.value("white")),
+        shape=alt.Shape("pareto:N", title="on the Pareto front"),
+        tooltip=tooltip,
+    )
+    front = data[data["pareto"]].sort_values(cost.column)
+    line = alt.Chart(front).mark_line(strokeDash=[4, 3], color="gray").encode(x=x, y=y)
+    labels = alt.Chart(front).mark_text(align="left", dx=8, dy=-8).encode(x=x, y=y, text="model:N")
+    layers: list[alt.Chart] = [line, points, labels]
+    if cost.low and cost.high and {cost.low, cost.high} <= set(data.columns):
+        bars = (
+            base.transform_filter(f"isValid(datum['{cost.low}'])")
+            .mark_rule()
+            .encode(x=alt.X(f"{cost.low}:Q", scale=scale), x2=f"{cost.high}:Q", y=y)
+        )
+        layers.insert(0, bars)
+    return alt.LayerChart(layer=layers).properties(height=340)
+
+
+def breakdown_bars(frame: pd.DataFrame, key: str, metric: str) -> alt.Chart:
+    """One bar per breakdown key (scene, field, participant, ...) of one metric."""
+    data = frame.dropna(subset=[metric])
     chart: alt.Chart = (
         alt.Chart(data)
-        .mark_circle(size=120)
+        .mark_bar()
         .encode(
-            x=alt.X(
-                "latency_p50_ms:Q",
-                title="median latency per sample (ms)",
-                scale=alt.Scale(zero=False),
-                axis=alt.Axis(format=".3~g"),
-            ),
-            y=alt.Y(f"{metric.name}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=".3~g")),
-            color=alt.Color("device:N"),
-            shape=alt.Shape("baseline:N"),
-            tooltip=["model", "model_version", "device", "runtime", "precision", metric.name, "latency_p50_ms"],
+            x=alt.X(f"{metric}:Q", axis=alt.Axis(format=".3~g")),
+            y=alt.Y(f"{key}:N", sort="-x", title=key),
+            tooltip=[key, metric],
         )
-        .properties(height=320)
+        .properties(height=max(120, 18 * len(data)))
     )
     return chart

@@ -1,96 +1,192 @@
-"""The Streamlit leaderboard, driven by streamlit's AppTest against the demo's store, and once in real Chromium."""
+"""The Streamlit leaderboard, driven by streamlit's AppTest against the demo's store (every page)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
+import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import duckdb
+import pandas as pd
 import pytest
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from hub.cli.demo import DemoSummary
-from tests.browser import free_port, render, wait_for_port
+from hub.core.references import FLAG, references_for
+from hub.store import Store
 
 APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
 
 
-def _app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def _app(db: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
     monkeypatch.setenv("MOBENCH_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
     at.run()
     assert not at.exception, at.exception
     return at
 
 
-def test_leaderboard_ranks_the_demo_baselines(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+def _frame(at: AppTest, *columns: str) -> pd.DataFrame:
+    """The first dataframe on the page that has all of `columns`."""
+    for element in at.dataframe:
+        if set(columns) <= set(element.value.columns):
+            frame: pd.DataFrame = element.value
+            return frame
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def _submission_id(db: Path, benchmark: str, model: str) -> str:
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            "SELECT s.id FROM submissions s JOIN models m ON m.id = s.model_id WHERE benchmark_id = ? AND m.name = ?",
+            [benchmark, model],
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_home_shows_every_benchmark_as_a_card_and_the_devices(
+    demo: DemoSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = _app(demo.db_path, monkeypatch)
-    benchmark = at.sidebar.selectbox[0]
-    assert "kitti-2015-flow" in benchmark.options[0] or "kitti-2015-flow" in str(benchmark.value)
-    ranking = at.dataframe[0].value
-    assert set(ranking["model"]) == {"opencv-dis-medium", "opencv-farneback"}
-    assert list(ranking["rank"]) == [1, 2]
+    text = " ".join(m.value for m in at.markdown)
+    assert "`kitti-2015-flow`" in text and "`mobile-mmlu`" in text
+    assert "?page=benchmark&benchmark=sintel-final" in text  # every card links to its page
     assert any("SYNTHETIC" in w.value for w in at.warning)
-    measurements = at.dataframe[-1].value  # the chosen submission's measurement records, with their flags
-    assert {"peak_memory", "latency"} <= set(measurements["metric"])
-    assert measurements["flags"].str.contains("rss_peak_is_whole_process_lifetime").all()
+    assert "host CPU" in " ".join(_frame(at, "device", "soc")["device"])
+    at.text_input[0].input("sintel").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "`sintel-clean`" in text and "`kitti-2015-flow`" not in text
 
 
-def test_leaderboard_shows_a_submissions_scene_breakdown(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(demo.db_path, monkeypatch)
-    at.sidebar.selectbox[0].select("sintel-final").run()
-    assert not at.exception
-    assert any("Per scene" in m.value for m in at.markdown)
-    scenes = at.dataframe[1].value
-    assert "scene" in scenes.columns and "epe" in scenes.columns and len(scenes) >= 2
-    at.sidebar.selectbox[1].select(at.sidebar.selectbox[1].options[1]).run()  # one device only
-    assert len(at.dataframe[0].value) == 2
+def test_benchmark_page_ranks_the_demo_baselines(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="kitti-2015-flow")
+    ranking = _frame(at, "rank", "model", "fl_all")
+    assert list(ranking.columns[:4]) == ["rank", "tied", "model", "fl_all"]  # rank, model, primary metric first
+    assert set(ranking["model"]) == {"opencv-dis-medium", "opencv-farneback"}
+    assert list(ranking["rank"]) == [1, 2] and not ranking["tied"].any()
+    assert ranking["fl_all"].is_monotonic_increasing  # lower is better
+    assert any("SYNTHETIC" in w.value for w in at.warning)
+    # no energy sensor here: the energy column is missing, never 0
+    assert ranking["energy_per_inference_net_j"].isna().all()
+    assert ranking["details"].str.startswith("?page=submission&submission=").all()
 
 
-def test_empty_store_explains_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hub.store import Store
+def test_filters_change_the_rows(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="sintel-final")
+    assert len(_frame(at, "rank", "epe")) == 2
+    at.sidebar.toggle(key="f_synthetic").set_value(False).run()
+    assert not any("epe" in d.value.columns and "rank" in d.value.columns for d in at.dataframe)
+    assert any("No scored submission matches these filters" in i.value for i in at.info)
+    at.sidebar.toggle(key="f_synthetic").set_value(True).run()
+    at.sidebar.multiselect(key="f_runtime").set_value(["opencv"]).run()
+    assert len(_frame(at, "rank", "epe")) == 2
+    at.sidebar.multiselect(key="f_provenance").set_value(["self-reported"]).run()
+    assert any("No scored submission matches these filters" in i.value for i in at.info)
 
+
+def test_column_picker_adds_any_metric(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="sintel-final")
+    assert "acc_1px" not in _frame(at, "rank", "epe").columns
+    at.multiselect(key="columns").set_value(["acc_1px", "s40_plus"]).run()
+    ranking = _frame(at, "rank", "epe")
+    assert {"acc_1px", "s40_plus"} <= set(ranking.columns)  # the primary metric stays even when not picked
+    assert ranking["s40_plus"].isna().all()  # no pixel that fast in the mini data: missing, not 0
+
+
+def test_reported_rows_carry_their_flag_and_source(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="kitti-2015-flow")
+    reported = _frame(at, "flag", "quote")
+    assert (reported["flag"] == FLAG).all()
+    assert len(reported) == len(references_for("kitti-2015-flow"))
+    assert reported["citation"].str.len().gt(0).all() and reported["url"].str.startswith("http").all()
+    assert "rank" not in reported.columns  # never ranked against the submissions
+    at.sidebar.toggle(key="show_reported").set_value(False).run()
+    assert not any("flag" in d.value.columns for d in at.dataframe)
+
+
+def test_quality_against_cost_marks_the_pareto_front(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="kitti-2015-flow")
+    captions = " ".join(c.value for c in at.caption)
+    assert "Pareto front" in captions
+    # the literature's Jetson TX2 timings get their own chart, never the host-CPU process axis
+    assert any("reported in papers, on NVIDIA Jetson TX2" in m.value for m in at.markdown)
+    at.selectbox(key="cost").select("energy (net)").run()
+    assert any("No row has both fl_all and a energy (net) figure" in i.value for i in at.info)
+
+
+def test_downloads_hold_exactly_the_shown_table(
+    demo: DemoSummary, monkeypatch: pytest.MonkeyPatch, captured_downloads: dict[str, Any]
+) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="sintel-clean")
+    shown = _frame(at, "rank", "epe").drop(columns=["details"])
+    from_csv = pd.read_csv(io.StringIO(captured_downloads["sintel-clean-ranking.csv"]))
+    from_parquet = pd.read_parquet(io.BytesIO(captured_downloads["sintel-clean-ranking.parquet"]))
+    assert list(from_csv["model"]) == list(shown["model"]) == list(from_parquet["model"])
+    pd.testing.assert_series_equal(from_parquet["epe"], shown["epe"].reset_index(drop=True), check_names=False)
+    assert list(from_parquet.columns) == list(shown.columns)
+
+
+@pytest.fixture
+def captured_downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """What every download button on the page would hand the visitor, by file name."""
+    captured: dict[str, Any] = {}
+    original = DeltaGenerator.download_button
+
+    def record(self: DeltaGenerator, label: str, data: Any, file_name: str | None = None, **kwargs: Any) -> Any:
+        captured[str(file_name)] = data
+        return original(self, label, data, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", record)
+    yield captured
+
+
+def test_submission_page_shows_everything_about_one_run(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    submission = _submission_id(demo.db_path, "sintel-final", "opencv-dis-medium")
+    at = _app(demo.db_path, monkeypatch, page="submission", submission=submission)
+    assert list(_frame(at, "state")["state"]) == ["submitted", "running", "scored"]
+    assert "epe" in set(_frame(at, "metric", "value")["metric"])
+    scenes = _frame(at, "scene", "epe")
+    assert len(scenes) >= 2
+    samples = _frame(at, "sample_id", "epe")
+    assert samples["epe"].is_monotonic_decreasing  # worst first (EPE: lower is better)
+    records = _frame(at, "metric", "statistic", "provenance", "flags")
+    assert set(records["provenance"]) == {"measured-by-mobench"}
+    assert records["flags"].str.contains("rss_peak_is_whole_process_lifetime").any()
+    assert any("SYNTHETIC" in w.value for w in at.warning)
+
+
+def test_devices_page_best_per_benchmark_and_one_model_across_devices(
+    demo: DemoSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(demo.db_path, monkeypatch, page="devices", model="opencv-dis-medium")
+    best = _frame(at, "benchmark", "primary_metric", "value")
+    assert len(best) == 16 and best["benchmark"].is_unique  # one best row per demo benchmark
+    sintel = best.set_index("benchmark").loc["sintel-final"]
+    assert sintel["model"] == "opencv-dis-medium"  # EPE: the lower of the two flow baselines
+    across = _frame(at, "benchmark", "host CPU (x86_64)")  # benchmark x device
+    assert set(across["benchmark"]) == {"kitti-2015-flow", "sintel-clean", "sintel-final"}
+
+
+def test_empty_states(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Store(tmp_path / "empty.duckdb").init()
     at = _app(tmp_path / "empty.duckdb", monkeypatch)
     assert any("mobench demo" in i.value for i in at.info)
+    at = _app(tmp_path / "empty.duckdb", monkeypatch, page="benchmark", benchmark="piq23-overall")
+    assert any("No scored submission for this benchmark yet" in i.value for i in at.info)
+    assert len(_frame(at, "flag", "quote")) == len(references_for("piq23-overall"))  # the literature still shows
+    at = _app(tmp_path / "empty.duckdb", monkeypatch, page="devices")
+    assert any("no device" in i.value for i in at.info)
+    at = _app(tmp_path / "empty.duckdb", monkeypatch, page="submission", submission="nope")
+    assert any("No submission 'nope'" in e.value for e in at.error)
 
 
-def test_leaderboard_renders_in_headless_chromium(demo: DemoSummary, tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("MOBENCH_REQUIRE_BROWSER"):
-            pytest.fail("MOBENCH_REQUIRE_BROWSER is set but no chromium is installed")
-        pytest.skip("chromium is not installed (CI installs it: apt-get install chromium)")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli.app", "serve", "--port", str(port)],
-        env={**os.environ, "MOBENCH_DB": str(demo.db_path)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for_port(port, 60)
-        shot = tmp_path / "leaderboard.png"
-        url = f"http://127.0.0.1:{port}/"
-        text, html = render(chromium, url, tmp_path / "profile", shot, wait_for="Submission details")
-        assert "mobench leaderboard" in text and "Quality against latency" in text
-        assert "opencv-dis-medium" in html
-        assert "SYNTHETIC demo data" in text
-        assert shot.stat().st_size > 20_000
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-def test_a_link_with_benchmark_selects_it(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOBENCH_DB", str(demo.db_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["benchmark"] = "sintel-clean"
-    at.run()
-    assert not at.exception
+def test_a_link_selects_its_view(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(demo.db_path, monkeypatch, benchmark="sintel-clean")
+    assert at.sidebar.radio[0].value == "benchmark"
     assert at.sidebar.selectbox[0].value == "sintel-clean"
     assert any(h.value == "MPI-Sintel optical flow, clean pass" for h in at.header)

@@ -18,7 +18,7 @@ from rich.markup import escape
 from hub.cli import benchmark_commands, measure_commands
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.errors import MobenchError
-from hub.core.paths import DB_ENV, data_home
+from hub.core.paths import DB_ENV, data_home, last_demo_store
 
 __all__ = ["app", "benchmark_commands", "main", "measure_commands"]
 
@@ -98,10 +98,31 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
 ) -> None:
-    """Start the Streamlit leaderboard (read-only on the store)."""
-    store = open_store(db)
-    store.init()
-    _serve(store.path, host, port)
+    """Start the Streamlit leaderboard (read-only on the store).
+
+    Without --db (or MOBENCH_DB) it serves the hub's store; when that holds no benchmark yet, the last
+    `mobench demo` store, and says so.
+    """
+    _serve(store_to_serve(db), host, port)
+
+
+def store_to_serve(db: Path | None) -> Path:
+    """The store `mobench serve` shows: the one named, else the hub's, else the last demo's (with a note)."""
+    if db is not None:
+        if not db.is_file():
+            raise MobenchError(f"no mobench store at {db}: run `mobench demo` or `mobench register`, or fix --db")
+        return db
+    store = open_store(None)
+    if store.path.is_file() and store.table_counts().get("benchmarks"):
+        return store.path
+    demo = last_demo_store()
+    if demo is not None:
+        console.print(f"the hub's store {store.path} holds no benchmark yet: serving the last demo's store {demo}")
+        return demo
+    raise MobenchError(
+        f"no benchmark is registered in {store.path} and no demo store was found: run `mobench demo` "
+        "(or `mobench register`), or pass --db PATH"
+    )
 
 
 @app.command("demo")

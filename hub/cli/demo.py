@@ -23,6 +23,7 @@ from rich.progress import Progress
 
 from hub.core.errors import MobenchError
 from hub.core.measurements.report import ModelInfo, RuntimeInfo
+from hub.core.paths import remember_demo_store
 from hub.core.registry import BenchmarkSpec, all_benchmarks
 from hub.store import Store
 from hub.wiring import make_loader, resolve
@@ -133,6 +134,7 @@ def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
         scoring = progress.add_task("scoring", total=len(jobs))
         worker.run(store, once=True, on_done=lambda _row: progress.advance(scoring))
     summary = DemoSummary(db_path=store.path)
+    remember_demo_store(store.path)
     for row in store.list_submissions():
         if row["status"] != "scored":
             console.print(f"[red]{row['benchmark_id']} / {row['model']}: {row['status']}: {row['reason']}[/red]")

@@ -22,6 +22,26 @@ def default_db_path() -> Path:
     return Path(env) if env else data_home() / "mobench.duckdb"
 
 
+# `mobench demo` keeps its own store (never mixed with real results); this file says where the last one is, so
+# `mobench serve` can find it when no other store exists.
+DEMO_POINTER = "last-demo-store.txt"
+
+
+def remember_demo_store(db_path: Path) -> None:
+    home = data_home()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_POINTER).write_text(str(db_path.resolve()), encoding="utf-8")
+
+
+def last_demo_store() -> Path | None:
+    """The store of the last `mobench demo` run, if it still exists."""
+    pointer = data_home() / DEMO_POINTER
+    if not pointer.is_file():
+        return None
+    path = Path(pointer.read_text(encoding="utf-8").strip())
+    return path if path.is_file() else None
+
+
 def submissions_dir(db_path: Path) -> Path:
     """Accepted submissions are kept beside the database they are recorded in."""
     return db_path.parent / "submissions"

@@ -1,0 +1,90 @@
+"""The submission page: manifest, status history, every metric, breakdowns, per-sample scores, measurements."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hub.core.registry import BenchmarkSpec, load_registry
+from leaderboard import cache, charts
+from leaderboard.views.widgets import downloads, link, synthetic_banner
+
+
+def render(db: str, submission_id: str) -> None:
+    row = cache.submission(db, submission_id)
+    if row is None:
+        st.error(f"No submission {submission_id!r} in this store.")
+        return
+    spec = load_registry().get(str(row["benchmark_id"]))
+    st.header(f"{row['model']} {row['model_version']} on {row['benchmark_id']}")
+    if row["synthetic"]:
+        synthetic_banner()
+    st.markdown(
+        f"Status **{row['status']}**"
+        + (f": {row['reason']}" if row["reason"] else "")
+        + f" · device {row['device']} ({row['soc'] or 'SoC not given'}) · {row['runtime']} · {row['precision']}"
+        + f" · split {row['config']}/{row['split']} · {'baseline' if row['baseline'] else 'submission'}"
+        + f" · [benchmark page]({link(page='benchmark', benchmark=str(row['benchmark_id']))})"
+    )
+    st.caption(f"Submission id (sha256 of its content): {row['id']}")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Status history**")
+        history = cache.status_history(db, submission_id)
+        st.dataframe(history, hide_index=True, width="stretch")
+    with right:
+        st.markdown("**All metrics**")
+        metrics = cache.aggregate_scores(db, submission_id)
+        st.dataframe(metrics, hide_index=True, width="stretch")
+        if not metrics.empty:
+            downloads(metrics, f"{submission_id[:12]}-metrics")
+    with st.expander("Manifest"):
+        st.json(row["manifest"])
+
+    primary = spec.primary_metric if spec else None
+    for name, frame in cache.breakdowns(db, submission_id).items():
+        st.markdown(f"**Per {name}**")
+        st.dataframe(frame, hide_index=True, width="stretch")
+        downloads(frame, f"{submission_id[:12]}-{name}")
+        metric = primary if primary in frame.columns else _first_metric(frame, name)
+        if metric is not None and frame[metric].notna().any():
+            st.altair_chart(charts.breakdown_bars(frame, name, metric), width="stretch")
+
+    st.markdown("**Per-sample scores, worst first**")
+    samples = _worst_first(cache.sample_scores(db, submission_id), spec)
+    st.dataframe(samples, hide_index=True, width="stretch")
+    if not samples.empty:
+        downloads(samples, f"{submission_id[:12]}-samples")
+    st.caption("Scores only: no ground truth is stored or shown, so hidden test labels never leave the hub.")
+
+    st.markdown("**Measurement records**")
+    records = cache.measurements(db, submission_id)
+    if records.empty:
+        st.info("No latency, memory or energy record came with this submission.")
+    else:
+        st.dataframe(records, hide_index=True, width="stretch")
+        downloads(records, f"{submission_id[:12]}-measurements")
+    details = cache.run_details(db, submission_id)
+    if details:
+        with st.expander("Run details"):
+            st.json(details)
+
+
+def _first_metric(frame: pd.DataFrame, key: str) -> str | None:
+    numeric = [c for c in frame.columns if c != key and pd.api.types.is_numeric_dtype(frame[c])]
+    return numeric[0] if numeric else None
+
+
+# Per-sample scores that are not registry metrics, and whether a higher value is better.
+_SAMPLE_SCORES = {"abs_error": False, "correct": True, "document_correct": True}
+
+
+def _worst_first(samples: pd.DataFrame, spec: BenchmarkSpec | None) -> pd.DataFrame:
+    """Sorted by the per-sample score closest to the primary metric, worst end first (missing values first)."""
+    if samples.empty or spec is None:
+        return samples
+    order = {m.name: m.higher_is_better for m in [spec.primary, *spec.metrics]} | _SAMPLE_SCORES
+    for name, higher_is_better in order.items():
+        if name in samples.columns:
+            return samples.sort_values(name, ascending=higher_is_better, na_position="first")
+    return samples

@@ -1,0 +1,120 @@
+"""The leaderboard's table rules on hand-made rows: Pareto front, overlapping intervals, filters, reference rows."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from hub.core.references import FLAG, ReferenceResult
+from hub.core.registry import get_benchmark
+from leaderboard import board
+from leaderboard.pareto import mean_interval, overlapping, pareto_front
+
+NAN = math.nan
+
+
+def test_pareto_front_by_hand() -> None:
+    # quality (higher better), cost: A (0.9, 10) B (0.8, 5) C (0.7, 6: worse and dearer than B) D (0.9, 12: as good as
+    # A but dearer) E (0.95, NaN cost: never on the front) F (0.5, 1: cheapest)
+    quality = [0.9, 0.8, 0.7, 0.9, 0.95, 0.5]
+    cost = [10.0, 5.0, 6.0, 12.0, NAN, 1.0]
+    assert pareto_front(quality, cost, higher_is_better=True) == [True, True, False, False, False, True]
+    # lower is better: the same numbers read as errors -> F (0.5 at cost 1) dominates everything dearer
+    assert pareto_front(quality, cost, higher_is_better=False) == [False, False, False, False, False, True]
+
+
+def test_pareto_front_keeps_exact_ties() -> None:
+    # two identical results dominate neither each other: both stay on the front
+    assert pareto_front([0.5, 0.5], [2.0, 2.0], higher_is_better=True) == [True, True]
+
+
+def test_overlapping_intervals_and_the_mean_interval() -> None:
+    assert overlapping([1.0, 2.5, 4.0, NAN], [3.0, 3.5, 5.0, NAN]) == [[1], [0], [], []]
+    low, high = mean_interval(10.0, 2.0, 16)
+    assert low == pytest.approx(10 - 1.96 * 2 / 4) and high == pytest.approx(10 + 1.96 * 2 / 4)
+    assert mean_interval(10.0, 2.0, 1) == (None, None)  # one repetition has no interval
+    assert mean_interval(NAN, 2.0, 16) == (None, None)
+
+
+def _ranking() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rank": pd.array([1, 1, 3], dtype="Int64"),
+            "tied": [True, True, False],
+            "submission": ["a", "b", "c"],
+            "model": ["m1", "m2", "m3"],
+            "params": pd.array([1_000_000, None, 5_000_000], dtype="Int64"),
+            "device": ["Pixel 8", "host CPU", "Pixel 8"],
+            "soc": ["Tensor G3", "EPYC", "Tensor G3"],
+            "runtime": ["tflite", "opencv", "onnxruntime"],
+            "precision": ["int8", "fp32", "fp16"],
+            "synthetic": [False, True, False],
+            "epe": [1.0, 1.0, 2.0],
+            "latency_p50_s": [0.010, 0.020, NAN],
+            "latency_p90_s": [0.012, 0.025, NAN],
+            "latency_mean_s": [0.010, 0.021, NAN],
+            "latency_std_s": [0.002, 0.001, NAN],
+            "latency_n": [100, 100, None],
+            "latency_provenance": ["self-reported", "measured-by-mobench", None],
+            "peak_memory_b": [2e8, NAN, 3e8],
+        }
+    )
+
+
+def test_submission_rows_units_provenance_and_intervals() -> None:
+    rows = board.submission_rows(_ranking())
+    assert list(rows["provenance"]) == [board.SELF_REPORTED, board.MEASURED, board.NO_MEASUREMENTS]
+    assert rows["latency_p50_ms"].tolist()[:2] == pytest.approx([10.0, 20.0])
+    assert math.isnan(rows["latency_p50_ms"].iloc[2]) and math.isnan(rows["peak_memory_mb"].iloc[1])
+    assert rows["latency_ci_low_ms"].iloc[0] == pytest.approx(10 - 1.96 * 2 / 10)
+
+
+def test_filters() -> None:
+    rows = board.submission_rows(_ranking())
+    assert list(board.apply_filters(rows, board.Filters())["model"]) == ["m1", "m2", "m3"]
+    assert list(board.apply_filters(rows, board.Filters(devices=["Pixel 8"]))["model"]) == ["m1", "m3"]
+    assert list(board.apply_filters(rows, board.Filters(precisions=["int8", "fp16"]))["model"]) == ["m1", "m3"]
+    # a parameter range drops the row whose size is unknown
+    assert list(board.apply_filters(rows, board.Filters(params=(0, 2e6)))["model"]) == ["m1"]
+    assert list(board.apply_filters(rows, board.Filters(synthetic=False))["model"]) == ["m1", "m3"]
+    assert list(board.apply_filters(rows, board.Filters(provenances=[board.MEASURED]))["model"]) == ["m2"]
+
+
+def test_with_pareto_marks_indistinguishable_latencies() -> None:
+    spec = get_benchmark("sintel-final")
+    rows = board.submission_rows(_ranking())
+    marked = board.with_pareto(rows, spec, "latency_mean_ms")
+    # m1 and m2 have the same EPE; m1 is cheaper, so only m1 is on the front; m3 has no latency
+    assert list(marked["pareto"]) == [True, False, False]
+    # m1: 10 ± 0.39 ms, m2: 21 ± 0.20 ms: far apart
+    assert list(marked["not_distinguishable_from"]) == ["", "", ""]
+    rows.loc[1, "latency_ci_low_ms"] = 10.2
+    assert board.with_pareto(rows, spec, "latency_mean_ms")["not_distinguishable_from"].tolist()[:2] == ["m2", "m1"]
+
+
+def test_reference_rows_are_unranked_flagged_and_sourced() -> None:
+    spec = get_benchmark("sintel-clean")
+    ref = ReferenceResult.model_validate(
+        {
+            "benchmark": "sintel-clean",
+            "split": "test",
+            "config": "default",
+            "model": {"name": "FastFlowNet", "params": 1370000},
+            "metrics": {"epe": 4.89},
+            "device": {"name": "NVIDIA Jetson TX2"},
+            "latency_s": 0.0375,
+            "citation": "Kong et al. ICRA 2021",
+            "url": "https://example.org/readme",
+            "where": "README table",
+            "quote": "FastFlowNet | 4.89 | 37.5 ms",
+        }
+    )
+    rows = board.reference_rows(spec, [ref])
+    row = rows.iloc[0]
+    assert pd.isna(row["rank"]) and row["flag"] == FLAG and row["provenance"] == board.REPORTED
+    assert row["epe"] == 4.89 and math.isnan(row["epe_matched"])  # what the source does not give stays missing
+    assert row["reported_latency_ms"] == pytest.approx(37.5) and row["quote"] == "FastFlowNet | 4.89 | 37.5 ms"
+    # a runtime filter keeps only rows that have that runtime: a reference row has none
+    assert board.apply_filters(rows, board.Filters(runtimes=["tflite"])).empty
