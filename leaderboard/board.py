@@ -2,26 +2,20 @@
 
 Kept apart from Streamlit so that every rule a visitor relies on is testable on its own: reference rows are never
 ranked (they have no rank and carry their flag and source), missing values stay missing (never 0), a latency
-interval comes from the repetitions behind it, and the Pareto front is computed over what the filters leave.
+interval comes from the repetitions behind it, and the Pareto front is computed over every row the filters leave
+(`leaderboard.queries.benchmark_page`), not only the ones the table shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import pandas as pd
 
 from hub.core.references import FLAG, ReferenceResult
 from hub.core.registry import BenchmarkSpec
-from leaderboard.pareto import mean_interval, overlapping, pareto_front
-
-MEASURED = "measured by mobench"
-SELF_REPORTED = "self-reported"
-REPORTED = "reported in a paper"
-NO_MEASUREMENTS = "no measurements"
-PROVENANCES = (MEASURED, SELF_REPORTED, NO_MEASUREMENTS, REPORTED)
-_PROVENANCE = {"measured-by-mobench": MEASURED, "self-reported": SELF_REPORTED}
+from leaderboard.filters import REPORTED
+from leaderboard.pareto import mean_interval, overlapping
 
 # The columns a visitor reads first; every metric of the benchmark can be added with the column picker.
 LEAD_COLUMNS = ("rank", "tied", "model")
@@ -38,14 +32,11 @@ DEFAULT_COLUMNS = (
 
 
 def submission_rows(ranking: pd.DataFrame) -> pd.DataFrame:
-    """The ranking with the visitor's units (ms, MB), its provenance label and its latency interval."""
+    """Ranking (or cost-point) rows in the visitor's units (ms, MB), with the latency interval behind each figure."""
     table = ranking.copy()
-    table["provenance"] = [
-        _PROVENANCE.get(p, NO_MEASUREMENTS) if isinstance(p, str) else NO_MEASUREMENTS
-        for p in table["latency_provenance"]
-    ]
-    table["latency_p50_ms"] = table["latency_p50_s"] * 1e3
-    table["latency_p90_ms"] = table["latency_p90_s"] * 1e3
+    for source, target in (("latency_p50_s", "latency_p50_ms"), ("latency_p90_s", "latency_p90_ms")):
+        if source in table:
+            table[target] = table[source] * 1e3
     table["latency_mean_ms"] = table["latency_mean_s"] * 1e3
     intervals = [
         mean_interval(mean, std, n)
@@ -92,52 +83,22 @@ def reference_rows(spec: BenchmarkSpec, references: Sequence[ReferenceResult]) -
     return frame
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What the visitor narrowed the page to; an empty selection means "no restriction"."""
-
-    devices: Sequence[str] = ()
-    socs: Sequence[str] = ()
-    runtimes: Sequence[str] = ()
-    precisions: Sequence[str] = ()
-    params: tuple[float, float] | None = None
-    provenances: Sequence[str] = field(default_factory=lambda: PROVENANCES)
-    synthetic: bool = True
-
-
-def apply_filters(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """The rows that pass every filter. A row missing the filtered field passes only an unrestricted filter."""
-    if table.empty:
-        return table
-    keep = pd.Series(True, index=table.index)
-    for column, chosen in (
-        ("device", filters.devices),
-        ("soc", filters.socs),
-        ("runtime", filters.runtimes),
-        ("precision", filters.precisions),
-    ):
-        if chosen:
-            keep &= table[column].isin(list(chosen)) if column in table else False
-    if filters.params is not None:
-        low, high = filters.params
-        keep &= table["params"].between(low, high).fillna(False).astype(bool) if "params" in table else False
-    keep &= table["provenance"].isin(list(filters.provenances))
-    if not filters.synthetic and "synthetic" in table:
-        keep &= ~table["synthetic"].fillna(False).astype(bool)
-    return table[keep]
-
-
-def with_pareto(table: pd.DataFrame, spec: BenchmarkSpec, cost: str) -> pd.DataFrame:
-    """`table` plus `pareto` (on the quality-vs-`cost` front) and `not_distinguishable_from` (the models whose
-    latency interval overlaps this row's, when `cost` has intervals)."""
-    out = table.copy()
-    out["pareto"] = pareto_front(
-        list(out[spec.primary_metric]), list(out[cost]), higher_is_better=spec.primary.higher_is_better
+def chart_points(shown: pd.DataFrame, front: pd.DataFrame, spec: BenchmarkSpec, cost: str) -> pd.DataFrame:
+    """The rows one chart draws: those the table shows and those on the Pareto front (taken over every row the
+    filters leave, `leaderboard.queries.benchmark_page`), each once, with `pareto` and `not_distinguishable_from`
+    (the drawn models whose latency interval overlaps this row's, when `cost` has intervals)."""
+    on_front = set(front["submission"])
+    extra = front[~front["submission"].isin(list(shown["submission"]))] if not shown.empty else front
+    drawn = (
+        pd.concat([frame for frame in (shown, extra) if not frame.empty], ignore_index=True)
+        if (not shown.empty or not front.empty)
+        else shown.copy()
     )
-    if cost == "latency_mean_ms" and {"latency_ci_low_ms", "latency_ci_high_ms"} <= set(out.columns):
-        overlaps = overlapping(list(out["latency_ci_low_ms"]), list(out["latency_ci_high_ms"]))
-        names = list(out["model"])
-        out["not_distinguishable_from"] = [", ".join(names[j] for j in group) for group in overlaps]
+    drawn["pareto"] = drawn["submission"].isin(list(on_front)) if not drawn.empty else []
+    if cost == "latency_mean_ms" and {"latency_ci_low_ms", "latency_ci_high_ms"} <= set(drawn.columns):
+        overlaps = overlapping(list(drawn["latency_ci_low_ms"]), list(drawn["latency_ci_high_ms"]))
+        names = list(drawn["model"])
+        drawn["not_distinguishable_from"] = [", ".join(names[j] for j in group) for group in overlaps]
     else:
-        out["not_distinguishable_from"] = ""
-    return out
+        drawn["not_distinguishable_from"] = ""
+    return drawn

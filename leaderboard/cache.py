@@ -16,6 +16,7 @@ import streamlit as st
 from hub.core.registry import get_benchmark
 from hub.store import Store
 from leaderboard import queries
+from leaderboard.filters import Filters
 
 TTL_S = 5
 
@@ -30,8 +31,10 @@ def benchmark_overview(db: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def ranking(db: str, benchmark_id: str) -> pd.DataFrame:
-    return queries.ranking(_store(db), get_benchmark(benchmark_id))
+def benchmark_page(
+    db: str, benchmark_id: str, filters: Filters, cost: str, groups: tuple[str, ...]
+) -> queries.BenchmarkPage:
+    return queries.benchmark_page(_store(db), get_benchmark(benchmark_id), filters, cost, groups)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -17,12 +17,15 @@ from hub.core.registry import BenchmarkSpec
 
 @dataclass(frozen=True)
 class Cost:
-    """One cost axis: the column plotted, its title, and the interval columns behind its error bars (if any)."""
+    """One cost axis: the column plotted, its title, the interval columns behind its error bars (if any), the
+    store column it comes from, and the columns whose values get a chart each (scope, method: never mixed)."""
 
     column: str
     title: str
     low: str | None = None
     high: str | None = None
+    source: str = ""
+    groups: tuple[str, ...] = ()
     log: bool = True
 
 
@@ -31,11 +34,25 @@ LATENCY = Cost(
     "mean latency per sample (ms; bars: 95 % CI of the mean over the timed repetitions)",
     "latency_ci_low_ms",
     "latency_ci_high_ms",
+    source="latency_mean_s",
+    groups=("latency_scope",),
 )
-MEMORY = Cost("peak_memory_mb", "peak memory (MB)")
-ENERGY_GROSS = Cost("energy_per_inference_gross_j", "energy per inference, gross (J)")
-ENERGY_NET = Cost("energy_per_inference_net_j", "energy per inference, net of idle (J)")
-REPORTED_LATENCY = Cost("reported_latency_ms", "latency as the paper reports it (ms; statistic as stated there)")
+MEMORY = Cost("peak_memory_mb", "peak memory (MB)", source="peak_memory_b", groups=("peak_memory_kind",))
+ENERGY_GROSS = Cost(
+    "energy_per_inference_gross_j",
+    "energy per inference, gross (J)",
+    source="energy_per_inference_gross_j",
+    groups=("energy_scope", "energy_method"),
+)
+ENERGY_NET = Cost(
+    "energy_per_inference_net_j",
+    "energy per inference, net of idle (J)",
+    source="energy_per_inference_net_j",
+    groups=("energy_scope", "energy_method"),
+)
+REPORTED_LATENCY = Cost(
+    "reported_latency_ms", "latency as the paper reports it (ms; statistic as stated there)", groups=("device",)
+)
 COSTS = {"latency": LATENCY, "energy (gross)": ENERGY_GROSS, "energy (net)": ENERGY_NET, "memory": MEMORY}
 
 

@@ -1,9 +1,11 @@
 """Which results are worth their cost: the Pareto front of quality against cost, and which costs overlap.
 
 A result is on the front when no other result is at least as good in quality *and* at least as cheap, and strictly
-better in one of the two. Rows missing either value are never on the front (a missing figure is not a free one).
-Cost intervals (e.g. a 95 % confidence interval of mean latency from the timed repetitions) that overlap mean the
-two costs cannot be told apart from the measurements: the leaderboard marks those pairs "not distinguishable".
+better in one of the two (two identical results are both on it). Rows missing either value are never on the front
+(a missing figure is not a free one). The front is taken inside DuckDB over every row that passes the filters
+(`front_sql`), so 100k submissions never leave the database for it; the page then draws the front and the rows its
+table shows. Cost intervals (a 95 % confidence interval of mean latency from the timed repetitions) that overlap
+mean the two costs cannot be told apart from the measurements: those drawn rows are marked "not distinguishable".
 """
 
 from __future__ import annotations
@@ -11,60 +13,51 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-
-def _finite(value: float | None) -> float | None:
-    """`value` as a float, or None when it is missing or not finite (pandas hands NaN for missing)."""
-    return float(value) if value is not None and math.isfinite(value) else None
+import numpy as np
 
 
-def pareto_front(
-    quality: Sequence[float | None], cost: Sequence[float | None], *, higher_is_better: bool
-) -> list[bool]:
-    """For each row, whether it is on the quality-against-cost Pareto front (lower cost is always better)."""
-    sign = 1.0 if higher_is_better else -1.0
-    rows: list[tuple[float, float] | None] = []
-    for q, c in zip(quality, cost, strict=True):
-        good, cheap = _finite(q), _finite(c)
-        rows.append(None if good is None or cheap is None else (sign * good, cheap))
-    on_front: list[bool] = []
-    for i, row in enumerate(rows):
-        if row is None:
-            on_front.append(False)
-            continue
-        good, cheap = row
-        dominated = any(
-            other is not None and other[0] >= good and other[1] <= cheap and (other[0] > good or other[1] < cheap)
-            for j, other in enumerate(rows)
-            if j != i
-        )
-        on_front.append(not dominated)
-    return on_front
+def front_sql(relation: str, quality: str, cost: str, groups: Sequence[str], *, higher_is_better: bool) -> str:
+    """A SELECT of the `submission` ids on the front of `quality` against `cost` within each `groups` value (one
+    chart each), over the SQL `relation`.
+
+    Per group and distinct cost the best quality is kept; a row is on the front when it has that best quality and
+    it beats the best quality of every strictly cheaper cost in its group.
+    """
+    sign = "" if higher_is_better else "-"
+    group = (
+        "concat_ws('|', " + ", ".join(f"coalesce(CAST({g} AS VARCHAR), '')" for g in groups) + ")" if groups else "''"
+    )
+    return f"""
+WITH points AS (
+    SELECT submission, {sign}({quality}) AS good, {cost} AS cheap, {group} AS grp FROM ({relation})
+    WHERE {quality} IS NOT NULL AND {cost} IS NOT NULL AND isfinite({quality}) AND isfinite({cost})
+), best AS (
+    SELECT grp, cheap, max(good) AS best_good FROM points GROUP BY grp, cheap
+), cheaper AS (
+    SELECT grp, cheap, best_good,
+           max(best_good) OVER (PARTITION BY grp ORDER BY cheap ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+               AS best_cheaper
+    FROM best
+)
+SELECT p.submission FROM points p JOIN cheaper c ON c.grp = p.grp AND c.cheap = p.cheap
+WHERE p.good = c.best_good AND (c.best_cheaper IS NULL OR c.best_good > c.best_cheaper)
+"""
 
 
 def overlapping(low: Sequence[float | None], high: Sequence[float | None]) -> list[list[int]]:
     """For each row, the other rows whose closed [low, high] interval overlaps its own (none without an interval)."""
-    intervals: list[tuple[float, float] | None] = []
-    for lo, hi in zip(low, high, strict=True):
-        a, b = _finite(lo), _finite(hi)
-        intervals.append(None if a is None or b is None else (a, b))
-    result: list[list[int]] = []
-    for i, own in enumerate(intervals):
-        if own is None:
-            result.append([])
-            continue
-        result.append(
-            [
-                j
-                for j, other in enumerate(intervals)
-                if j != i and other is not None and other[0] <= own[1] and own[0] <= other[1]
-            ]
-        )
-    return result
+    lo = np.array([np.nan if v is None else v for v in low], dtype=np.float64)
+    hi = np.array([np.nan if v is None else v for v in high], dtype=np.float64)
+    known = np.isfinite(lo) & np.isfinite(hi)
+    meets = (lo[:, None] <= hi[None, :]) & (lo[None, :] <= hi[:, None]) & known[:, None] & known[None, :]
+    np.fill_diagonal(meets, False)
+    return [np.flatnonzero(row).tolist() for row in meets]
 
 
 def mean_interval(mean: float | None, std: float | None, n: float | None) -> tuple[float, float] | tuple[None, None]:
     """The normal-approximation 95 % confidence interval of a mean, mean ± 1.96·std/√n (None without n ≥ 2)."""
-    m, s, count = _finite(mean), _finite(std), _finite(n)
+    values = [None if v is None or not math.isfinite(v) else float(v) for v in (mean, std, n)]
+    m, s, count = values
     if m is None or s is None or count is None or count < 2:
         return None, None
     half = 1.96 * s / math.sqrt(count)

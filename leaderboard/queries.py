@@ -8,6 +8,8 @@ The pages call these functions through `leaderboard.cache`, which keeps each ans
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -15,123 +17,127 @@ import pandas as pd
 
 from hub.core.registry import BenchmarkSpec
 from hub.store import Store
+from leaderboard.filters import PROVENANCE_SQL, Filters, where
+from leaderboard.pareto import front_sql
 
-# A submission may carry several figures of one metric (two logs, several power rails, a range and a peak). Their
-# statistics are never mixed: per submission and metric one *figure set* (same provenance, scope, method,
-# definition, rail, source file and protocol) is chosen, mobench's own measurements first, then in a fixed order,
-# and every column of that metric comes from it. The others stay visible under the submission's measurements.
-_RANKING_SQL = r"""
-WITH figures AS (
-    SELECT submission_id, metric, statistic, value, n, scope, method, definition, provenance,
-           dense_rank() OVER (
-               PARTITION BY submission_id, metric
-               ORDER BY provenance = 'measured-by-mobench' DESC, scope, method, coalesce(definition, ''),
-                        coalesce(json_extract_string(record_json, '$.rail'), ''), coalesce(source_file, ''),
-                        n, warmup
-           ) AS figure_set
-    FROM measurements
-    WHERE (metric = 'latency' AND statistic IN ('median', 'p90', 'mean', 'std'))
-       OR (metric = 'peak_memory' AND statistic LIKE '%\_peak' ESCAPE '\')
-       OR (metric = 'energy_per_inference' AND statistic IN ('gross', 'net'))
-), chosen AS (
-    SELECT * FROM figures WHERE figure_set = 1
-), latency AS (
-    SELECT submission_id,
-           max(value) FILTER (WHERE statistic = 'median') AS latency_p50_s,
-           max(value) FILTER (WHERE statistic = 'p90') AS latency_p90_s,
-           max(value) FILTER (WHERE statistic = 'mean') AS latency_mean_s,
-           max(value) FILTER (WHERE statistic = 'std') AS latency_std_s,
-           max(n) AS latency_n,
-           any_value(scope) AS latency_scope,
-           any_value(provenance) AS latency_provenance
-    FROM chosen WHERE metric = 'latency' GROUP BY submission_id
-), memory AS (
-    SELECT submission_id, max(value) AS peak_memory_b, any_value(definition) AS peak_memory_kind
-    FROM chosen WHERE metric = 'peak_memory' GROUP BY submission_id
-), energy AS (
-    SELECT submission_id,
-           max(value) FILTER (WHERE statistic = 'gross') AS energy_per_inference_gross_j,
-           max(value) FILTER (WHERE statistic = 'net') AS energy_per_inference_net_j,
-           any_value(scope) AS energy_scope, any_value(method) AS energy_method
-    FROM chosen WHERE metric = 'energy_per_inference' GROUP BY submission_id
-), timed AS (
-    SELECT submission_id, list(DISTINCT model_sha256) FILTER (WHERE model_sha256 IS NOT NULL) AS timed_hashes,
-           bool_and(json_extract_string(record_json, '$.validation_flags') LIKE '%model_sha256_from_manifest%')
-               AS hash_declared
-    FROM measurements GROUP BY submission_id
-)
-SELECT s.id AS submission, m.name AS model, m.version AS model_version, m.params, d.name AS device, d.soc AS soc,
-       d.form_factor, s.runtime, s.precision, s.is_baseline AS baseline, s.synthetic, s.config, s.split,
-       p.value AS primary_value,
-       l.latency_p50_s, l.latency_p90_s, l.latency_mean_s, l.latency_std_s, l.latency_n, l.latency_scope,
-       l.latency_provenance,
-       mem.peak_memory_b, mem.peak_memory_kind,
-       e.energy_per_inference_gross_j, e.energy_per_inference_net_j, e.energy_scope, e.energy_method,
-       CASE
-           WHEN l.submission_id IS NULL AND e.submission_id IS NULL THEN 'no measurements'
-           WHEN m.sha256 IS NULL OR t.timed_hashes IS NULL OR len(t.timed_hashes) = 0 THEN 'unverified'
-           WHEN t.timed_hashes = [m.sha256] AND t.hash_declared THEN 'same model as declared (the log has no hash)'
-           WHEN t.timed_hashes = [m.sha256] THEN 'timed model = scored model'
-           ELSE 'timed model ≠ scored model'
-       END AS integrity,
-       s.n_samples, s.n_expected, s.created_at AS submitted_at, s.updated_at AS scored_at
-FROM submissions s
-JOIN models m ON m.id = s.model_id
-JOIN devices d ON d.id = s.device_id
-LEFT JOIN scores p ON p.submission_id = s.id AND p.breakdown = '' AND p.metric = ?
-LEFT JOIN latency l ON l.submission_id = s.id
-LEFT JOIN memory mem ON mem.submission_id = s.id
-LEFT JOIN energy e ON e.submission_id = s.id
-LEFT JOIN timed t ON t.submission_id = s.id
-WHERE s.benchmark_id = ? AND s.status = 'scored'
+# The benchmark page's table shows this many rows at most; its charts take the Pareto front over every matching row.
+PAGE_ROWS = 500
+
+# Every scored submission of a benchmark with what the page shows about it, from the store's `board_rows`
+# (one row per scored submission, written when it is scored; cost figures chosen at intake, see hub.store.costs).
+_ROWS_SQL = f"""
+SELECT * EXCLUDE (metrics), {PROVENANCE_SQL} AS provenance, metrics
+FROM board_rows WHERE benchmark_id = $benchmark
 """
+_ROW_COLUMNS = (
+    "submission", "model", "model_version", "params", "device", "soc", "form_factor", "runtime", "precision",
+    "baseline", "synthetic", "config", "split", "primary_value", "provenance", "integrity",
+)  # fmt: skip
 
 
-def ranking(store: Store, spec: BenchmarkSpec, device: str | None = None) -> pd.DataFrame:
+def ranking(
+    store: Store,
+    spec: BenchmarkSpec,
+    device: str | None = None,
+    *,
+    filters: Filters | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
     """Scored submissions of one benchmark, best first by its primary metric, one column per metric.
 
     `rank` is shared by ties (1, 1, 3: competition ranking) and missing where the primary metric is; `tied` says
-    which rows share their rank.
+    which rows share their rank, and `n_matching` how many rows pass the filters (the page shows the best `limit`).
+    Filtering, ranking and the limit all run inside DuckDB, so a benchmark with 100k submissions stays fast.
     """
-    sql = _RANKING_SQL
-    params: list[object] = [spec.primary_metric, spec.id]
+    chosen = filters or Filters()
     if device is not None:
-        sql += " AND d.name = ?"
-        params.append(device)
-    order = "DESC" if spec.primary.higher_is_better else "ASC"
-    sql += f" ORDER BY primary_value {order} NULLS LAST, s.updated_at, s.id"
-    others = [m.name for m in spec.metrics if m.name != spec.primary_metric]
+        chosen = replace(chosen, devices=[device])
     with store.read() as con:
-        table = con.execute(sql, params).df()
-        wide = _metric_columns(con, spec.id, others)
-    ranks = table["primary_value"].rank(method="min", ascending=not spec.primary.higher_is_better)
-    table.insert(0, "rank", ranks.astype("Int64"))
-    table.insert(1, "tied", table["rank"].duplicated(keep=False) & table["rank"].notna())
-    table = table.rename(columns={"primary_value": spec.primary_metric})
-    if not wide.empty:
-        table = table.merge(wide, on="submission", how="left")
-    for name in others:
-        if name not in table.columns:
-            table[name] = float("nan")
-    return table
+        return _ranking(con, spec, chosen, limit)
 
 
-def _metric_columns(con: duckdb.DuckDBPyConnection, benchmark_id: str, names: list[str]) -> pd.DataFrame:
-    """One column per aggregate metric (`names`), one row per scored submission of the benchmark."""
-    if not names:
-        return pd.DataFrame()
-    columns = ", ".join(f"max(value) FILTER (WHERE metric = ?) AS {_quote(n)}" for n in names)
-    return con.execute(
-        f"""SELECT submission_id AS submission, {columns} FROM scores
-            WHERE breakdown = '' AND submission_id IN
-                  (SELECT id FROM submissions WHERE benchmark_id = ? AND status = 'scored')
-            GROUP BY submission_id""",
-        [*names, benchmark_id],
-    ).df()
+@dataclass(frozen=True)
+class BenchmarkPage:
+    """What the benchmark page reads for the chosen filters and cost, from one read-only connection."""
+
+    table: pd.DataFrame  # the best `limit` rows that pass the filters, ranked
+    front: pd.DataFrame  # the rows on the quality-against-cost Pareto front, over every row that passes
+    options: dict[str, list[Any]]  # the values each filter can take (whatever is chosen now)
+
+
+def benchmark_page(
+    store: Store, spec: BenchmarkSpec, filters: Filters, cost: str, groups: Sequence[str], limit: int = PAGE_ROWS
+) -> BenchmarkPage:
+    """The page's table, the Pareto front of the primary metric against the store column `cost` within each value
+    of `groups` (one chart each: figures of different scope or method never share an axis), and the filters'
+    options, all from one connection (opening the file is a good part of a page view's time)."""
+    condition, params = where(filters, _ROW_COLUMNS)
+    kept = f"SELECT * FROM ({_ROWS_SQL}) WHERE {condition}"
+    on_front = front_sql(kept, "primary_value", cost, groups, higher_is_better=spec.primary.higher_is_better)
+    with store.read() as con:
+        table = _ranking(con, spec, filters, limit)
+        front = con.execute(
+            f"SELECT {_wide(spec)} FROM ({kept}) WHERE submission IN ({on_front})", {"benchmark": spec.id, **params}
+        ).df()
+        options = _filter_options(con, spec.id)
+    return BenchmarkPage(table, front.rename(columns={"primary_value": spec.primary_metric}), options)
+
+
+def _wide(spec: BenchmarkSpec) -> str:
+    """The page's columns of a board row: everything but the raw map, plus one column per non-primary metric."""
+    others = [m.name for m in spec.metrics if m.name != spec.primary_metric]
+    metric_columns = "".join(f", map_extract_value(metrics, {_literal(n)}) AS {_quote(n)}" for n in others)
+    return f"* EXCLUDE (metrics, benchmark_id){metric_columns}"
+
+
+def _ranking(con: duckdb.DuckDBPyConnection, spec: BenchmarkSpec, filters: Filters, limit: int | None) -> pd.DataFrame:
+    condition, params = where(filters, _ROW_COLUMNS)
+    best = f"primary_value {'DESC' if spec.primary.higher_is_better else 'ASC'} NULLS LAST"
+    # Only the best `limit` (+1) rows are ranked: every row better than one of them is among them, so their
+    # competition ranks are the global ones; the extra row tells whether the last shown row ties with the next.
+    # Ranking and counting run on the narrow (id, value, time) rows; only the shown rows are then read whole.
+    sql = f"""
+        WITH kept AS (SELECT submission, primary_value, scored_at FROM ({_ROWS_SQL}) WHERE {condition}),
+        top AS (
+            SELECT * FROM kept ORDER BY {best}, scored_at, submission
+            {"LIMIT $limit + 1" if limit is not None else ""}
+        ),
+        ranked AS (
+            SELECT *, CASE WHEN primary_value IS NULL THEN NULL ELSE rank() OVER (ORDER BY {best}) END AS rank,
+                   primary_value IS NOT NULL AND count(*) OVER (PARTITION BY primary_value) > 1 AS tied
+            FROM top
+        )
+        SELECT r.rank, r.tied, (SELECT count(*) FROM kept) AS n_matching, b.{_wide(spec)}
+        FROM ranked r JOIN ({_ROWS_SQL}) b ON b.submission = r.submission
+        ORDER BY r.{best}, r.scored_at, r.submission
+        {"LIMIT $limit" if limit is not None else ""}
+    """
+    named: dict[str, object] = {"benchmark": spec.id, **params}
+    if limit is not None:
+        named["limit"] = limit
+    table: pd.DataFrame = con.execute(sql, named).df()
+    table["rank"] = table["rank"].astype("Int64")
+    return table.rename(columns={"primary_value": spec.primary_metric})
+
+
+def _filter_options(con: duckdb.DuckDBPyConnection, benchmark_id: str) -> dict[str, list[Any]]:
+    row = con.execute(
+        """SELECT list(DISTINCT device ORDER BY device), list(DISTINCT soc ORDER BY soc),
+                  list(DISTINCT runtime ORDER BY runtime), list(DISTINCT precision ORDER BY precision),
+                  [min(params), max(params)]
+           FROM board_rows WHERE benchmark_id = ?""",
+        [benchmark_id],
+    ).fetchone()
+    names = ("device", "soc", "runtime", "precision", "params")
+    return {name: [v for v in (values or []) if v is not None] for name, values in zip(names, row or (), strict=True)}
 
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def benchmark_overview(store: Store) -> pd.DataFrame:
@@ -168,18 +174,11 @@ def primary_results(store: Store) -> pd.DataFrame:
     source (best per benchmark on one device, one model across devices)."""
     with store.read() as con:
         return con.execute(
-            """SELECT s.benchmark_id AS benchmark, b.primary_metric, b.higher_is_better, s.id AS submission,
-                      m.name AS model, m.version AS model_version, d.name AS device, d.soc, s.runtime, s.precision,
-                      s.synthetic, p.value AS value,
-                      (SELECT max(x.value) FROM measurements x
-                       WHERE x.submission_id = s.id AND x.metric = 'latency' AND x.statistic = 'median')
-                          AS latency_p50_s
-               FROM submissions s
-               JOIN benchmarks b ON b.id = s.benchmark_id
-               JOIN models m ON m.id = s.model_id
-               JOIN devices d ON d.id = s.device_id
-               LEFT JOIN scores p ON p.submission_id = s.id AND p.breakdown = '' AND p.metric = b.primary_metric
-               WHERE s.status = 'scored' ORDER BY s.benchmark_id, d.name, m.name"""
+            """SELECT r.benchmark_id AS benchmark, b.primary_metric, b.higher_is_better, r.submission, r.model,
+                      r.model_version, r.device, r.soc, r.runtime, r.precision, r.synthetic,
+                      r.primary_value AS value, r.latency_p50_s
+               FROM board_rows r JOIN benchmarks b ON b.id = r.benchmark_id
+               ORDER BY r.benchmark_id, r.device, r.model"""
         ).df()
 
 

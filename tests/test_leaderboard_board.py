@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import math
 
+import duckdb
 import pandas as pd
 import pytest
 
 from hub.core.references import FLAG, ReferenceResult
 from hub.core.registry import get_benchmark
-from leaderboard import board
-from leaderboard.pareto import mean_interval, overlapping, pareto_front
+from leaderboard import board, filters
+from leaderboard.filters import Filters
+from leaderboard.pareto import front_sql, mean_interval, overlapping
 
 NAN = math.nan
+
+
+def pareto_front(
+    quality: list[float], cost: list[float], *, higher_is_better: bool, groups: list[str] | None = None
+) -> list[bool]:
+    """`front_sql` (the store's Pareto query) run on a hand-made table."""
+    frame = pd.DataFrame(
+        {"submission": [f"s{i}" for i in range(len(quality))], "q": quality, "c": cost, "g": groups or [""] * len(cost)}
+    )
+    sql = front_sql("SELECT * FROM frame", "q", "c", ["g"] if groups else [], higher_is_better=higher_is_better)
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        on = {row[0] for row in con.execute(sql).fetchall()}
+    return [f"s{i}" in on for i in range(len(quality))]
 
 
 def test_pareto_front_by_hand() -> None:
@@ -25,9 +41,13 @@ def test_pareto_front_by_hand() -> None:
     assert pareto_front(quality, cost, higher_is_better=False) == [False, False, False, False, False, True]
 
 
-def test_pareto_front_keeps_exact_ties() -> None:
+def test_pareto_front_keeps_exact_ties_and_is_taken_per_group() -> None:
     # two identical results dominate neither each other: both stay on the front
     assert pareto_front([0.5, 0.5], [2.0, 2.0], higher_is_better=True) == [True, True]
+    # equal quality at a higher cost is dominated
+    assert pareto_front([0.5, 0.5], [1.0, 2.0], higher_is_better=True) == [True, False]
+    # one front per scope: the dearer, worse point is on its own scope's front
+    assert pareto_front([0.9, 0.5], [1.0, 2.0], higher_is_better=True, groups=["process", "device"]) == [True, True]
 
 
 def test_overlapping_intervals_and_the_mean_interval() -> None:
@@ -57,15 +77,14 @@ def _ranking() -> pd.DataFrame:
             "latency_mean_s": [0.010, 0.021, NAN],
             "latency_std_s": [0.002, 0.001, NAN],
             "latency_n": [100, 100, None],
-            "latency_provenance": ["self-reported", "measured-by-mobench", None],
+            "provenance": [filters.SELF_REPORTED, filters.MEASURED, filters.NO_MEASUREMENTS],
             "peak_memory_b": [2e8, NAN, 3e8],
         }
     )
 
 
-def test_submission_rows_units_provenance_and_intervals() -> None:
+def test_submission_rows_units_and_intervals() -> None:
     rows = board.submission_rows(_ranking())
-    assert list(rows["provenance"]) == [board.SELF_REPORTED, board.MEASURED, board.NO_MEASUREMENTS]
     assert rows["latency_p50_ms"].tolist()[:2] == pytest.approx([10.0, 20.0])
     assert math.isnan(rows["latency_p50_ms"].iloc[2]) and math.isnan(rows["peak_memory_mb"].iloc[1])
     assert rows["latency_ci_low_ms"].iloc[0] == pytest.approx(10 - 1.96 * 2 / 10)
@@ -73,25 +92,27 @@ def test_submission_rows_units_provenance_and_intervals() -> None:
 
 def test_filters() -> None:
     rows = board.submission_rows(_ranking())
-    assert list(board.apply_filters(rows, board.Filters())["model"]) == ["m1", "m2", "m3"]
-    assert list(board.apply_filters(rows, board.Filters(devices=["Pixel 8"]))["model"]) == ["m1", "m3"]
-    assert list(board.apply_filters(rows, board.Filters(precisions=["int8", "fp16"]))["model"]) == ["m1", "m3"]
+    assert list(filters.apply(rows, Filters())["model"]) == ["m1", "m2", "m3"]
+    assert list(filters.apply(rows, Filters(devices=["Pixel 8"]))["model"]) == ["m1", "m3"]
+    assert list(filters.apply(rows, Filters(precisions=["int8", "fp16"]))["model"]) == ["m1", "m3"]
     # a parameter range drops the row whose size is unknown
-    assert list(board.apply_filters(rows, board.Filters(params=(0, 2e6)))["model"]) == ["m1"]
-    assert list(board.apply_filters(rows, board.Filters(synthetic=False))["model"]) == ["m1", "m3"]
-    assert list(board.apply_filters(rows, board.Filters(provenances=[board.MEASURED]))["model"]) == ["m2"]
+    assert list(filters.apply(rows, Filters(params=(0, 2e6)))["model"]) == ["m1"]
+    assert list(filters.apply(rows, Filters(synthetic=False))["model"]) == ["m1", "m3"]
+    assert list(filters.apply(rows, Filters(provenances=[filters.MEASURED]))["model"]) == ["m2"]
 
 
-def test_with_pareto_marks_indistinguishable_latencies() -> None:
+def test_chart_points_mark_the_front_and_indistinguishable_latencies() -> None:
     spec = get_benchmark("sintel-final")
     rows = board.submission_rows(_ranking())
-    marked = board.with_pareto(rows, spec, "latency_mean_ms")
-    # m1 and m2 have the same EPE; m1 is cheaper, so only m1 is on the front; m3 has no latency
-    assert list(marked["pareto"]) == [True, False, False]
+    shown, front = rows.iloc[1:], rows.iloc[:1]  # the table shows m2, m3; the front (over all rows) is m1
+    marked = board.chart_points(shown, front, spec, "latency_mean_ms")
+    assert list(marked["model"]) == ["m2", "m3", "m1"] and list(marked["pareto"]) == [False, False, True]
     # m1: 10 ± 0.39 ms, m2: 21 ± 0.20 ms: far apart
     assert list(marked["not_distinguishable_from"]) == ["", "", ""]
     rows.loc[1, "latency_ci_low_ms"] = 10.2
-    assert board.with_pareto(rows, spec, "latency_mean_ms")["not_distinguishable_from"].tolist()[:2] == ["m2", "m1"]
+    marked = board.chart_points(rows, front, spec, "latency_mean_ms")  # a front row that is shown is drawn once
+    assert list(marked["model"]) == ["m1", "m2", "m3"]
+    assert marked["not_distinguishable_from"].tolist()[:2] == ["m2", "m1"]
 
 
 def test_reference_rows_are_unranked_flagged_and_sourced() -> None:
@@ -113,8 +134,8 @@ def test_reference_rows_are_unranked_flagged_and_sourced() -> None:
     )
     rows = board.reference_rows(spec, [ref])
     row = rows.iloc[0]
-    assert pd.isna(row["rank"]) and row["flag"] == FLAG and row["provenance"] == board.REPORTED
+    assert pd.isna(row["rank"]) and row["flag"] == FLAG and row["provenance"] == filters.REPORTED
     assert row["epe"] == 4.89 and math.isnan(row["epe_matched"])  # what the source does not give stays missing
     assert row["reported_latency_ms"] == pytest.approx(37.5) and row["quote"] == "FastFlowNet | 4.89 | 37.5 ms"
     # a runtime filter keeps only rows that have that runtime: a reference row has none
-    assert board.apply_filters(rows, board.Filters(runtimes=["tflite"])).empty
+    assert filters.apply(rows, Filters(runtimes=["tflite"])).empty

@@ -27,6 +27,7 @@ from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.registry import BenchmarkSpec
+from hub.store import board_rows, costs
 from hub.store.rows import NewSubmission, SubmissionRow
 from hub.store.schema import MIGRATIONS, SCHEMA_VERSION, STATUSES
 
@@ -100,6 +101,8 @@ class Store:
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 con.execute(MIGRATIONS[version - 1])
                 con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _now()])
+            con.execute(f"INSERT INTO submission_costs {costs.MISSING}")
+            con.execute(f"INSERT INTO board_rows {board_rows.MISSING}")
         return SCHEMA_VERSION
 
     def schema_version(self) -> int:
@@ -241,8 +244,24 @@ class Store:
     def _insert_measurements(
         con: duckdb.DuckDBPyConnection, submission_id: str, records: Sequence[MeasurementRecord]
     ) -> None:
-        if not records:
-            return
+        """Add a submission's measurement records and choose its cost figures again (`hub.store.costs`), in the
+        caller's transaction, so the leaderboard's costs always follow the records."""
+        if records:
+            Store._append_measurements(con, submission_id, records)
+        con.execute("DELETE FROM submission_costs WHERE submission_id = ?", [submission_id])
+        con.execute(f"INSERT INTO submission_costs {costs.ONE_SUBMISSION}", {"submission": submission_id})
+        Store._refresh_board_row(con, submission_id)
+
+    @staticmethod
+    def _refresh_board_row(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
+        """Rewrite the submission's leaderboard row (`hub.store.board_rows`); none unless it is scored."""
+        con.execute("DELETE FROM board_rows WHERE submission = ?", [submission_id])
+        con.execute(f"INSERT INTO board_rows {board_rows.ONE_SUBMISSION}", {"submission": submission_id})
+
+    @staticmethod
+    def _append_measurements(
+        con: duckdb.DuckDBPyConnection, submission_id: str, records: Sequence[MeasurementRecord]
+    ) -> None:
         columns: dict[str, list[Any]] = {
             "submission_id": [submission_id] * len(records),
             "metric": [r.metric for r in records],
@@ -291,6 +310,7 @@ class Store:
                 [status, reason, now, submission_id],
             )
             con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, reason])
+            self._refresh_board_row(con, submission_id)
 
     def record_scores(self, submission_id: str, result: EvaluationResult) -> None:
         """Write a submission's scores and mark it scored, all in one transaction."""
@@ -337,6 +357,7 @@ class Store:
                 "INSERT INTO events VALUES (?, ?, 'scored', ?)",
                 [now, submission_id, json.dumps({"n_samples": result.n_samples, "coverage": result.coverage})],
             )
+            self._refresh_board_row(con, submission_id)
 
     def list_submissions(self, benchmark_id: str | None = None) -> list[dict[str, Any]]:
         query = """
@@ -357,7 +378,10 @@ class Store:
 
     def table_counts(self) -> dict[str, int]:
         """Row counts of every table: what the tests compare to prove a rejected input changed nothing."""
-        tables = ("benchmarks", "models", "devices", "submissions", "scores", "sample_scores", "measurements")
+        tables = (
+            "benchmarks", "models", "devices", "submissions", "scores", "sample_scores", "measurements",
+            "submission_costs", "board_rows",
+        )  # fmt: skip
         with self.read() as con:
             return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}  # type: ignore[index]
 

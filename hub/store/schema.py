@@ -113,6 +113,39 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE submissions ADD COLUMN details_json VARCHAR;
     """,
+    # The cost figures the leaderboard shows, chosen once per submission at intake (hub.store.costs); rows for
+    # submissions recorded before this migration are filled by Store.init.
+    """
+    CREATE TABLE submission_costs (
+        submission_id VARCHAR PRIMARY KEY,
+        latency_p50_s DOUBLE, latency_p90_s DOUBLE, latency_mean_s DOUBLE, latency_std_s DOUBLE,
+        latency_n INTEGER, latency_scope VARCHAR, latency_provenance VARCHAR,
+        peak_memory_b DOUBLE, peak_memory_kind VARCHAR,
+        energy_per_inference_gross_j DOUBLE, energy_per_inference_net_j DOUBLE,
+        energy_scope VARCHAR, energy_method VARCHAR,
+        integrity VARCHAR NOT NULL
+    );
+    """,
+    # What the leaderboard reads, one row per scored submission (hub.store.board_rows); filled by Store.init for
+    # submissions scored before this migration.
+    """
+    CREATE TABLE board_rows (
+        submission VARCHAR PRIMARY KEY,
+        benchmark_id VARCHAR NOT NULL,
+        model VARCHAR NOT NULL, model_version VARCHAR NOT NULL, params BIGINT,
+        device VARCHAR NOT NULL, soc VARCHAR, form_factor VARCHAR,
+        runtime VARCHAR NOT NULL, precision VARCHAR NOT NULL, baseline BOOLEAN NOT NULL, synthetic BOOLEAN NOT NULL,
+        config VARCHAR NOT NULL, split VARCHAR NOT NULL, primary_value DOUBLE,
+        latency_p50_s DOUBLE, latency_p90_s DOUBLE, latency_mean_s DOUBLE, latency_std_s DOUBLE,
+        latency_n INTEGER, latency_scope VARCHAR, latency_provenance VARCHAR,
+        peak_memory_b DOUBLE, peak_memory_kind VARCHAR,
+        energy_per_inference_gross_j DOUBLE, energy_per_inference_net_j DOUBLE,
+        energy_scope VARCHAR, energy_method VARCHAR, integrity VARCHAR NOT NULL,
+        n_samples INTEGER, n_expected INTEGER, submitted_at TIMESTAMP NOT NULL, scored_at TIMESTAMP NOT NULL,
+        metrics MAP(VARCHAR, DOUBLE)
+    );
+    CREATE INDEX board_rows_benchmark ON board_rows (benchmark_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

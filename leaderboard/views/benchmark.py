@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
 from hub.core.references import FLAG, references_for
 from hub.core.registry import BenchmarkSpec
-from leaderboard import board, cache, charts
+from leaderboard import board, cache, charts, filters
+from leaderboard.pareto import front_sql
 from leaderboard.views.widgets import cite_box, downloads, link, synthetic_banner
 
 
@@ -23,24 +26,30 @@ def render(db: str, spec: BenchmarkSpec, synthetic: bool) -> None:
         f"{', ' + primary.unit if primary.unit else ''}): {primary.description}. Licence: {spec.license.id}."
     )
     cite_box(spec)
-    submissions = board.submission_rows(cache.ranking(db, spec.id))
-    if not submissions.empty:
-        submissions["details"] = [link(page="submission", submission=s) for s in submissions["submission"]]
     show_reported = st.sidebar.toggle("Show results reported in papers", value=True, key="show_reported")
     references = board.reference_rows(spec, references_for(spec.id)) if show_reported else pd.DataFrame()
-    filters = _filters(submissions, references)
-    shown = board.apply_filters(submissions, filters)
-    reported = board.apply_filters(references, filters) if not references.empty else references
+    # The page's data comes in one query with the filters and the charts' cost as the visitor left them (widget
+    # values live in the session between reruns); the widgets are then drawn with the options it returns.
+    chosen = _chosen_filters()
+    cost = charts.COSTS[str(st.session_state.get("cost", next(iter(charts.COSTS))))]
+    page = cache.benchmark_page(db, spec.id, chosen, cost.source, cost.groups)
+    _filter_widgets(page.options, references)
+    shown = board.submission_rows(page.table)
+    reported = filters.apply(references, chosen)
 
-    columns = _column_picker(spec, submissions)
+    columns = _column_picker(spec, shown)
     st.subheader("Ranking")
     if shown.empty:
         st.info(
             "No scored submission matches these filters."
-            if not submissions.empty
+            if page.options["device"]
             else "No scored submission for this benchmark yet."
         )
     else:
+        shown["details"] = [link(page="submission", submission=s) for s in shown["submission"]]
+        matching = int(shown["n_matching"].iloc[0])
+        if matching > len(shown):
+            st.caption(f"The best {len(shown)} of {matching} matching submissions; narrow them with the filters.")
         if shown["tied"].any():
             st.caption("Rows marked tied share their rank (equal primary metric).")
         table = shown[[c for c in ["rank", "tied", "model", *columns, "details"] if c in shown.columns]]
@@ -71,41 +80,51 @@ def render(db: str, spec: BenchmarkSpec, synthetic: bool) -> None:
         st.dataframe(ref_table, hide_index=True, width="stretch", column_config={"url": st.column_config.LinkColumn()})
         downloads(ref_table, f"{spec.id}-reported")
 
-    _cost_charts(spec, shown, reported)
+    _cost_charts(spec, shown, board.submission_rows(page.front), reported)
 
 
-def _options(frames: Sequence[pd.DataFrame], column: str) -> list[str]:
-    values: set[str] = set()
-    for frame in frames:
-        if column in frame:
-            values |= {str(v) for v in frame[column].dropna()}
+def _options(options: dict[str, list[Any]], references: pd.DataFrame, column: str) -> list[str]:
+    values = {str(v) for v in options.get(column, [])}
+    if column in references:
+        values |= {str(v) for v in references[column].dropna()}
     return sorted(values)
 
 
-def _filters(submissions: pd.DataFrame, references: pd.DataFrame) -> board.Filters:
+def _chosen_filters() -> filters.Filters:
+    """The filters as the visitor set them (the widgets' values kept in the session), before the widgets draw."""
+    state = st.session_state
+    picked = state.get("f_params") if state.get("f_params_moved") else None
+    return filters.Filters(
+        devices=tuple(state.get("f_device", ())),
+        socs=tuple(state.get("f_soc", ())),
+        runtimes=tuple(state.get("f_runtime", ())),
+        precisions=tuple(state.get("f_precision", ())),
+        params=(picked[0] * 1e6, picked[1] * 1e6) if picked else None,
+        provenances=tuple(state.get("f_provenance", filters.PROVENANCES)),
+        synthetic=bool(state.get("f_synthetic", True)),
+    )
+
+
+def _params_moved() -> None:
+    # an untouched slider means "any size", which also keeps rows whose size nobody stated
+    st.session_state["f_params_moved"] = True
+
+
+def _filter_widgets(options: dict[str, list[Any]], references: pd.DataFrame) -> None:
     sidebar = st.sidebar
     sidebar.markdown("**Filters**")
-    frames = [submissions, references]
-    devices = sidebar.multiselect("Device", _options(frames, "device"), key="f_device")
-    socs = sidebar.multiselect("SoC", _options(frames, "soc"), key="f_soc")
-    runtimes = sidebar.multiselect("Runtime", _options(frames, "runtime"), key="f_runtime")
-    precisions = sidebar.multiselect("Precision", _options(frames, "precision"), key="f_precision")
-    params_known = (
-        pd.concat([f["params"] for f in frames if "params" in f]).dropna()
-        if any("params" in f for f in frames)
-        else pd.Series(dtype="float64")
-    )
-    params: tuple[float, float] | None = None
-    if len(params_known) and params_known.min() < params_known.max():
-        low, high = float(params_known.min()), float(params_known.max())
-        chosen = sidebar.slider("Parameters (millions)", low / 1e6, high / 1e6, (low / 1e6, high / 1e6), key="f_params")
-        if chosen != (low / 1e6, high / 1e6):
-            params = (chosen[0] * 1e6, chosen[1] * 1e6)
-    provenances = sidebar.multiselect(
-        "Provenance", list(board.PROVENANCES), default=list(board.PROVENANCES), key="f_provenance"
-    )
-    synthetic = sidebar.toggle("Show synthetic (demo) results", value=True, key="f_synthetic")
-    return board.Filters(devices, socs, runtimes, precisions, params, provenances, synthetic)
+    sidebar.multiselect("Device", _options(options, references, "device"), key="f_device")
+    sidebar.multiselect("SoC", _options(options, references, "soc"), key="f_soc")
+    sidebar.multiselect("Runtime", _options(options, references, "runtime"), key="f_runtime")
+    sidebar.multiselect("Precision", _options(options, references, "precision"), key="f_precision")
+    known = [float(v) for v in options.get("params", [])]
+    if "params" in references:
+        known += [float(v) for v in references["params"].dropna()]
+    if known and min(known) < max(known):
+        low, high = min(known) / 1e6, max(known) / 1e6
+        sidebar.slider("Parameters (millions)", low, high, (low, high), key="f_params", on_change=_params_moved)
+    sidebar.multiselect("Provenance", list(filters.PROVENANCES), default=list(filters.PROVENANCES), key="f_provenance")
+    sidebar.toggle("Show synthetic (demo) results", value=True, key="f_synthetic")
 
 
 def _column_picker(spec: BenchmarkSpec, submissions: pd.DataFrame) -> list[str]:
@@ -118,39 +137,59 @@ def _column_picker(spec: BenchmarkSpec, submissions: pd.DataFrame) -> list[str]:
     return chosen
 
 
-def _cost_charts(spec: BenchmarkSpec, shown: pd.DataFrame, reported: pd.DataFrame) -> None:
+def _cost_charts(spec: BenchmarkSpec, shown: pd.DataFrame, front: pd.DataFrame, reported: pd.DataFrame) -> None:
     st.subheader("Quality against cost")
     left, right = st.columns([3, 1])
     name = left.selectbox("Cost", list(charts.COSTS), key="cost")
     log = right.checkbox("Log axis", value=True, key="log_axis")
-    cost = charts.COSTS[name]
-    cost = charts.Cost(cost.column, cost.title, cost.low, cost.high, log)
-    group_by = {
-        "latency": ["latency_scope"],
-        "memory": ["peak_memory_kind"],
-    }.get(name, ["energy_scope", "energy_method"])
+    cost = replace(charts.COSTS[name], log=log)
     drawn = 0
-    if not shown.empty:
-        has_cost = shown.dropna(subset=[cost.column])
-        for key, group in has_cost.groupby(group_by, dropna=False) if not has_cost.empty else []:
-            drawn += _chart(spec, group, cost, f"{name}, {' / '.join(str(k) for k in _as_tuple(key))}")
+    rows = pd.concat([f for f in (shown, front) if not f.empty]) if not (shown.empty and front.empty) else shown
+    keys = rows.dropna(subset=[cost.column])[list(cost.groups)].drop_duplicates() if not rows.empty else rows
+    for key in keys.itertuples(index=False) if not rows.empty else []:
+        title = f"{name}, {' / '.join(str(k) for k in key)}"
+        marked = board.chart_points(_in_group(shown, cost, key), _in_group(front, cost, key), spec, cost.column)
+        drawn += _chart(spec, marked, cost, title)
     if name == "latency" and not reported.empty and reported["reported_latency_ms"].notna().any():
-        rows = reported.dropna(subset=["reported_latency_ms"])
-        for device, group in rows.groupby("device", dropna=False):
-            reported_cost = charts.Cost(charts.REPORTED_LATENCY.column, charts.REPORTED_LATENCY.title, log=cost.log)
-            drawn += _chart(spec, group, reported_cost, f"reported in papers, on {device} (not reproduced)")
+        papers = reported.dropna(subset=["reported_latency_ms"]).assign(submission=lambda f: f["citation"] + f["model"])
+        for device, group in papers.groupby("device", dropna=False):
+            front_rows = _front_of(group, spec)
+            marked = board.chart_points(group, front_rows, spec, charts.REPORTED_LATENCY.column)
+            reported_cost = replace(charts.REPORTED_LATENCY, log=log)
+            drawn += _chart(spec, marked, reported_cost, f"reported in papers, on {device} (not reproduced)")
     if not drawn:
         st.info(f"No row has both {spec.primary_metric} and a {name} figure.")
     if name.startswith("energy"):
         st.caption("One chart per energy scope and method: figures measured differently are never put on one axis.")
 
 
+def _in_group(frame: pd.DataFrame, cost: charts.Cost, key: tuple[Any, ...]) -> pd.DataFrame:
+    """The rows of `frame` with a `cost` figure whose group columns hold `key` (missing matches missing)."""
+    if frame.empty:
+        return frame
+    keep = frame[cost.column].notna()
+    for column, value in zip(cost.groups, key, strict=True):
+        keep &= frame[column].isna() if pd.isna(value) else frame[column] == value
+    return frame[keep]
+
+
+def _front_of(rows: pd.DataFrame, spec: BenchmarkSpec) -> pd.DataFrame:
+    """The Pareto front of a small in-memory table (the papers' rows), by the same SQL as the store's."""
+    sql = front_sql(
+        "SELECT * FROM rows", spec.primary_metric, charts.REPORTED_LATENCY.column, (),
+        higher_is_better=spec.primary.higher_is_better,
+    )  # fmt: skip
+    with duckdb.connect() as con:
+        con.register("rows", rows)
+        ids = {r[0] for r in con.execute(sql).fetchall()}
+    return rows[rows["submission"].isin(list(ids))]
+
+
 def _as_tuple(key: object) -> tuple[object, ...]:
     return key if isinstance(key, tuple) else (key,)
 
 
-def _chart(spec: BenchmarkSpec, group: pd.DataFrame, cost: charts.Cost, title: str) -> int:
-    scored = board.with_pareto(group, spec, cost.column)
+def _chart(spec: BenchmarkSpec, scored: pd.DataFrame, cost: charts.Cost, title: str) -> int:
     chart = charts.quality_vs_cost(scored, spec, cost)
     if chart is None:
         return 0

@@ -1,0 +1,44 @@
+"""One row per scored submission with everything a leaderboard page reads, written in the scoring transaction.
+
+The benchmark page ranks, filters and counts every scored submission of a benchmark on each view. Joining
+submissions, models, devices, cost figures and 10 M-row score tables for that on every click does not scale, so the
+store keeps this denormalised table: a submission's row is (re)written whenever what it shows can change (scored,
+measurements added, status changed) inside the same transaction, and `Store.init` fills it for stores recorded before
+it existed. The aggregate metrics travel as one MAP column, so a page fetches the metric columns of the rows it shows
+without touching the scores table.
+"""
+
+from __future__ import annotations
+
+from hub.store.costs import COST_COLUMNS
+
+_COSTS = ", ".join(f"c.{column}" for column in COST_COLUMNS if column != "integrity")
+
+
+def board_rows_select(submission_filter: str) -> str:
+    """The SELECT that yields `board_rows` rows for the scored submissions `submission_filter` names (an SQL
+    condition on a submission id column named `sid`)."""
+    scored = submission_filter.replace("sid", "submission_id")
+    own = submission_filter.replace("sid", "s.id")
+    return f"""
+WITH aggregate AS (
+    SELECT submission_id, map(list(metric ORDER BY metric), list(value ORDER BY metric)) AS metrics
+    FROM scores WHERE breakdown = '' AND ({scored}) GROUP BY submission_id
+)
+SELECT s.id AS submission, s.benchmark_id, m.name AS model, m.version AS model_version, m.params,
+       d.name AS device, d.soc, d.form_factor, s.runtime, s.precision, s.is_baseline AS baseline, s.synthetic,
+       s.config, s.split, map_extract_value(a.metrics, b.primary_metric) AS primary_value,
+       {_COSTS}, coalesce(c.integrity, 'no measurements') AS integrity,
+       s.n_samples, s.n_expected, s.created_at AS submitted_at, s.updated_at AS scored_at, a.metrics
+FROM submissions s
+JOIN benchmarks b ON b.id = s.benchmark_id
+JOIN models m ON m.id = s.model_id
+JOIN devices d ON d.id = s.device_id
+LEFT JOIN submission_costs c ON c.submission_id = s.id
+LEFT JOIN aggregate a ON a.submission_id = s.id
+WHERE s.status = 'scored' AND ({own})
+"""
+
+
+ONE_SUBMISSION = board_rows_select("sid = $submission")
+MISSING = board_rows_select("sid NOT IN (SELECT submission FROM board_rows)")
