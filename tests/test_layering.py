@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("wiring (spec names to objects)", ("hub.wiring",)),
     ("export (parquet + dataset card)", ("hub.export",)),
     ("producers of submissions", ("submissions.baselines", "submissions.runner")),
+    ("real models run by mobench", ("submissions.models",)),
     ("intake and worker | leaderboard", ("submissions", "leaderboard")),
     ("command line", ("hub.cli",)),
 )

@@ -133,12 +133,20 @@ def demo_cmd(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the leaderboard when done.")] = True,
     host: Annotated[str, typer.Option(help="Address for the leaderboard.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for the leaderboard.")] = 8501,
+    with_models: Annotated[
+        bool,
+        typer.Option(
+            "--with-models",
+            help="Also run SmolLM2-135M-Instruct through lm-eval on the language tasks and time the baselines' ONNX "
+            "models with `mobench measure` (needs the `models` extra; a few minutes on a CPU).",
+        ),
+    ] = False,
 ) -> None:
     """Build the SYNTHETIC mini benchmarks, run the baselines, score and store them, serve the leaderboard."""
     from hub.cli.demo import run_demo
 
     folder = workdir if workdir is not None else data_home() / "demo"
-    summary = run_demo(folder, console=console)
+    summary = run_demo(folder, console=console, with_models=with_models)
     for spec_id, rows in summary.tables.items():
         console.print(make_table(f"{spec_id} (SYNTHETIC demo data)", rows, summary.columns[spec_id]))
     console.print(f"demo database: {summary.db_path}")

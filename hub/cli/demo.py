@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from hub.core.errors import MobenchError
+from hub.core.measurements.record import MeasurementFile
 from hub.core.measurements.report import ModelInfo, RuntimeInfo
 from hub.core.paths import remember_demo_store
 from hub.core.registry import BenchmarkSpec, all_benchmarks
@@ -33,8 +34,10 @@ from submissions import worker
 from submissions.baselines import Baseline
 from submissions.queue import submit
 from submissions.runner.host import HostMonitor
+from submissions.runner.measure import measure
 
 DEMO_SUBMITTER = "mobench demo (baseline)"
+MODELS_SUBMITTER = "mobench demo --with-models (measured on the host CPU)"
 DEMO_DB = "mobench-demo.duckdb"
 
 
@@ -62,9 +65,16 @@ def demo_specs() -> list[BenchmarkSpec]:
 
 
 def write_baseline_submission(
-    spec: BenchmarkSpec, baseline: Baseline, root: Path, folder: Path, device: dict[str, str]
+    spec: BenchmarkSpec,
+    baseline: Baseline,
+    root: Path,
+    folder: Path,
+    device: dict[str, str],
+    *,
+    time_models: bool = False,
 ) -> None:
-    """Run one baseline on the default split and lay out its results as a normal submission folder."""
+    """Run one baseline (or real model) on the default split and lay out its results as a normal submission
+    folder; with `time_models`, the model files it runs are also timed alone with `mobench measure`."""
     loader = make_loader(spec, root, spec.default_split)
     with HostMonitor() as monitor:
         timing = baseline.run(spec, loader, folder / "predictions")
@@ -80,23 +90,43 @@ def write_baseline_submission(
     (folder / "measurements" / "host-measurements.json").write_text(
         measured.to_file().model_dump_json(indent=2), encoding="utf-8"
     )
+    for model_file in baseline.timed_models() if time_models else []:
+        _measure_alone(model_file, folder / "measurements" / f"{model_file.stem}.mobench-records.json")
+    params = baseline.params()
     manifest = {
         "benchmark": spec.id,
         "split": spec.default_split,
-        "model": {"name": baseline.name, "version": baseline.version, "url": baseline.url},
+        "model": {
+            "name": baseline.name,
+            "version": baseline.version,
+            "url": baseline.url,
+            **({"params": params} if params else {}),
+        },
         "runtime": baseline.runtime,
         "precision": baseline.precision,
         "device": device,
-        "submitter": {"name": DEMO_SUBMITTER},
+        "submitter": {"name": DEMO_SUBMITTER if baseline.is_baseline else MODELS_SUBMITTER},
     }
     (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    kind = "Baseline" if baseline.is_baseline else "Model"
     (folder / "README.md").write_text(
-        f"Baseline `{baseline.name}`: {baseline.description}\nRun by `mobench demo` on SYNTHETIC data.\n",
+        f"{kind} `{baseline.name}`: {baseline.description}\nRun by `mobench demo` on SYNTHETIC data, measured on "
+        "the host CPU.\n",
         encoding="utf-8",
     )
 
 
-def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
+def _measure_alone(model_file: Path, out: Path) -> None:
+    """`mobench measure` on one model file (short protocol: no sustained run, no idle baseline); its figures get
+    their own scope, so they are never ranked as the whole pipeline's per-sample cost."""
+    result = measure(model_file, min_iterations=50, min_seconds=2.0, warmup_seconds=1.0, sustained_seconds=0)
+    records = [r.model_copy(update={"scope": f"process: {model_file.name} alone"}) for r in result.records()]
+    out.write_text(MeasurementFile(records=records).model_dump_json(indent=2), encoding="utf-8")
+
+
+def run_demo(workdir: Path, *, console: Console | None = None, with_models: bool = False) -> DemoSummary:
+    """Build the synthetic mini benchmarks, run the baselines (and, `with_models`, SmolLM2-135M-Instruct on the
+    language tasks plus `mobench measure` on the models the baselines run), submit, score and store them."""
     console = console or Console()
     # The demo shows its own progress; the libraries' per-step bars and notices (datasets, lm-eval) are noise here.
     datasets.disable_progress_bars()
@@ -114,7 +144,14 @@ def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
     store.init()
     device = host_device()
     specs = demo_specs()
-    jobs = [(spec, baseline) for spec in specs for baseline in resolve(spec.baselines or "")]
+    jobs: list[tuple[BenchmarkSpec, Baseline]] = [
+        (spec, baseline) for spec in specs for baseline in resolve(spec.baselines or "")
+    ]
+    if with_models:
+        from submissions.models.smollm2 import SmolLM2
+
+        model = SmolLM2()
+        jobs += [(spec, model) for spec in specs if model.applies_to(spec)]
     with Progress(console=console, transient=True) as progress:
         build = progress.add_task("building synthetic mini benchmarks", total=len(specs))
         for spec in specs:
@@ -128,8 +165,9 @@ def run_demo(workdir: Path, *, console: Console | None = None) -> DemoSummary:
         for spec, baseline in jobs:
             progress.update(runs, description=f"running {baseline.name} on {spec.id}")
             folder = workdir / "baseline-runs" / f"{spec.id}--{baseline.name}"
-            write_baseline_submission(spec, baseline, workdir / "data" / spec.id, folder, device)
-            submit(folder, store, is_baseline=True, trusted_measurements=True)
+            root = workdir / "data" / spec.id
+            write_baseline_submission(spec, baseline, root, folder, device, time_models=with_models)
+            submit(folder, store, is_baseline=baseline.is_baseline, trusted_measurements=True)
             progress.advance(runs)
         scoring = progress.add_task("scoring", total=len(jobs))
         worker.run(store, once=True, on_done=lambda _row: progress.advance(scoring))

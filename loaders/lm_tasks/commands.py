@@ -87,12 +87,14 @@ def run_lm_eval(
     output_dir: Path,
     model_args: str = "",
     random_seed: int = 0,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """Run `tasks` through `lm_eval.simple_evaluate` and write results JSON + samples JSONL into `output_dir`.
 
     `model` is an lm-eval model name or an `lm_eval.api.model.LM` instance; `metadata` names the export folders
     (`mobile_mmlu_data`, ...). The files are written as the lm_eval CLI writes them (same tracker calls), so
-    mobench reads its own runs exactly as a submitter's. Returns lm-eval's results dict (samples removed).
+    mobench reads its own runs exactly as a submitter's. `limit` keeps the first documents of each task only (a
+    quick check; such logs score with --allow-partial). Returns lm-eval's results dict (samples removed).
     """
     import lm_eval
     from lm_eval.loggers import EvaluationTracker
@@ -110,6 +112,7 @@ def run_lm_eval(
         numpy_random_seed=random_seed,
         torch_random_seed=random_seed,
         fewshot_random_seed=random_seed,
+        limit=limit,
     )
     if results is None:
         raise RuntimeError("lm_eval.simple_evaluate returned no results (not the rank-0 process?)")

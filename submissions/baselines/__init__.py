@@ -22,6 +22,10 @@ class BaselineTiming:
 
 
 class Baseline(ABC):
+    """Something the demo runs on a benchmark and submits; `is_baseline` marks the simple reference algorithms
+    (a real model such as `submissions.models.smollm2.SmolLM2` sets it False)."""
+
+    is_baseline = True
     name: str
     version: str
     runtime: str
@@ -32,3 +36,12 @@ class Baseline(ABC):
     @abstractmethod
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         """Predict every sample of `loader` into `predictions_dir` and time each inference."""
+
+    def params(self) -> int | None:
+        """The model's parameter count, where it has one (for the manifest)."""
+        return None
+
+    def timed_models(self) -> list[Path]:
+        """ONNX / LiteRT model files this runs, which `mobench demo --with-models` also times with `mobench
+        measure` (the model alone, next to the whole per-sample pipeline the demo times)."""
+        return []

@@ -16,6 +16,7 @@ Timing: detection + rectification + recognition of every field of one frame; one
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from importlib import metadata
@@ -74,6 +75,13 @@ class RapidOCRFieldReader(Baseline):
         self._engine_class = engine_class
         self._engine: Any = None
         self.version = metadata.version("rapidocr-onnxruntime")
+
+    def timed_models(self) -> list[Path]:
+        """The PP-OCRv4 mobile recogniser this runs (RapidOCR's wheel ships it; detection and angle are off)."""
+        spec = importlib.util.find_spec("rapidocr_onnxruntime")
+        folder = Path(next(iter(spec.submodule_search_locations or []))) if spec else None
+        model = folder / "models" / "ch_PP-OCRv4_rec_infer.onnx" if folder else None
+        return [model] if model is not None and model.is_file() else []
 
     def read(self, crop: NDArray[np.uint8]) -> str:
         if crop.size == 0:

@@ -1,0 +1,1 @@
+"""Real small models mobench runs itself (`mobench demo --with-models`), measured on the host CPU: not baselines."""
