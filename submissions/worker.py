@@ -1,21 +1,34 @@
 """The evaluation worker: takes queued submissions one at a time, scores them, stores the result.
 
 A submission whose predictions are wrong (missing samples, bad files) is `rejected` with the evaluator's message;
-an unexpected error is `failed` with its type and message, so a maintainer can tell the submitter's fault from
-the hub's. Either way no score row is written: scores land only in the one transaction that marks it `scored`.
+an unexpected error is `failed` with its type and message (and the end of its traceback as the log excerpt), so a
+maintainer can tell the submitter's fault from the hub's. Either way no score row is written: scores land only in
+the one transaction that marks it `scored`.
+
+Crash safety: a claim is a lease (`Store.claim_next`), renewed by a heartbeat thread while the submission is
+scored. A worker killed at any point leaves either nothing (the scores' transaction did not commit) or a complete
+result; its lease then expires and the next worker claims the submission again. Scoring is deterministic and the
+finishing transaction checks that the lease is still this worker's, so a submission is scored exactly once.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from hub.core.errors import MobenchError
+from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.store import Store, SubmissionRow
+from hub.store.database import DEFAULT_LEASE_S
 from hub.wiring import make_request, score
+
+LOG_EXCERPT_CHARS = 2000
 
 
 def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
@@ -34,30 +47,73 @@ def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
     return score(make_request(spec, registered[0], predictions, row.split, row.config, labels=labels))
 
 
-def process_one(store: Store) -> SubmissionRow | None:
-    """Score the oldest queued submission; returns it (with its new status) or None if the queue is empty."""
-    row = store.claim_next()
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Heartbeat:
+    """Renews a lease every third of its length in a background thread while the `with` block runs."""
+
+    def __init__(self, store: Store, submission_id: str, worker_id: str, lease_s: float) -> None:
+        self.store, self.submission_id, self.worker_id, self.lease_s = store, submission_id, worker_id, lease_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{submission_id[:12]}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease_s / 3):
+            try:
+                if not self.store.heartbeat(self.submission_id, self.worker_id, lease_s=self.lease_s):
+                    return  # the lease was taken over: the finishing transaction will notice
+            except MobenchError:
+                continue  # the file was busy for too long: try again at the next beat
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def process_one(
+    store: Store, *, worker_id: str | None = None, lease_s: float = DEFAULT_LEASE_S
+) -> SubmissionRow | None:
+    """Score the oldest claimable submission; returns it (with its new status) or None if nothing is claimable."""
+    me = worker_id or default_worker_id()
+    row = store.claim_next(me, lease_s=lease_s)
     if row is None:
         return None
     try:
-        result = evaluate_submission(store, row)
-    except MobenchError as exc:
-        store.set_status(row.id, "rejected", str(exc))
-        return store.find_submission(row.id)
-    except Exception as exc:  # a bug or an environment problem, not the submitter's fault
-        store.set_status(row.id, "failed", f"{type(exc).__name__}: {exc}")
-        return store.find_submission(row.id)
-    store.record_scores(row.id, result)
+        with Heartbeat(store, row.id, me, lease_s):
+            try:
+                result = evaluate_submission(store, row)
+            except MobenchError as exc:
+                store.set_status(row.id, "rejected", str(exc), worker_id=me)
+                return store.find_submission(row.id)
+            except Exception as exc:  # a bug or an environment problem, not the submitter's fault
+                excerpt = traceback.format_exc()[-LOG_EXCERPT_CHARS:]
+                store.set_status(row.id, "failed", f"{type(exc).__name__}: {exc}", worker_id=me, log_excerpt=excerpt)
+                return store.find_submission(row.id)
+        store.record_scores(row.id, result, worker_id=me)
+    except LeaseLostError:
+        pass  # another worker holds it now and will finish it
     return store.find_submission(row.id)
 
 
 def run(
-    store: Store, *, once: bool, poll_s: float = 2.0, on_done: Callable[[SubmissionRow], None] | None = None
+    store: Store,
+    *,
+    once: bool,
+    poll_s: float = 2.0,
+    on_done: Callable[[SubmissionRow], None] | None = None,
+    worker_id: str | None = None,
+    lease_s: float = DEFAULT_LEASE_S,
 ) -> int:
     """Process the queue. With `once`, stop when it is empty; otherwise poll forever. Returns how many ran."""
     done = 0
     while True:
-        row = process_one(store)
+        row = process_one(store, worker_id=worker_id, lease_s=lease_s)
         if row is None:
             if once:
                 return done

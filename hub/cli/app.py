@@ -44,9 +44,18 @@ def submit_cmd(
 def worker_cmd(
     once: Annotated[bool, typer.Option("--once", help="Stop when the queue is empty instead of polling.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between polls of an empty queue.")] = 2.0,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            help="How long a claimed submission stays this worker's without a heartbeat (renewed every third of "
+            "it); a worker that dies releases its submission after this long.",
+            min=0.5,
+        ),
+    ] = 60.0,
+    worker_id: Annotated[str | None, typer.Option(help="Name shown as the submission's holder (host:pid).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Score queued submissions."""
+    """Score queued submissions (several workers may run at once; each claim is a lease)."""
     from submissions import worker
 
     store = open_store(db)
@@ -57,7 +66,7 @@ def worker_cmd(
         reason = f": {escape(row.reason)}" if row.reason else ""
         console.print(f"[{colour}]{row.status}[/{colour}] {row.id[:12]} {row.benchmark_id}{reason}")
 
-    n = worker.run(store, once=once, poll_s=poll, on_done=report)
+    n = worker.run(store, once=once, poll_s=poll, on_done=report, worker_id=worker_id, lease_s=lease_seconds)
     console.print(f"processed {n} submission(s)")
 
 

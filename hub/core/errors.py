@@ -56,6 +56,10 @@ class SubmissionError(MobenchError):
     """A submission (manifest, archive, layout, measurement logs) is rejected before it is queued."""
 
 
+class LeaseLostError(MobenchError):
+    """A worker's claim on a submission expired and another worker took it over: its result is not written."""
+
+
 class MissingExtraError(MobenchError):
     """An optional dependency group is needed for this command."""
 

@@ -16,20 +16,23 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from hub.core.errors import MobenchError
+from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.registry import BenchmarkSpec
 from hub.store import board_rows, costs
 from hub.store.rows import NewSubmission, SubmissionRow
 from hub.store.schema import MIGRATIONS, SCHEMA_VERSION, STATUSES
+
+# how long a claimed submission stays leased to its worker without a heartbeat
+DEFAULT_LEASE_S = 60.0
 
 
 def _now() -> datetime:
@@ -285,35 +288,88 @@ class Store:
         con.execute(f"INSERT INTO measurements ({', '.join(columns)}) SELECT * FROM incoming_measurements")
         con.unregister("incoming_measurements")
 
-    def claim_next(self) -> SubmissionRow | None:
-        """Move the oldest queued submission to `running` and return it (None when the queue is empty)."""
+    def claim_next(self, worker_id: str = "local", *, lease_s: float = DEFAULT_LEASE_S) -> SubmissionRow | None:
+        """Lease the oldest claimable submission to `worker_id` for `lease_s` seconds and return it as `running`
+        (None when nothing is claimable).
+
+        Claimable: `queued`, or `running` under a lease that expired (its worker stopped heart-beating: killed,
+        crashed, cut off), which is logged as `requeued`. The select and the update run in one write transaction,
+        and DuckDB lets only one process hold the file for writing, so two workers can never claim the same one.
+        """
         with self.write() as con:
+            now = _now()
             row = con.execute(
-                """SELECT id, benchmark_id, config, split, status, reason, storage_path, is_baseline, synthetic
-                   FROM submissions WHERE status = 'queued' ORDER BY created_at, id LIMIT 1"""
+                """SELECT id, benchmark_id, config, split, status, reason, storage_path, is_baseline, synthetic,
+                          worker_id
+                   FROM submissions
+                   WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?)
+                   ORDER BY created_at, id LIMIT 1""",
+                [now],
             ).fetchone()
             if row is None:
                 return None
-            now = _now()
-            con.execute("UPDATE submissions SET status = 'running', updated_at = ? WHERE id = ?", [now, row[0]])
-            con.execute("INSERT INTO events VALUES (?, ?, 'running', NULL)", [now, row[0]])
-        claimed = SubmissionRow(*row)
+            *fields, previous = row
+            if fields[4] == "running":
+                con.execute(
+                    "INSERT INTO events VALUES (?, ?, 'requeued', ?)",
+                    [now, fields[0], f"the lease of worker {previous} expired (no heartbeat)"],
+                )
+            con.execute(
+                """UPDATE submissions SET status = 'running', worker_id = ?, lease_expires_at = ?, heartbeat_at = ?,
+                          attempts = attempts + 1, updated_at = ? WHERE id = ?""",
+                [worker_id, now + timedelta(seconds=lease_s), now, now, fields[0]],
+            )
+            con.execute("INSERT INTO events VALUES (?, ?, 'running', ?)", [now, fields[0], f"worker {worker_id}"])
+        claimed = SubmissionRow(*fields)
         return SubmissionRow(**{**claimed.__dict__, "status": "running"})
 
-    def set_status(self, submission_id: str, status: str, reason: str | None = None) -> None:
+    def heartbeat(self, submission_id: str, worker_id: str, *, lease_s: float = DEFAULT_LEASE_S) -> bool:
+        """Renew `worker_id`'s lease on a running submission; False when it no longer holds it."""
+        with self.write() as con:
+            now = _now()
+            held = con.execute(
+                """UPDATE submissions SET lease_expires_at = ?, heartbeat_at = ?
+                   WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING id""",
+                [now + timedelta(seconds=lease_s), now, submission_id, worker_id],
+            ).fetchall()
+        return bool(held)
+
+    @staticmethod
+    def _check_lease(con: duckdb.DuckDBPyConnection, submission_id: str, worker_id: str | None) -> None:
+        """Inside a finishing transaction: `worker_id` (if given) must still hold the submission's lease."""
+        if worker_id is None:
+            return
+        row = con.execute("SELECT status, worker_id FROM submissions WHERE id = ?", [submission_id]).fetchone()
+        if row is None or row[0] != "running" or row[1] != worker_id:
+            raise LeaseLostError(f"submission {submission_id[:12]}: worker {worker_id} no longer holds it")
+
+    def set_status(
+        self,
+        submission_id: str,
+        status: str,
+        reason: str | None = None,
+        *,
+        worker_id: str | None = None,
+        log_excerpt: str | None = None,
+    ) -> None:
+        """Move a submission to `status` with its reason; a worker passes its id, so a result it reaches after
+        losing its lease is dropped (`LeaseLostError`) instead of overwriting the new holder's."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         with self.write() as con:
+            self._check_lease(con, submission_id, worker_id)
             now = _now()
             con.execute(
-                "UPDATE submissions SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
-                [status, reason, now, submission_id],
+                """UPDATE submissions SET status = ?, reason = ?, updated_at = ?, lease_expires_at = NULL,
+                          log_excerpt = ? WHERE id = ?""",
+                [status, reason, now, log_excerpt, submission_id],
             )
             con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, reason])
             self._refresh_board_row(con, submission_id)
 
-    def record_scores(self, submission_id: str, result: EvaluationResult) -> None:
-        """Write a submission's scores and mark it scored, all in one transaction."""
+    def record_scores(self, submission_id: str, result: EvaluationResult, *, worker_id: str | None = None) -> None:
+        """Write a submission's scores and mark it scored, all in one transaction (only while `worker_id`, if
+        given, still holds its lease: a second worker's result for the same content is never written twice)."""
         scores: dict[str, list[Any]] = {"metric": [], "value": [], "breakdown": [], "breakdown_key": []}
 
         def add(metric: str, value: float, breakdown: str, key: str) -> None:
@@ -337,6 +393,7 @@ class Store:
                 samples["metric"].append(metric)
                 samples["value"].append(value)
         with self.write() as con:
+            self._check_lease(con, submission_id, worker_id)
             con.execute("DELETE FROM scores WHERE submission_id = ?", [submission_id])
             con.execute("DELETE FROM sample_scores WHERE submission_id = ?", [submission_id])
             con.register("incoming_scores", pa.table(scores))
@@ -350,7 +407,7 @@ class Store:
             now = _now()
             con.execute(
                 """UPDATE submissions SET status = 'scored', reason = NULL, n_samples = ?, n_expected = ?,
-                   details_json = ?, updated_at = ? WHERE id = ?""",
+                   details_json = ?, updated_at = ?, lease_expires_at = NULL WHERE id = ?""",
                 [result.n_samples, result.n_expected, json.dumps(result.details, default=str), now, submission_id],
             )
             con.execute(

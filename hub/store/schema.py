@@ -146,6 +146,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX board_rows_benchmark ON board_rows (benchmark_id);
     """,
+    # Crash-safe workers: a claimed submission is leased to one worker, which renews the lease by heart-beating;
+    # a lease that expires (the worker died) makes the submission claimable again. `log_excerpt` keeps the end of
+    # a failure's traceback for the submitter.
+    """
+    ALTER TABLE submissions ADD COLUMN worker_id VARCHAR;
+    ALTER TABLE submissions ADD COLUMN lease_expires_at TIMESTAMP;
+    ALTER TABLE submissions ADD COLUMN heartbeat_at TIMESTAMP;
+    ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE submissions ADD COLUMN log_excerpt VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
