@@ -25,7 +25,7 @@ from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.store import Store, SubmissionRow
-from hub.store.database import DEFAULT_LEASE_S
+from hub.store.leases import DEFAULT_LEASE_S
 from hub.wiring import make_request, score
 
 LOG_EXCERPT_CHARS = 2000

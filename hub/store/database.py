@@ -13,82 +13,26 @@ CLI, worker or leaderboard noticing.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from hub.core.errors import LeaseLostError, MobenchError
+from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.registry import BenchmarkSpec
 from hub.store import board_rows, costs
+from hub.store.connection import row_key, utc_now
+from hub.store.leases import Leases
 from hub.store.rows import NewSubmission, SubmissionRow
 from hub.store.schema import MIGRATIONS, SCHEMA_VERSION, STATUSES
 
-# how long a claimed submission stays leased to its worker without a heartbeat
-DEFAULT_LEASE_S = 60.0
 
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _key(*parts: object) -> str:
-    return "|".join("" if p is None else str(p) for p in parts)
-
-
-class Store:
+class Store(Leases):
     """A mobench database file. Cheap to construct; opens the file only inside `write()` / `read()`."""
-
-    def __init__(self, path: Path, *, lock_timeout_s: float = 10.0) -> None:
-        self.path = Path(path)
-        self.lock_timeout_s = lock_timeout_s
-
-    # -- connections -------------------------------------------------------------------------------------------
-    @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One read-write transaction: committed when the block ends, rolled back if it raises."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._connect(read_only=False)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
-
-    @contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not self.path.exists():
-            raise MobenchError(f"no mobench database at {self.path}: run `mobench demo` or `mobench submit` first")
-        con = self._connect(read_only=True)
-        try:
-            yield con
-        finally:
-            con.close()
-
-    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-        """Open the file, retrying while another process holds its lock (writers hold it only briefly)."""
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.05
-        while True:
-            try:
-                return duckdb.connect(str(self.path), read_only=read_only)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise MobenchError(f"cannot open the database {self.path}: {exc}") from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
 
     # -- schema ------------------------------------------------------------------------------------------------
     def init(self) -> int:
@@ -103,7 +47,7 @@ class Store:
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 con.execute(MIGRATIONS[version - 1])
-                con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _now()])
+                con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, utc_now()])
             con.execute(f"INSERT INTO submission_costs {costs.MISSING}")
             con.execute(f"INSERT INTO board_rows {board_rows.MISSING}")
         return SCHEMA_VERSION
@@ -134,12 +78,12 @@ class Store:
                     spec.model_dump_json(),
                     str(root) if root is not None else None,
                     synthetic,
-                    _now(),
+                    utc_now(),
                 ],
             )
             con.execute(
                 "INSERT INTO events VALUES (?, NULL, 'benchmark-registered', ?)",
-                [_now(), json.dumps({"benchmark": spec.id, "root": str(root), "synthetic": synthetic})],
+                [utc_now(), json.dumps({"benchmark": spec.id, "root": str(root), "synthetic": synthetic})],
             )
 
     def benchmark_root(self, benchmark_id: str) -> tuple[Path, bool] | None:
@@ -165,7 +109,7 @@ class Store:
             con.unregister("incoming_labels")
             con.execute(
                 "INSERT INTO events VALUES (?, NULL, 'labels-set', ?)",
-                [_now(), json.dumps({"benchmark": benchmark_id, "n": len(labels)})],
+                [utc_now(), json.dumps({"benchmark": benchmark_id, "n": len(labels)})],
             )
         return len(labels)
 
@@ -192,8 +136,8 @@ class Store:
         with self.write() as con:
             if con.execute("SELECT 1 FROM submissions WHERE id = ?", [sub.id]).fetchone():
                 return False
-            model_id = _key(sub.model["name"], sub.model["version"], sub.model.get("sha256"))
-            device_id = _key(sub.device["name"], sub.device.get("soc"), sub.device.get("os"))
+            model_id = row_key(sub.model["name"], sub.model["version"], sub.model.get("sha256"))
+            device_id = row_key(sub.device["name"], sub.device.get("soc"), sub.device.get("os"))
             con.execute(
                 "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 [
@@ -216,7 +160,7 @@ class Store:
                     sub.device.get("form_factor"),
                 ],
             )
-            now = _now()
+            now = utc_now()
             con.execute(
                 """INSERT INTO submissions (id, benchmark_id, config, split, model_id, device_id, runtime, precision,
                        submitter, is_baseline, synthetic, status, manifest_json, storage_path, created_at, updated_at)
@@ -288,61 +232,6 @@ class Store:
         con.execute(f"INSERT INTO measurements ({', '.join(columns)}) SELECT * FROM incoming_measurements")
         con.unregister("incoming_measurements")
 
-    def claim_next(self, worker_id: str = "local", *, lease_s: float = DEFAULT_LEASE_S) -> SubmissionRow | None:
-        """Lease the oldest claimable submission to `worker_id` for `lease_s` seconds and return it as `running`
-        (None when nothing is claimable).
-
-        Claimable: `queued`, or `running` under a lease that expired (its worker stopped heart-beating: killed,
-        crashed, cut off), which is logged as `requeued`. The select and the update run in one write transaction,
-        and DuckDB lets only one process hold the file for writing, so two workers can never claim the same one.
-        """
-        with self.write() as con:
-            now = _now()
-            row = con.execute(
-                """SELECT id, benchmark_id, config, split, status, reason, storage_path, is_baseline, synthetic,
-                          worker_id
-                   FROM submissions
-                   WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?)
-                   ORDER BY created_at, id LIMIT 1""",
-                [now],
-            ).fetchone()
-            if row is None:
-                return None
-            *fields, previous = row
-            if fields[4] == "running":
-                con.execute(
-                    "INSERT INTO events VALUES (?, ?, 'requeued', ?)",
-                    [now, fields[0], f"the lease of worker {previous} expired (no heartbeat)"],
-                )
-            con.execute(
-                """UPDATE submissions SET status = 'running', worker_id = ?, lease_expires_at = ?, heartbeat_at = ?,
-                          attempts = attempts + 1, updated_at = ? WHERE id = ?""",
-                [worker_id, now + timedelta(seconds=lease_s), now, now, fields[0]],
-            )
-            con.execute("INSERT INTO events VALUES (?, ?, 'running', ?)", [now, fields[0], f"worker {worker_id}"])
-        claimed = SubmissionRow(*fields)
-        return SubmissionRow(**{**claimed.__dict__, "status": "running"})
-
-    def heartbeat(self, submission_id: str, worker_id: str, *, lease_s: float = DEFAULT_LEASE_S) -> bool:
-        """Renew `worker_id`'s lease on a running submission; False when it no longer holds it."""
-        with self.write() as con:
-            now = _now()
-            held = con.execute(
-                """UPDATE submissions SET lease_expires_at = ?, heartbeat_at = ?
-                   WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING id""",
-                [now + timedelta(seconds=lease_s), now, submission_id, worker_id],
-            ).fetchall()
-        return bool(held)
-
-    @staticmethod
-    def _check_lease(con: duckdb.DuckDBPyConnection, submission_id: str, worker_id: str | None) -> None:
-        """Inside a finishing transaction: `worker_id` (if given) must still hold the submission's lease."""
-        if worker_id is None:
-            return
-        row = con.execute("SELECT status, worker_id FROM submissions WHERE id = ?", [submission_id]).fetchone()
-        if row is None or row[0] != "running" or row[1] != worker_id:
-            raise LeaseLostError(f"submission {submission_id[:12]}: worker {worker_id} no longer holds it")
-
     def set_status(
         self,
         submission_id: str,
@@ -358,7 +247,7 @@ class Store:
             raise ValueError(f"unknown status {status!r}")
         with self.write() as con:
             self._check_lease(con, submission_id, worker_id)
-            now = _now()
+            now = utc_now()
             con.execute(
                 """UPDATE submissions SET status = ?, reason = ?, updated_at = ?, lease_expires_at = NULL,
                           log_excerpt = ? WHERE id = ?""",
@@ -404,7 +293,7 @@ class Store:
             con.register("incoming_samples", pa.table(samples, schema=_SAMPLE_SCHEMA))
             con.execute("INSERT INTO sample_scores SELECT * FROM incoming_samples")
             con.unregister("incoming_samples")
-            now = _now()
+            now = utc_now()
             con.execute(
                 """UPDATE submissions SET status = 'scored', reason = NULL, n_samples = ?, n_expected = ?,
                    details_json = ?, updated_at = ?, lease_expires_at = NULL WHERE id = ?""",

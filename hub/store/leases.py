@@ -1,0 +1,76 @@
+"""Leases: how several workers share one queue and survive being killed.
+
+A claim leases a submission to one worker for a while; the worker renews the lease by heart-beating; a lease that
+expires (the worker died) makes the submission claimable again. Every finishing write checks that its worker still
+holds the lease, so a submission is scored exactly once whatever is killed when.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+
+from hub.core.errors import LeaseLostError
+from hub.store.connection import Connection, utc_now
+from hub.store.rows import SubmissionRow
+
+# how long a claimed submission stays leased to its worker without a heartbeat
+DEFAULT_LEASE_S = 60.0
+
+
+class Leases(Connection):
+    def claim_next(self, worker_id: str = "local", *, lease_s: float = DEFAULT_LEASE_S) -> SubmissionRow | None:
+        """Lease the oldest claimable submission to `worker_id` for `lease_s` seconds and return it as `running`
+        (None when nothing is claimable).
+
+        Claimable: `queued`, or `running` under a lease that expired (its worker stopped heart-beating: killed,
+        crashed, cut off), which is logged as `requeued`. The select and the update run in one write transaction,
+        and DuckDB lets only one process hold the file for writing, so two workers can never claim the same one.
+        """
+        with self.write() as con:
+            now = utc_now()
+            row = con.execute(
+                """SELECT id, benchmark_id, config, split, status, reason, storage_path, is_baseline, synthetic,
+                          worker_id
+                   FROM submissions
+                   WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < ?)
+                   ORDER BY created_at, id LIMIT 1""",
+                [now],
+            ).fetchone()
+            if row is None:
+                return None
+            *fields, previous = row
+            if fields[4] == "running":
+                con.execute(
+                    "INSERT INTO events VALUES (?, ?, 'requeued', ?)",
+                    [now, fields[0], f"the lease of worker {previous} expired (no heartbeat)"],
+                )
+            con.execute(
+                """UPDATE submissions SET status = 'running', worker_id = ?, lease_expires_at = ?, heartbeat_at = ?,
+                          attempts = attempts + 1, updated_at = ? WHERE id = ?""",
+                [worker_id, now + timedelta(seconds=lease_s), now, now, fields[0]],
+            )
+            con.execute("INSERT INTO events VALUES (?, ?, 'running', ?)", [now, fields[0], f"worker {worker_id}"])
+        claimed = SubmissionRow(*fields)
+        return SubmissionRow(**{**claimed.__dict__, "status": "running"})
+
+    def heartbeat(self, submission_id: str, worker_id: str, *, lease_s: float = DEFAULT_LEASE_S) -> bool:
+        """Renew `worker_id`'s lease on a running submission; False when it no longer holds it."""
+        with self.write() as con:
+            now = utc_now()
+            held = con.execute(
+                """UPDATE submissions SET lease_expires_at = ?, heartbeat_at = ?
+                   WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING id""",
+                [now + timedelta(seconds=lease_s), now, submission_id, worker_id],
+            ).fetchall()
+        return bool(held)
+
+    @staticmethod
+    def _check_lease(con: duckdb.DuckDBPyConnection, submission_id: str, worker_id: str | None) -> None:
+        """Inside a finishing transaction: `worker_id` (if given) must still hold the submission's lease."""
+        if worker_id is None:
+            return
+        row = con.execute("SELECT status, worker_id FROM submissions WHERE id = ?", [submission_id]).fetchone()
+        if row is None or row[0] != "running" or row[1] != worker_id:
+            raise LeaseLostError(f"submission {submission_id[:12]}: worker {worker_id} no longer holds it")
