@@ -15,12 +15,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from hub.cli import benchmark_commands, measure_commands
+from hub.cli import api_commands, benchmark_commands, measure_commands
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.errors import MobenchError
 from hub.core.paths import DB_ENV, data_home, last_demo_store
 
-__all__ = ["app", "benchmark_commands", "main", "measure_commands"]
+__all__ = ["api_commands", "app", "benchmark_commands", "main", "measure_commands"]
 
 
 @app.command("submit")
@@ -28,9 +28,18 @@ def submit_cmd(
     path: Annotated[
         Path, typer.Argument(help="Submission folder or .zip: manifest.yaml, predictions/, measurements/.")
     ],
+    hub: Annotated[
+        str | None, typer.Option(help="URL of a remote hub's submission API (default: this machine's store).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="MOBENCH_TOKEN", help="Your submission token for --hub (or MOBENCH_TOKEN).")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Validate a submission and queue it for scoring."""
+    """Validate a submission and queue it for scoring (locally, or on a remote hub with --hub)."""
+    if hub is not None:
+        _submit_remote(path, hub, token)
+        return
     from submissions.queue import submit
 
     receipt = submit(path, open_store(db))
@@ -38,6 +47,22 @@ def submit_cmd(
         console.print(f"already submitted: {receipt.id} ({receipt.benchmark}, status {receipt.status})")
     else:
         console.print(f"queued {receipt.id} for {receipt.benchmark}; run `mobench worker --once` to score it")
+
+
+def _submit_remote(path: Path, hub: str, token: str | None) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from submissions.client import remote_submit
+
+    if not token:
+        raise MobenchError("--hub needs --token (or MOBENCH_TOKEN): ask the hub's maintainers for one")
+    with Progress("uploading", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err_console) as bar:
+        task = bar.add_task("upload", total=None)
+        receipt = remote_submit(
+            path, hub, token, progress=lambda done, size: bar.update(task, completed=done, total=size)
+        )
+    verb = "already submitted" if receipt["duplicate"] else "queued"
+    console.print(f"{verb}: {receipt['id']} ({receipt['benchmark']}, status {receipt['status']}) on {hub}")
 
 
 @app.command("worker")

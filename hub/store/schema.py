@@ -156,6 +156,33 @@ MIGRATIONS: list[str] = [
     ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE submissions ADD COLUMN log_excerpt VARCHAR;
     """,
+    # The HTTP API's accounts (hub.store.accounts): tokens stored as sha256 hashes only, every submission request
+    # a token made (for daily quotas), and resumable uploads in progress.
+    """
+    CREATE TABLE api_tokens (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        token_sha256 VARCHAR NOT NULL UNIQUE,
+        created_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP,
+        extra_daily INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE api_requests (
+        token_id VARCHAR NOT NULL,
+        benchmark_id VARCHAR NOT NULL,
+        submission_id VARCHAR,
+        outcome VARCHAR NOT NULL,
+        requested_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE api_uploads (
+        id VARCHAR PRIMARY KEY,
+        token_id VARCHAR NOT NULL,
+        size BIGINT NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        completed_at TIMESTAMP
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,109 @@
+"""The HTTP API's accounts: submission tokens (only their sha256 is stored), the requests each token made, and the
+daily quotas they are counted against (per benchmark, as EvalAI does).
+
+Quotas are fair by construction: a submission the platform failed on (`failed`: a bug or an environment problem on
+the hub's side) never counts; `total` counts every accepted or rejected attempt, `valid` only those that were not
+rejected. A maintainer can grant a token extra submissions per day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from hub.core.errors import MobenchError
+from hub.store.connection import utc_now
+from hub.store.database import Store
+
+TOKEN_BYTES = 32
+
+
+@dataclass(frozen=True)
+class Token:
+    id: str
+    name: str
+    extra_daily: int
+
+
+@dataclass(frozen=True)
+class DailyCounts:
+    total: int
+    valid: int
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(store: Store, name: str) -> tuple[Token, str]:
+    """A new token for `name`; returns it and the secret, which is shown once and never stored."""
+    secret = "mb_" + secrets.token_urlsafe(TOKEN_BYTES)
+    token = Token(id=uuid.uuid4().hex[:12], name=name, extra_daily=0)
+    store.init()
+    with store.write() as con:
+        con.execute(
+            "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL, 0)", [token.id, name, token_hash(secret), utc_now()]
+        )
+        con.execute("INSERT INTO events VALUES (?, NULL, 'token-created', ?)", [utc_now(), f"{token.id} ({name})"])
+    return token, secret
+
+
+def authenticate(store: Store, secret: str) -> Token | None:
+    """The live token whose secret this is (None for an unknown or revoked one)."""
+    with store.read() as con:
+        row = con.execute(
+            "SELECT id, name, extra_daily FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL",
+            [token_hash(secret)],
+        ).fetchone()
+    return Token(str(row[0]), str(row[1]), int(row[2])) if row else None
+
+
+def revoke_token(store: Store, token_id: str) -> None:
+    _update(store, token_id, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [utc_now()])
+
+
+def grant_extra(store: Store, token_id: str, extra_daily: int) -> None:
+    if extra_daily < 0:
+        raise MobenchError("--extra must be 0 or more submissions per day")
+    _update(store, token_id, "UPDATE api_tokens SET extra_daily = ? WHERE id = ?", [extra_daily])
+
+
+def _update(store: Store, token_id: str, sql: str, params: list[object]) -> None:
+    with store.write() as con:
+        changed = con.execute(sql + " RETURNING id", [*params, token_id]).fetchall()
+    if not changed:
+        raise MobenchError(f"no live token {token_id!r}: `mobench tokens list` shows them")
+
+
+def list_tokens(store: Store) -> list[dict[str, object]]:
+    with store.read() as con:
+        rows = con.execute(
+            "SELECT id, name, created_at, revoked_at, extra_daily FROM api_tokens ORDER BY created_at"
+        ).fetchall()
+    keys = ("id", "name", "created_at", "revoked_at", "extra_daily")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def record_request(store: Store, token: Token, benchmark_id: str, submission_id: str | None, outcome: str) -> None:
+    with store.write() as con:
+        con.execute(
+            "INSERT INTO api_requests VALUES (?, ?, ?, ?, ?)",
+            [token.id, benchmark_id, submission_id, outcome, utc_now()],
+        )
+
+
+def daily_counts(store: Store, token: Token, benchmark_id: str) -> DailyCounts:
+    """What `token` submitted to `benchmark_id` in the last 24 h, platform failures left out."""
+    with store.read() as con:
+        row = con.execute(
+            """SELECT count(*) FILTER (WHERE coalesce(s.status, '') <> 'failed'),
+                      count(*) FILTER (WHERE r.outcome <> 'rejected'
+                                       AND coalesce(s.status, '') NOT IN ('failed', 'rejected'))
+               FROM api_requests r LEFT JOIN submissions s ON s.id = r.submission_id
+               WHERE r.token_id = ? AND r.benchmark_id = ? AND r.requested_at > ? AND r.outcome <> 'duplicate'""",
+            [token.id, benchmark_id, utc_now() - timedelta(days=1)],
+        ).fetchone()
+    return DailyCounts(int(row[0]), int(row[1])) if row else DailyCounts(0, 0)

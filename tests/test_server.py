@@ -1,0 +1,221 @@
+"""The HTTP submission API: auth, quotas, rate and size limits, resumable uploads, concurrent submitters."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import uvicorn
+import yaml
+from fastapi.testclient import TestClient
+
+from hub.cli.demo import DemoSummary
+from hub.core.errors import MobenchError
+from hub.core.registry import get_benchmark
+from hub.store import Store, accounts
+from submissions import client as upload_client
+from submissions import worker
+from submissions.client import remote_submit, zip_folder
+from submissions.server import ServerLimits, create_app
+
+BASELINE = "sintel-clean--opencv-dis-medium"
+
+
+def _zip(demo: DemoSummary, tmp_path: Path, version: str, **manifest_changes: Any) -> Path:
+    folder = tmp_path / f"src-{version}"
+    if folder.exists():  # the same submission again
+        return tmp_path / f"{version}.zip"
+    shutil.copytree(demo.db_path.parent / "baseline-runs" / BASELINE, folder)
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text())
+    manifest["model"]["version"] = version
+    manifest.update(manifest_changes)
+    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    return zip_folder(folder, tmp_path / f"{version}.zip")
+
+
+@pytest.fixture
+def hub(demo_db: Path) -> tuple[Store, str]:
+    store = Store(demo_db)
+    _, secret = accounts.create_token(store, "lab")
+    return store, secret
+
+
+def _client(store: Store, **limits: Any) -> TestClient:
+    return TestClient(create_app(store.path, ServerLimits(**limits)))
+
+
+def _post(api: TestClient, secret: str, archive: Path) -> Any:
+    with archive.open("rb") as handle:
+        return api.post(
+            "/submissions", files={"archive": (archive.name, handle)}, headers={"Authorization": f"Bearer {secret}"}
+        )
+
+
+def test_health_benchmarks_and_openapi(hub: tuple[Store, str]) -> None:
+    api = _client(hub[0])
+    assert api.get("/health").json()["status"] == "ok"
+    benchmarks = {b["id"]: b for b in api.get("/benchmarks").json()}
+    assert benchmarks["mobile-mmlu"]["configs"]["all"]["test"] == "hidden"
+    assert "root" not in str(api.get("/benchmarks").json())  # no data location leaves the hub
+    assert "/submissions" in api.get("/openapi.json").json()["paths"]
+
+
+def test_submit_score_and_read_back_with_a_token(hub: tuple[Store, str], demo: DemoSummary, tmp_path: Path) -> None:
+    store, secret = hub
+    api = _client(store)
+    archive = _zip(demo, tmp_path, "api-1")
+    assert _post(api, "nope", archive).status_code == 401
+    assert api.post("/submissions", files={"archive": ("a.zip", b"x")}).status_code == 401
+    created = _post(api, secret, archive)
+    assert created.status_code == 201, created.text
+    receipt = created.json()
+    assert receipt["status"] == "queued" and not receipt["duplicate"]
+    assert _post(api, secret, archive).json()["duplicate"]  # same content: one submission
+    assert api.get(f"/submissions/{receipt['id']}").json()["status"] == "queued"
+    worker.process_one(store, worker_id="api-test")
+    view = api.get(f"/submissions/{receipt['id']}").json()
+    assert view["status"] == "scored" and view["worker"] == "api-test" and view["scores"]["epe"] > 0
+    assert [h["state"] for h in view["history"]] == ["submitted", "running", "scored"]
+    # aggregate scores only (the registry's metrics): no per-sample data, no ground truth
+    assert set(view["scores"]) == {m.name for m in get_benchmark("sintel-clean").metrics}
+    assert view["scores"]["s40_plus"] is None  # no pixel that fast: null, never 0 or NaN
+    assert api.get("/submissions/none").status_code == 404
+
+
+def test_a_revoked_token_is_refused(hub: tuple[Store, str], demo: DemoSummary, tmp_path: Path) -> None:
+    store, _ = hub
+    token, secret = accounts.create_token(store, "gone")
+    accounts.revoke_token(store, token.id)
+    assert _post(_client(store), secret, _zip(demo, tmp_path, "r")).status_code == 401
+    with pytest.raises(MobenchError, match="no live token"):
+        accounts.revoke_token(store, token.id)
+
+
+def test_daily_quotas_are_fair_and_can_be_raised(hub: tuple[Store, str], demo: DemoSummary, tmp_path: Path) -> None:
+    store, secret = hub
+    api = _client(store, total_per_day=3, valid_per_day=1)
+    # a rejected attempt counts against the total, not against the valid quota
+    bad = _post(api, secret, _zip(demo, tmp_path, "q0", precision=7))
+    assert bad.status_code == 422 and "precision" in bad.json()["detail"]
+    first = _post(api, secret, _zip(demo, tmp_path, "q1"))
+    assert first.status_code == 201
+    second = _post(api, secret, _zip(demo, tmp_path, "q2"))
+    assert second.status_code == 429 and "valid submissions" in second.json()["detail"]
+    # a run the platform failed on never counts: its slot comes back
+    assert store.claim_next("w") is not None
+    store.set_status(first.json()["id"], "failed", "worker ran out of disk", worker_id="w")
+    assert _post(api, secret, _zip(demo, tmp_path, "q2")).status_code == 201
+    token = accounts.authenticate(store, secret)
+    assert token is not None
+    assert accounts.daily_counts(store, token, "sintel-clean") == accounts.DailyCounts(total=2, valid=1)
+    assert _post(api, secret, _zip(demo, tmp_path, "q3")).status_code == 429
+    accounts.grant_extra(store, token.id, 2)  # a maintainer grants more
+    assert _post(api, secret, _zip(demo, tmp_path, "q3")).status_code == 201
+
+
+def test_size_and_rate_limits(hub: tuple[Store, str], demo: DemoSummary, tmp_path: Path) -> None:
+    store, secret = hub
+    archive = _zip(demo, tmp_path, "big")
+    too_big = _post(_client(store, max_upload_bytes=1000), secret, archive)
+    assert too_big.status_code == 413 and "larger than 1000 bytes" in too_big.json()["detail"]
+    api = _client(store, requests_per_minute=2)
+    assert _post(api, secret, archive).status_code == 201
+    assert _post(api, secret, archive).json()["duplicate"]
+    limited = _post(api, secret, archive)
+    assert limited.status_code == 429 and "requests in a minute" in limited.json()["detail"]
+
+
+@pytest.fixture(params=[4096])
+def server(hub: tuple[Store, str], request: pytest.FixtureRequest) -> Iterator[str]:
+    """The API served by uvicorn on a loopback port, in a thread (`request.param`: its upload chunk size)."""
+    limits = ServerLimits(chunk_bytes=request.param)
+    config = uvicorn.Config(create_app(hub[0].path, limits), host="127.0.0.1", port=0)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not instance.started:
+        assert time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.05)
+    port = instance.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_a_chunked_upload_resumes_after_a_dropped_connection(
+    hub: tuple[Store, str], server: str, demo: DemoSummary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, secret = hub
+    archive = _zip(demo, tmp_path, "chunked")
+    real_once = upload_client._Client._once
+    dropped: list[str] = []
+
+    def flaky(self: Any, method: str, route: str, body: bytes | None) -> Any:
+        if method == "PUT" and len(dropped) < 2 and "offset=0" not in route:
+            dropped.append(route)
+            real_once(self, method, route, body)  # the chunk arrives, but the answer is lost
+            raise upload_client._Transient()
+        return real_once(self, method, route, body)
+
+    monkeypatch.setattr(upload_client._Client, "_once", flaky)
+    seen: list[tuple[int, int]] = []
+    receipt = remote_submit(archive, server, secret, progress=lambda done, size: seen.append((done, size)), backoff_s=0)
+    assert len(dropped) == 2 and seen[-1] == (archive.stat().st_size, archive.stat().st_size)
+    assert receipt["status"] == "queued"
+    with duckdb.connect(str(store.path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM submissions WHERE id = ?", [receipt["id"]]).fetchone() == (1,)
+
+
+@pytest.mark.parametrize("server", [ServerLimits().chunk_bytes], indirect=True)
+def test_twenty_concurrent_submitters_while_a_worker_writes_and_the_leaderboard_reads(
+    hub: tuple[Store, str], server: str, demo: DemoSummary, tmp_path: Path
+) -> None:
+    store, _ = hub
+    archives = [_zip(demo, tmp_path, f"c{k}") for k in range(20)]
+    token, many = accounts.create_token(store, "many")
+    accounts.grant_extra(store, token.id, 100)
+    reader = subprocess.Popen([sys.executable, "-c", _READER, str(store.path), "10"], stdout=subprocess.PIPE, text=True)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        receipts = list(pool.map(lambda a: remote_submit(a, server, many, backoff_s=0.1), archives))
+    worker.run(store, once=True, worker_id="concurrent-test")
+    out, _ = reader.communicate(timeout=120)
+    assert {r["status"] for r in receipts} == {"queued"} and len({r["id"] for r in receipts}) == 20
+    with duckdb.connect(str(store.path), read_only=True) as con:
+        per_id = con.execute(
+            "SELECT id, count(*) FROM submissions WHERE id IN (SELECT unnest(?::VARCHAR[])) GROUP BY id",
+            [[r["id"] for r in receipts]],
+        ).fetchall()
+        scored = con.execute(
+            "SELECT count(*) FROM board_rows WHERE submission IN (SELECT unnest(?::VARCHAR[]))",
+            [[r["id"] for r in receipts]],
+        ).fetchone()
+    assert len(per_id) == 20 and all(n == 1 for _, n in per_id) and scored == (20,)
+    reads, errors = (int(v) for v in out.split())
+    assert reads > 0 and errors == 0
+
+
+# A leaderboard reader in its own process: short read-only connections (with the store's retry) for N seconds.
+_READER = """
+import sys, time
+from pathlib import Path
+from hub.store import Store
+from leaderboard import queries
+store, until, reads, errors = Store(Path(sys.argv[1])), time.monotonic() + float(sys.argv[2]), 0, 0
+while time.monotonic() < until:
+    try:
+        queries.benchmark_overview(store); reads += 1
+    except Exception as error:
+        errors += 1; print(repr(error), file=sys.stderr)
+    time.sleep(0.05)
+print(reads, errors)
+"""
