@@ -188,7 +188,8 @@ def submission(store: Store, submission_id: str) -> dict[str, Any] | None:
         frame = con.execute(
             """SELECT s.id, s.benchmark_id, s.config, s.split, s.status, s.reason, s.runtime, s.precision,
                       s.submitter, s.is_baseline AS baseline, s.synthetic, s.n_samples, s.n_expected,
-                      s.created_at, s.updated_at, s.manifest_json, m.name AS model, m.version AS model_version,
+                      s.created_at, s.updated_at, s.worker_id, s.heartbeat_at, s.attempts, s.log_excerpt,
+                      s.manifest_json, m.name AS model, m.version AS model_version,
                       m.params, d.name AS device, d.soc
                FROM submissions s JOIN models m ON m.id = s.model_id JOIN devices d ON d.id = s.device_id
                WHERE s.id = ?""",

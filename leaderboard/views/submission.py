@@ -26,7 +26,13 @@ def render(db: str, submission_id: str) -> None:
         + f" · split {row['config']}/{row['split']} · {'baseline' if row['baseline'] else 'submission'}"
         + f" · [benchmark page]({link(page='benchmark', benchmark=str(row['benchmark_id']))})"
     )
-    st.caption(f"Submission id (sha256 of its content): {row['id']}")
+    st.caption(
+        f"Submission id (sha256 of its content): {row['id']} · worker {row['worker_id'] or '—'} · last heartbeat "
+        f"{row['heartbeat_at'] if pd.notna(row['heartbeat_at']) else '—'} · attempts {row['attempts']}"
+    )
+    if row["log_excerpt"]:
+        with st.expander("Log excerpt (end of the failure's traceback)"):
+            st.code(str(row["log_excerpt"]))
     left, right = st.columns(2)
     with left:
         st.markdown("**Status history**")
