@@ -8,7 +8,6 @@ manifest travels inside the archive with everything else. A folder is zipped fir
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.core.errors import MobenchError, SubmissionError
+from hub.core.hashing import sha256_file
 
 Progress = Callable[[int, int], None]
 
@@ -41,7 +41,7 @@ def remote_submit(
     with tempfile.TemporaryDirectory(prefix="mobench-upload-") as tmp:
         archive = path if path.is_file() else zip_folder(path, Path(tmp) / "submission.zip")
         size = archive.stat().st_size
-        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        digest = sha256_file(archive)
         client = _Client(hub, token, retries, backoff_s)
         started = client.call("POST", "/uploads", json.dumps({"size": size, "sha256": digest}).encode())
         upload_id, chunk_bytes, offset = started["upload_id"], int(started["chunk_bytes"]), 0

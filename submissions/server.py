@@ -18,7 +18,6 @@ takes the store one short transaction at a time (see hub.store.connection); the 
 their own processes beside it and meet it only in the store's file lock (see the README).
 """
 
-import hashlib
 import io
 import math
 import threading
@@ -34,6 +33,7 @@ import yaml
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 
 from hub.core.errors import MobenchError
+from hub.core.hashing import sha256_file
 from hub.core.paths import submissions_dir
 from hub.core.registry import all_benchmarks, get_benchmark
 from hub.core.version import mobench_version
@@ -218,7 +218,7 @@ def create_app(db: Path, limits: ServerLimits | None = None) -> FastAPI:
         part, size, digest = upload_of(upload_id, token)
         if part.stat().st_size != size:
             raise HTTPException(409, f"the upload holds {part.stat().st_size} of {size} bytes: send the rest")
-        if _sha256(part) != digest:
+        if sha256_file(part) != digest:
             part.unlink()
             raise HTTPException(422, "checksum mismatch: the archive arrived damaged; start the upload again")
         archive = part.with_suffix(".zip")
@@ -243,14 +243,6 @@ def _copy_capped(source: Any, target: Path, cap: int) -> None:
             if written > cap:
                 raise HTTPException(413, f"archive larger than {cap} bytes")
             out.write(chunk)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _benchmark_of(archive: Path) -> str:
