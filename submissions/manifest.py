@@ -1,12 +1,15 @@
 """`manifest.yaml`: who submitted what model, run how, on which device, for which benchmark.
 
-Parsed with `yaml.safe_load` (no object construction from untrusted YAML) and validated strictly: unknown keys
-are errors, because a misspelt key silently dropped is a wrong leaderboard row.
+Parsed with a `yaml.SafeLoader` (no object construction from untrusted YAML) and validated strictly: unknown keys
+are errors, because a misspelt key silently dropped is a wrong leaderboard row. The loader also refuses nesting
+deeper than `MAX_NESTING` (the manifest needs three levels; hostile nesting would exhaust the stack) and reports a
+scalar Python cannot build (a 5000-digit integer, the date 2001-13-45) as a YAML error with its line.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -14,6 +17,32 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from hub.core.errors import SubmissionError
 
 MAX_MANIFEST_BYTES = 64 * 1024
+MAX_NESTING = 16
+
+
+class _ManifestLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` whose every failure on hostile text is a `yaml.YAMLError` naming the line."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_NESTING} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:  # int('9' * 5000), datetime(2001, 13, 45), ...
+            problem = str(exc).split(";")[0]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value: {problem}", node.start_mark
+            ) from None
 
 
 class _Strict(BaseModel):
@@ -100,7 +129,7 @@ def load_manifest(path: Path, *, display_name: str | None = None) -> Manifest:
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise SubmissionError(f"{shown}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_ManifestLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"{shown}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -27,13 +27,25 @@ from numpy.typing import NDArray
 from hub.core.errors import FormatError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Far beyond any frame of the releases (KITTI 1242x375, Sintel 1024x436). A 1 kB PNG can declare 20000x20000 pixels
+# (OpenCV's own cap is 2^30), and OpenCV decodes into the whole raster before it finds that the pixel data is not
+# there: a minute and 12 GB of memory per file for a 16-bit RGB one.
+MAX_PNG_PIXELS = 50_000_000
 
 
 def decode_png(data: bytes, name: str | Path) -> NDArray[Any]:
     """Decode PNG bytes without any conversion (depth and channels as stored; colour in OpenCV's BGR order)."""
     if not data.startswith(PNG_SIGNATURE):
         raise FormatError(name, "not a PNG file (missing the PNG signature)")
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise FormatError(name, "PNG could not be decoded (no IHDR header chunk)")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if width * height > MAX_PNG_PIXELS:
+        raise FormatError(name, f"PNG of {width}x{height} pixels is larger than the {MAX_PNG_PIXELS} pixels accepted")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # OpenCV refuses some headers with an exception rather than None
+        raise FormatError(name, f"PNG could not be decoded ({exc.err or exc})") from None
     if image is None:
         raise FormatError(name, "PNG could not be decoded (corrupt or truncated)")
     return np.asarray(image)

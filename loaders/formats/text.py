@@ -30,11 +30,25 @@ def open_text(path: Path) -> Iterator[TextIO]:
         raise FormatError(path, f"cannot read file: {err.strerror or err}") from None
 
 
+def loads_json(text: str | bytes) -> Any:
+    """`json.loads` for untrusted text: every failure is a `json.JSONDecodeError`, also those `json.loads` raises
+    otherwise (a RecursionError for arrays nested thousands deep, a ValueError for an integer of more than 4300
+    digits), so a reader that handles bad JSON handles all of it."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", "", 0) from None
+    except ValueError as err:  # int('9' * 5000); also bytes that are not UTF-8
+        raise json.JSONDecodeError(str(err).split(";")[0], "", 0) from None
+
+
 def read_json(path: Path) -> Any:
     """A whole JSON file, parsed; unreadable, non-UTF-8 or invalid JSON is a `FormatError` naming the file."""
     with open_text(path) as handle:
         text = handle.read()
     try:
-        return json.loads(text)
+        return loads_json(text)
     except json.JSONDecodeError as err:
         raise FormatError(path, f"not valid JSON ({err})") from None

@@ -18,10 +18,12 @@ import shapely
 from numpy.typing import NDArray
 
 from hub.core.errors import PredictionError
+from loaders.formats.text import loads_json
 from loaders.midv_annotations import has_collinear_corners
 from submissions.readers.files import find_prediction_files, open_predictions
 
 FloatArray = NDArray[np.float64]
+MAX_COORDINATE = 1e7  # px; frames are a few thousand px wide, and corners a little outside them are fine
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def read_prediction_lines(predictions: Path, key: str) -> tuple[list[PredictionL
                     continue
                 where = f"{label} line {number}"
                 try:
-                    record = json.loads(text)
+                    record = loads_json(text)
                 except json.JSONDecodeError as error:
                     problems.append(f"{where}: not valid JSON ({error.msg})")
                     continue
@@ -66,6 +68,14 @@ def read_prediction_lines(predictions: Path, key: str) -> tuple[list[PredictionL
     return lines, problems
 
 
+def _preview(raw: Any) -> str:
+    """The start of a value as JSON, for a problem line (a value nested too deeply for json.dumps is not shown)."""
+    try:
+        return json.dumps(raw)[:80]
+    except RecursionError:
+        return "a value nested too deeply to show"
+
+
 def parse_quad(raw: Any) -> FloatArray | str | None:
     """A predicted quad as (4, 2) float64, None for `null`, or a problem description."""
     if raw is None:
@@ -76,10 +86,15 @@ def parse_quad(raw: Any) -> FloatArray | str | None:
         or not all(isinstance(c, list) and len(c) == 2 for c in raw)
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for c in raw for v in c)
     ):
-        return f"quad must be null or 4 [x, y] number pairs, got {json.dumps(raw)[:80]}"
-    quad = np.asarray(raw, dtype=np.float64)
+        return f"quad must be null or 4 [x, y] number pairs, got {_preview(raw)}"
+    try:
+        quad = np.asarray(raw, dtype=np.float64)
+    except OverflowError:  # an integer beyond float range, e.g. 10**400
+        return "quad has a coordinate too large to be a float"
     if not np.isfinite(quad).all():
         return "quad has a non-finite coordinate"
+    if np.abs(quad).max() > MAX_COORDINATE:  # overflows the geometry (squared extents) long before it means anything
+        return f"quad has a coordinate beyond ±{MAX_COORDINATE:g} px"
     if has_collinear_corners(quad):
         return "quad has three corners on one line (degenerate; write null if no document was found)"
     if not shapely.Polygon(quad).is_valid:

@@ -8,6 +8,7 @@ submitter is told which of their files is broken rather than shown a traceback.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,3 +42,12 @@ def open_predictions(path: Path) -> Iterator[TextIO]:
             yield handle
     except FormatError as err:
         raise PredictionError([str(err)]) from None
+
+
+@contextmanager
+def csv_errors(path: Path) -> Iterator[None]:
+    """What the csv module refuses (a field over its size limit) as a `PredictionError` naming the file."""
+    try:
+        yield
+    except csv.Error as err:
+        raise PredictionError([f"{path.name}: not a readable CSV ({err})"]) from None

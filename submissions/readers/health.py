@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hub.core.errors import PredictionError
+from loaders.formats.text import loads_json
 from loaders.health.tasks import HealthTask
-from submissions.readers.files import find_prediction_files, open_predictions
+from submissions.readers.files import csv_errors, find_prediction_files, open_predictions
 from submissions.readers.lm_eval import LmEvalRun, find_lm_eval_run, is_lm_eval_output
 
 NUMBER_RULE = (
@@ -83,7 +84,7 @@ def read_csv(path: Path, task: HealthTask) -> Submitted:
     """Rows of `window_id,prediction`; a prediction must be a finite number on the task's scale."""
     problems: list[str] = []
     predictions: list[HealthPrediction] = []
-    with open_predictions(path) as handle:
+    with open_predictions(path) as handle, csv_errors(path):
         reader = csv.DictReader(handle)
         header = [name.strip() for name in reader.fieldnames or []]
         if header[:2] != ["window_id", "prediction"]:
@@ -131,7 +132,7 @@ def read_lm_eval_folder(folder: Path, task: HealthTask) -> Submitted:
                     continue
                 where = f"{samples_path.name} line {line_no}"
                 try:
-                    record = json.loads(line)
+                    record = loads_json(line)
                     doc = record["doc"]
                     window_id = str(doc["id"])
                     text = record["resps"][0][0]

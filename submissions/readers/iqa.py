@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hub.core.errors import PredictionError
 from loaders.piq23 import image_name
-from submissions.readers.files import find_prediction_files, open_predictions
+from submissions.readers.files import csv_errors, find_prediction_files, open_predictions
 
 PREDICTION_COLUMNS: tuple[str, str] = ("IMAGE", "SCORE")
 
@@ -33,7 +33,7 @@ def read_score_csv(path: Path) -> tuple[list[PredictionRow], list[str]]:
     """
     rows: list[PredictionRow] = []
     problems: list[str] = []
-    with open_predictions(path) as handle:
+    with open_predictions(path) as handle, csv_errors(path):
         reader = csv.DictReader(handle)
         header = [name.strip() for name in reader.fieldnames or []]
         absent = [column for column in PREDICTION_COLUMNS if column not in header]

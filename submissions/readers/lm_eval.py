@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.core.errors import PredictionError
+from hub.core.errors import FormatError, PredictionError
+from loaders.formats.text import loads_json, read_json
 from loaders.mobile_mmlu import OPTION_LETTERS
+from submissions.readers.files import csv_errors, open_predictions
 from submissions.readers.mobile_mmlu_tasks import (
     N_OPTIONS,
     TaskInfo,
@@ -84,6 +86,11 @@ class Pick:
         return displayed_to_original(OPTION_LETTERS.index(self.letter), self.rotation)
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of an lm-eval log, or {} where the log has something else (it is provenance only)."""
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(frozen=True)
 class LmEvalRun:
     """Provenance of an lm-eval run, from its results JSON."""
@@ -99,7 +106,8 @@ class LmEvalRun:
 
     @classmethod
     def from_results(cls, results_path: Path, results: dict[str, Any], tasks: list[str]) -> LmEvalRun:
-        config = results.get("config") or {}
+        config = _object(results.get("config"))
+        reported = _object(results.get("results"))
         return cls(
             results_file=str(results_path),
             lm_eval_version=results.get("lm_eval_version"),
@@ -108,7 +116,7 @@ class LmEvalRun:
             git_hash=results.get("git_hash"),
             date=results.get("date"),
             tasks=tasks,
-            reported={name: results.get("results", {}).get(name, {}) for name in tasks},
+            reported={name: _object(reported.get(name)) for name in tasks},
         )
 
     def as_details(self) -> dict[str, Any]:
@@ -149,7 +157,7 @@ def read_official_csv(path: Path) -> list[Pick]:
     problems: list[str] = []
     picks: list[Pick] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle, csv_errors(path):
             reader = csv.DictReader(handle)
             header = [name.strip() for name in reader.fieldnames or []]
             if header[:2] != ["question_id", "predicted_answer"]:
@@ -196,9 +204,11 @@ def find_lm_eval_run(folder: Path) -> LmEvalOutput:
     results_path = results_files[0]
     date_id = RESULTS_NAME.match(results_path.name).group("date")  # type: ignore[union-attr]
     try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise PredictionError([f"{results_path}: not valid JSON ({err})"]) from None
+        results = read_json(results_path)
+    except FormatError as err:
+        raise PredictionError([str(err)]) from None
+    if not isinstance(results, dict):
+        raise PredictionError([f"{results_path}: not an lm-eval results file (a JSON object)"])
     samples: list[tuple[str, Path]] = []
     problems: list[str] = []
     for samples_path in sorted(folder.rglob("samples_*.jsonl")):
@@ -228,7 +238,7 @@ def read_lm_eval_output(folder: Path, subset: str) -> SubmittedPicks:
             )
             continue
         by_task[task_name] = _read_samples(samples_path, info, problems)
-        expected_n = (results.get("n-samples") or {}).get(task_name, {}).get("effective")
+        expected_n = _object(_object(results.get("n-samples")).get(task_name)).get("effective")
         if isinstance(expected_n, int) and expected_n != len(by_task[task_name]):
             problems.append(
                 f"{samples_path.name}: {len(by_task[task_name])} records but the results JSON counts {expected_n}"
@@ -257,23 +267,25 @@ def read_lm_eval_output(folder: Path, subset: str) -> SubmittedPicks:
 def _read_samples(path: Path, info: TaskInfo, problems: list[str]) -> list[Pick]:
     """One samples file; problems (bad JSON, duplicate doc ids, wrong shapes) are collected, not raised."""
     picks: list[Pick] = []
-    doc_ids: dict[int, int] = {}
-    with path.open(encoding="utf-8") as handle:
+    doc_ids: dict[int | str, int] = {}
+    with open_predictions(path) as handle:
         for line_no, line in enumerate(handle, start=1):
             where = f"{path.name} line {line_no}"
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = loads_json(line)
             except json.JSONDecodeError as err:
                 problems.append(f"{where}: not JSON ({err.msg})")
                 continue
             try:
                 pick = _pick_from_record(record, info, where)
-            except (KeyError, TypeError, ValueError, IndexError) as err:
+                doc_id = record["doc_id"]
+                if isinstance(doc_id, bool) or not isinstance(doc_id, int | str):
+                    raise TypeError(f"doc_id {doc_id!r} is not a number")
+            except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
                 problems.append(f"{where}: not an lm-eval sample record of task {info.name} ({err!r})")
                 continue
-            doc_id = record["doc_id"]
             if doc_id in doc_ids:
                 problems.append(f"{where}: duplicate doc_id {doc_id} (first at line {doc_ids[doc_id]})")
                 continue
@@ -284,6 +296,8 @@ def _read_samples(path: Path, info: TaskInfo, problems: list[str]) -> list[Pick]
 
 def _pick_from_record(record: dict[str, Any], info: TaskInfo, where: str) -> Pick:
     doc = record["doc"]
+    if not isinstance(doc, dict):
+        raise TypeError("doc is not a JSON object")
     rotation = int(doc.get("rotation", 0)) if info.permuted else 0
     if info.permuted and "rotation" not in doc:
         raise ValueError("doc has no rotation")

@@ -30,6 +30,7 @@ from hub.core.measurements.record import MeasurementRecord
 from hub.core.measurements.report import LatencyStats, MeasurementReport, ProvenanceInfo, RawArtifact
 from hub.core.measurements.statistics import nearest_rank_percentile
 from hub.core.measurements.trace import FloatArray, PowerTrace
+from loaders.formats.text import loads_json
 
 PARSER_VERSION = "1.0.0"
 
@@ -74,7 +75,7 @@ class Source:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.text)
+            return loads_json(self.text)
         except json.JSONDecodeError as exc:
             raise self.error(exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
 

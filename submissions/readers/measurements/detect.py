@@ -7,6 +7,8 @@ alone, which fails with its own message (file and line) when the file is somethi
 
 from __future__ import annotations
 
+import csv
+import math
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -44,6 +46,13 @@ def _parse_mobench(src: Source) -> ParseResult:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise src.error(None, f"not a valid {MOBENCH_RECORDS} file: {where}: {first['msg']}") from exc
+    for index, record in enumerate(parsed.records):
+        for name in ("value", "sampling_rate_hz", "window_s"):
+            number = getattr(record, name)
+            if number is not None and not math.isfinite(number):  # JSON's Infinity / NaN / 1e999 parse as floats
+                raise src.error(
+                    None, f"not a valid {MOBENCH_RECORDS} file: records.{index}.{name}: {number} is not finite"
+                )
     records = [r.model_copy(update={"source_file": src.display}) for r in parsed.records]
     return ParseResult(MOBENCH_RECORDS, src.display, src.sha256, extra_records=records)
 
@@ -92,7 +101,12 @@ def parse_file(path: Path, format: str | None = None, *, display_name: str = "")
     if format is not None and format not in FORMATS:
         raise FormatError(src.display, f"unknown format {format!r}; known: {sorted(FORMATS)}")
     name = format if format is not None else detect_format(src)
-    result = FORMATS[name].parse(src)
+    try:
+        result = FORMATS[name].parse(src)
+    # A value the canonical types refuse (pydantic's ValidationError is a ValueError), a row the csv module
+    # refuses (a field over its size limit): the file is wrong, not the hub.
+    except (ValueError, csv.Error) as exc:
+        raise FormatError(src.display, f"not a valid {name} file: {exc}") from exc
     if format is not None and not FORMATS[name].detect(src):
         result.flags.append("format_forced_without_detection_match")
     return result

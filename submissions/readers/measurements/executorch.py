@@ -26,6 +26,7 @@ from hub.core.measurements.report import (
     Protocol,
     RuntimeInfo,
 )
+from loaders.formats.text import loads_json
 from submissions.readers.measurements.base import (
     FormatSpec,
     ParseResult,
@@ -139,7 +140,7 @@ def parse_observer(src: Source) -> ParseResult:
             ignored += 1
             continue
         try:
-            stats = json_object(src, json.loads(m.group(1)), f"line {number}")
+            stats = json_object(src, loads_json(m.group(1)), f"line {number}")
         except json.JSONDecodeError as exc:
             raise src.error(number, f"invalid PyTorchObserver JSON: {exc.msg}") from exc
         where = f"line {number}"

@@ -29,6 +29,7 @@ from hub.core.measurements.report import (
     RuntimeInfo,
     Workload,
 )
+from loaders.formats.text import loads_json
 from submissions.readers.measurements.base import (
     FLOAT,
     FormatSpec,
@@ -227,7 +228,7 @@ def parse_jsonl(src: Source) -> ParseResult:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads_json(line)
         except json.JSONDecodeError as exc:
             raise src.error(number, f"invalid JSON line: {exc.msg} (column {exc.colno})") from exc
         rows.append((f"line {number}", json_object(src, obj, f"line {number}")))
@@ -237,7 +238,7 @@ def parse_jsonl(src: Source) -> ParseResult:
 
 
 def parse_csv(src: Source) -> ParseResult:
-    reader = csv.DictReader(io.StringIO(src.text))
+    reader = csv.DictReader(io.StringIO(src.text, newline=""))
     if reader.fieldnames is None or not set(_REQUIRED) <= set(reader.fieldnames):
         raise src.error(1, f"CSV header lacks llama-bench columns {list(_REQUIRED)}")
     rows: list[tuple[str, dict[str, Any]]] = []
@@ -356,7 +357,7 @@ def parse_server(src: Source) -> ParseResult:
             if not line.startswith("data:") or "timings" not in line:
                 continue
             try:
-                chunk = json.loads(line[len("data:") :])
+                chunk = loads_json(line[len("data:") :])
             except json.JSONDecodeError as exc:
                 raise src.error(number, f"invalid SSE JSON chunk: {exc.msg}") from exc
             timings = json_object(src, json_object(src, chunk, f"line {number}").get("timings"), f"line {number}")

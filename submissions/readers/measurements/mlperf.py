@@ -26,6 +26,7 @@ from hub.core.measurements.report import (
     RuntimeInfo,
     Throughput,
 )
+from loaders.formats.text import loads_json
 from submissions.readers.measurements.base import (
     FormatSpec,
     ParseResult,
@@ -137,7 +138,7 @@ def parse_detail(src: Source) -> ParseResult:
         if not line.startswith(_MLLOG):
             raise src.error(number, "every line of mlperf_log_detail.txt starts with ':::MLLOG '")
         try:
-            event = json.loads(line[len(_MLLOG) :])
+            event = loads_json(line[len(_MLLOG) :])
         except json.JSONDecodeError as exc:
             raise src.error(number, f"invalid MLLOG JSON: {exc.msg}") from exc
         if not isinstance(event, dict) or "key" not in event or "value" not in event:

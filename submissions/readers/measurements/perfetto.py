@@ -128,7 +128,7 @@ def _rows_to_traces(src: Source, fmt: str, rows: list[Row]) -> ParseResult:
 
 
 def parse_csv(src: Source) -> ParseResult:
-    reader = csv.DictReader(io.StringIO(src.text))
+    reader = csv.DictReader(io.StringIO(src.text, newline=""))
     fields = reader.fieldnames or []
     if "ts" not in fields or not ({"power_rail_name", "energy_since_boot"} <= set(fields) or "value" in fields):
         raise src.error(1, "CSV header needs ts and either power_rail_name+energy_since_boot or name+value")

@@ -48,7 +48,7 @@ def _scope(src: Source, number: int, name: str) -> EnergyScope:
 
 
 def parse(src: Source) -> ParseResult:
-    reader = csv.reader(io.StringIO(src.text))
+    reader = csv.reader(io.StringIO(src.text, newline=""))
     header = next(reader, [])
     if [c.strip() for c in header] != HEADER:
         raise src.error(1, f"header must be {','.join(HEADER)}")

@@ -64,6 +64,9 @@ def parse(src: Source) -> ParseResult:
         if not found:
             raise src.error(number, "tegrastats line without any power rail '<RAIL> <inst>/<avg>'")
         names = [name for name, *_ in found]
+        if len(set(names)) != len(names):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            raise src.error(number, f"rail(s) {twice} appear more than once on one line (two records joined?)")
         if rails and sorted(names) != sorted(rails):
             raise src.error(number, f"rails {sorted(names)} differ from the first line's {sorted(rails)}")
         for name, inst, unit, _avg, _unit2 in found:

@@ -1,0 +1,1 @@
+"""Hostile submissions: a corpus of malicious or malformed submissions, generated at test time (`corpus.py`)."""
