@@ -83,18 +83,14 @@ def reference_rows(spec: BenchmarkSpec, references: Sequence[ReferenceResult]) -
     return frame
 
 
-def chart_points(shown: pd.DataFrame, front: pd.DataFrame, spec: BenchmarkSpec, cost: str) -> pd.DataFrame:
+def chart_points(shown: pd.DataFrame, front: pd.DataFrame, cost: str) -> pd.DataFrame:
     """The rows one chart draws: those the table shows and those on the Pareto front (taken over every row the
     filters leave, `leaderboard.queries.benchmark_page`), each once, with `pareto` and `not_distinguishable_from`
     (the drawn models whose latency interval overlaps this row's, when `cost` has intervals)."""
-    on_front = set(front["submission"])
-    extra = front[~front["submission"].isin(list(shown["submission"]))] if not shown.empty else front
-    drawn = (
-        pd.concat([frame for frame in (shown, extra) if not frame.empty], ignore_index=True)
-        if (not shown.empty or not front.empty)
-        else shown.copy()
-    )
-    drawn["pareto"] = drawn["submission"].isin(list(on_front)) if not drawn.empty else []
+    extra = front[~front["submission"].isin(shown["submission"])]
+    frames = [frame for frame in (shown, extra) if not frame.empty]
+    drawn = pd.concat(frames, ignore_index=True) if frames else shown.copy()
+    drawn["pareto"] = drawn["submission"].isin(front["submission"])
     if cost == "latency_mean_ms" and {"latency_ci_low_ms", "latency_ci_high_ms"} <= set(drawn.columns):
         overlaps = overlapping(list(drawn["latency_ci_low_ms"]), list(drawn["latency_ci_high_ms"]))
         names = list(drawn["model"])

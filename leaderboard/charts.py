@@ -58,7 +58,7 @@ COSTS = {"latency": LATENCY, "energy (gross)": ENERGY_GROSS, "energy (net)": ENE
 
 def quality_vs_cost(table: pd.DataFrame, spec: BenchmarkSpec, cost: Cost) -> alt.LayerChart | None:
     """Primary metric against `cost`, one point per row; `table` needs `pareto` and `not_distinguishable_from`
-    (`leaderboard.board.with_pareto`). None when no row has both values."""
+    (`leaderboard.board.chart_points`). None when no row has both values."""
     metric = spec.primary
     data = table.dropna(subset=[cost.column, metric.name]).copy()
     if data.empty:

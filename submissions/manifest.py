@@ -117,6 +117,18 @@ class Manifest(_Strict):
     power_windows: list[PowerWindow] = Field(default_factory=list, max_length=100)
 
 
+def parse_manifest_text(text: str, shown: str) -> dict[str, Any]:
+    """The manifest's YAML mapping, read by the hardened loader (unvalidated); a `SubmissionError` naming `shown`
+    for anything else. The HTTP API uses it too, to learn the benchmark before its quota check."""
+    try:
+        raw = yaml.load(text, Loader=_ManifestLoader)
+    except yaml.YAMLError as exc:
+        raise SubmissionError(f"{shown}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SubmissionError(f"{shown}: the manifest must be a YAML mapping, got {type(raw).__name__}")
+    return raw
+
+
 def load_manifest(path: Path, *, display_name: str | None = None) -> Manifest:
     """Read and validate a manifest; every problem is reported with the file and the field path.
 
@@ -129,11 +141,10 @@ def load_manifest(path: Path, *, display_name: str | None = None) -> Manifest:
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise SubmissionError(f"{shown}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_ManifestLoader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise SubmissionError(f"{shown}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise SubmissionError(f"{shown}: the manifest must be a YAML mapping, got {type(raw).__name__}")
+    raw = parse_manifest_text(text, shown)
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:

@@ -18,30 +18,28 @@ takes the store one short transaction at a time (see hub.store.connection); the 
 their own processes beside it and meet it only in the store's file lock (see the README).
 """
 
-import io
 import math
 import threading
 import time
 import uuid
 import zipfile
+import zlib
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 
-from hub.core.errors import MobenchError
+from hub.core.errors import MobenchError, SubmissionError
 from hub.core.hashing import sha256_file
 from hub.core.paths import submissions_dir
 from hub.core.registry import all_benchmarks, get_benchmark
 from hub.core.version import mobench_version
 from hub.store import Store, accounts
 from hub.store.accounts import Token
+from submissions.manifest import MAX_MANIFEST_BYTES, parse_manifest_text
 from submissions.queue import submit
-
-MANIFEST_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ def create_app(db: Path, limits: ServerLimits | None = None) -> FastAPI:
 
     def check_length(request: Request) -> None:
         declared = request.headers.get("content-length")
-        if declared is not None and int(declared) > limits.max_upload_bytes + MANIFEST_MAX_BYTES:
+        if declared is not None and int(declared) > limits.max_upload_bytes + MAX_MANIFEST_BYTES:
             raise HTTPException(413, f"request larger than {limits.max_upload_bytes} bytes")
 
     def intake(token: Token, archive: Path) -> dict[str, Any]:
@@ -246,21 +244,24 @@ def _copy_capped(source: Any, target: Path, cap: int) -> None:
 
 
 def _benchmark_of(archive: Path) -> str:
-    """The benchmark a zip's manifest names, read without extracting anything (for the quota check)."""
+    """The benchmark a zip's manifest names, read without extracting anything (for the quota check), by the same
+    hardened YAML loader and size cap as the intake's."""
     try:
         with zipfile.ZipFile(archive) as zf:
             names = [n for n in zf.namelist() if n.rstrip("/").split("/")[-1] == "manifest.yaml"]
             if not names:
                 raise HTTPException(422, "the archive has no manifest.yaml")
-            info = zf.getinfo(min(names, key=len))
-            if info.file_size > MANIFEST_MAX_BYTES:
-                raise HTTPException(422, f"manifest.yaml is larger than {MANIFEST_MAX_BYTES} bytes")
-            raw = yaml.safe_load(io.TextIOWrapper(zf.open(info), encoding="utf-8"))
-    except (zipfile.BadZipFile, yaml.YAMLError, UnicodeDecodeError, RuntimeError, NotImplementedError) as error:
+            with zf.open(min(names, key=len)) as member:
+                data = member.read(MAX_MANIFEST_BYTES + 1)
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise HTTPException(422, f"manifest.yaml: manifest larger than {MAX_MANIFEST_BYTES} bytes")
+        raw = parse_manifest_text(data.decode("utf-8"), "manifest.yaml")
+    except (zipfile.BadZipFile, zlib.error, UnicodeDecodeError, RuntimeError, NotImplementedError) as error:
         raise HTTPException(422, f"not a readable submission zip: {error}") from None
-    benchmark = raw.get("benchmark") if isinstance(raw, dict) else None
+    except SubmissionError as error:
+        raise HTTPException(422, str(error)) from None
     try:
-        return get_benchmark(str(benchmark)).id
+        return get_benchmark(str(raw.get("benchmark"))).id
     except MobenchError as error:
         raise HTTPException(422, f"manifest.yaml: field 'benchmark': {error}") from None
 

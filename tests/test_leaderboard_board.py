@@ -102,15 +102,14 @@ def test_filters() -> None:
 
 
 def test_chart_points_mark_the_front_and_indistinguishable_latencies() -> None:
-    spec = get_benchmark("sintel-final")
     rows = board.submission_rows(_ranking())
     shown, front = rows.iloc[1:], rows.iloc[:1]  # the table shows m2, m3; the front (over all rows) is m1
-    marked = board.chart_points(shown, front, spec, "latency_mean_ms")
+    marked = board.chart_points(shown, front, "latency_mean_ms")
     assert list(marked["model"]) == ["m2", "m3", "m1"] and list(marked["pareto"]) == [False, False, True]
     # m1: 10 ± 0.39 ms, m2: 21 ± 0.20 ms: far apart
     assert list(marked["not_distinguishable_from"]) == ["", "", ""]
     rows.loc[1, "latency_ci_low_ms"] = 10.2
-    marked = board.chart_points(rows, front, spec, "latency_mean_ms")  # a front row that is shown is drawn once
+    marked = board.chart_points(rows, front, "latency_mean_ms")  # a front row that is shown is drawn once
     assert list(marked["model"]) == ["m1", "m2", "m3"]
     assert marked["not_distinguishable_from"].tolist()[:2] == ["m2", "m1"]
 

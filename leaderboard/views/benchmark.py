@@ -148,13 +148,13 @@ def _cost_charts(spec: BenchmarkSpec, shown: pd.DataFrame, front: pd.DataFrame, 
     keys = rows.dropna(subset=[cost.column])[list(cost.groups)].drop_duplicates() if not rows.empty else rows
     for key in keys.itertuples(index=False) if not rows.empty else []:
         title = f"{name}, {' / '.join(str(k) for k in key)}"
-        marked = board.chart_points(_in_group(shown, cost, key), _in_group(front, cost, key), spec, cost.column)
+        marked = board.chart_points(_in_group(shown, cost, key), _in_group(front, cost, key), cost.column)
         drawn += _chart(spec, marked, cost, title)
     if name == "latency" and not reported.empty and reported["reported_latency_ms"].notna().any():
         papers = reported.dropna(subset=["reported_latency_ms"]).assign(submission=lambda f: f["citation"] + f["model"])
         for device, group in papers.groupby("device", dropna=False):
             front_rows = _front_of(group, spec)
-            marked = board.chart_points(group, front_rows, spec, charts.REPORTED_LATENCY.column)
+            marked = board.chart_points(group, front_rows, charts.REPORTED_LATENCY.column)
             reported_cost = replace(charts.REPORTED_LATENCY, log=log)
             drawn += _chart(spec, marked, reported_cost, f"reported in papers, on {device} (not reproduced)")
     if not drawn:
