@@ -150,7 +150,7 @@ def benchmark_overview(store: Store) -> pd.DataFrame:
                       CASE WHEN b.higher_is_better THEN max(p.value) ELSE min(p.value) END AS best,
                       max(s.updated_at) AS last_update, count(DISTINCT s.device_id) AS devices
                FROM benchmarks b
-               LEFT JOIN submissions s ON s.benchmark_id = b.id AND s.status = 'scored'
+               LEFT JOIN submissions s ON s.benchmark_id = b.id AND s.status = 'published'
                LEFT JOIN scores p ON p.submission_id = s.id AND p.breakdown = '' AND p.metric = b.primary_metric
                                   AND isfinite(p.value)
                GROUP BY b.id, b.title, b.family, b.primary_metric, b.higher_is_better, b.synthetic
@@ -165,7 +165,7 @@ def all_devices(store: Store) -> pd.DataFrame:
             """SELECT d.name AS device, d.soc, d.os, d.form_factor, count(*) AS submissions,
                       count(DISTINCT s.benchmark_id) AS benchmarks
                FROM submissions s JOIN devices d ON d.id = s.device_id
-               WHERE s.status = 'scored' GROUP BY ALL ORDER BY d.name"""
+               WHERE s.status = 'published' GROUP BY ALL ORDER BY d.name"""
         ).df()
 
 

@@ -1,9 +1,13 @@
 """The evaluation worker: takes queued submissions one at a time, scores them, stores the result.
 
-A submission whose predictions are wrong (missing samples, bad files) is `rejected` with the evaluator's message;
-an unexpected error is `failed` with its type and message (and the end of its traceback as the log excerpt), so a
-maintainer can tell the submitter's fault from the hub's. Either way no score row is written: scores land only in
-the one transaction that marks it `scored`.
+Each submission goes through the states a submitter sees, each with its time in the history:
+`validating` (claimed: its benchmark's data root, hidden labels and ground-truth split are found and the request
+is built), `scoring` (the evaluator reads and checks every prediction and computes the official metrics),
+`measuring` (the cost figures are chosen from the measurement records checked at intake) and `published` (scores
+written, on the leaderboard). A submission whose predictions are wrong (missing samples, bad files) is `rejected`
+with the evaluator's message; an unexpected error is `failed` with its type and message (and the end of its
+traceback as the log excerpt), so a maintainer can tell the submitter's fault from the hub's. Either way no score
+row is written: scores land only in the one transaction that publishes it.
 
 Crash safety: a claim is a lease (`Store.claim_next`), renewed by a heartbeat thread while the submission is
 scored. A worker killed at any point leaves either nothing (the scores' transaction did not commit) or a complete
@@ -22,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.core.errors import LeaseLostError, MobenchError
-from hub.core.evaluation import EvaluationResult
+from hub.core.evaluation import EvaluationRequest, EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.store import Store, SubmissionRow
 from hub.store.leases import DEFAULT_LEASE_S
@@ -31,7 +35,8 @@ from hub.wiring import make_request, score
 LOG_EXCERPT_CHARS = 2000
 
 
-def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
+def prepare_request(store: Store, row: SubmissionRow) -> EvaluationRequest:
+    """The `validating` step: everything the evaluator needs, found in the store and the registry."""
     spec = get_benchmark(row.benchmark_id)
     registered = store.benchmark_root(spec.id)
     if registered is None:
@@ -44,7 +49,12 @@ def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
                 f"{spec.id} keeps its labels hidden and none are stored: run `mobench labels set {spec.id} KEY`"
             )
     predictions = Path(row.storage_path) / "predictions"
-    return score(make_request(spec, registered[0], predictions, row.split, row.config, labels=labels))
+    return make_request(spec, registered[0], predictions, row.split, row.config, labels=labels)
+
+
+def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
+    """Validate and score a submission without changing its state (what `process_one` does between states)."""
+    return score(prepare_request(store, row))
 
 
 def default_worker_id() -> str:
@@ -87,7 +97,12 @@ def process_one(
     try:
         with Heartbeat(store, row.id, me, lease_s):
             try:
-                result = evaluate_submission(store, row)
+                request = prepare_request(store, row)
+                store.advance(row.id, "scoring", me, f"{request.config}/{request.split}")
+                result = score(request)
+                store.start_measuring(row.id, me)
+            except LeaseLostError:
+                raise
             except MobenchError as exc:
                 store.set_status(row.id, "rejected", str(exc), worker_id=me)
                 return store.find_submission(row.id)

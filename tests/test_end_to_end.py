@@ -35,7 +35,7 @@ def _run_dir(demo: DemoSummary, benchmark: str, model: str = "opencv-dis-medium"
 def test_demo_scores_both_flow_baselines_on_every_flow_benchmark(demo: DemoSummary) -> None:
     store = Store(demo.db_path)
     rows = store.list_submissions()
-    assert rows and all(r["status"] == "scored" for r in rows), [(r["model"], r["reason"]) for r in rows]
+    assert rows and all(r["status"] == "published" for r in rows), [(r["model"], r["reason"]) for r in rows]
     for benchmark in FLOW_IDS:
         spec = get_benchmark(benchmark)
         table = queries.ranking(store, spec)
@@ -68,7 +68,7 @@ def test_same_content_twice_is_one_submission(demo: DemoSummary, demo_db: Path) 
     store = Store(demo_db)
     before = store.table_counts()
     receipt = submit(_run_dir(demo, "sintel-final"), store)
-    assert receipt.duplicate and receipt.status == "scored"
+    assert receipt.duplicate and receipt.status == "published"
     assert store.table_counts() == before
 
 
@@ -87,7 +87,7 @@ def test_a_concurrent_submit_of_the_same_content_is_reported_as_a_duplicate(
 
     monkeypatch.setattr(Store, "find_submission", not_yet_on_first_look)
     receipt = submit(_run_dir(demo, "sintel-final"), store)
-    assert receipt.duplicate and receipt.status == "scored"
+    assert receipt.duplicate and receipt.status == "published"
     assert store.table_counts() == before
     assert (Path(str(real(store, receipt.id).storage_path)) / "manifest.yaml").is_file()  # type: ignore[union-attr]
 
@@ -206,10 +206,10 @@ def test_cli_submit_worker_submissions(demo: DemoSummary, demo_db: Path, tmp_pat
     submitted = runner.invoke(app, ["submit", str(folder)], env=env)
     assert submitted.exit_code == 0 and "queued" in submitted.output
     worked = runner.invoke(app, ["worker", "--once"], env=env)
-    assert worked.exit_code == 0 and "scored" in worked.output
+    assert worked.exit_code == 0 and "published" in worked.output
     listed = runner.invoke(app, ["submissions", "--json", "--benchmark", "sintel-final"], env=env)
     rows = json.loads(listed.output)
-    assert len(rows) == 3 and {r["status"] for r in rows} == {"scored"}
+    assert len(rows) == 3 and {r["status"] for r in rows} == {"published"}
 
 
 def test_cli_errors_are_one_clear_line_and_exit_2(tmp_path: Path) -> None:

@@ -83,8 +83,8 @@ def test_submit_score_and_read_back_with_a_token(hub: tuple[Store, str], demo: D
     assert api.get(f"/submissions/{receipt['id']}").json()["status"] == "queued"
     worker.process_one(store, worker_id="api-test")
     view = api.get(f"/submissions/{receipt['id']}").json()
-    assert view["status"] == "scored" and view["worker"] == "api-test" and view["scores"]["epe"] > 0
-    assert [h["state"] for h in view["history"]] == ["submitted", "running", "scored"]
+    assert view["status"] == "published" and view["worker"] == "api-test" and view["scores"]["epe"] > 0
+    assert [h["state"] for h in view["history"]] == ["submitted", "validating", "scoring", "measuring", "published"]
     # aggregate scores only (the registry's metrics): no per-sample data, no ground truth
     assert set(view["scores"]) == {m.name for m in get_benchmark("sintel-clean").metrics}
     assert view["scores"]["s40_plus"] is None  # no pixel that fast: null, never 0 or NaN

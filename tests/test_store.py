@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hub.core.errors import MobenchError
+from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.store import SCHEMA_VERSION, NewSubmission, Store
@@ -69,7 +69,7 @@ def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
     assert store.add_submission(_submission())
     assert not store.add_submission(_submission())  # same content id: one submission
     row = store.claim_next()
-    assert row is not None and row.status == "running"
+    assert row is not None and row.status == "validating"
     assert store.claim_next() is None
     result = EvaluationResult(
         benchmark="sintel-clean",
@@ -86,12 +86,57 @@ def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
     with store.read() as con:
         assert con.execute("SELECT details_json FROM submissions").fetchone() == ('{"lm_eval": {"version": "0.4.13"}}',)
     found = store.find_submission("abc")
-    assert found is not None and found.status == "scored"
+    assert found is not None and found.status == "published"
     counts = store.table_counts()
     assert counts["scores"] == 4 and counts["sample_scores"] == 2
     with store.read() as con:
         rows = con.execute("SELECT breakdown_key, value FROM scores WHERE breakdown = 'scene' ORDER BY 1").fetchall()
     assert rows == [("alley_1", 1.0), ("cave_2", 2.0)]
+
+
+def test_the_worker_states_are_leased_in_order_and_checked(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.duckdb")
+    store.init()
+    store.register_benchmark(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
+    store.add_submission(_submission())
+    store.claim_next("w1")
+    with pytest.raises(ValueError, match="not an active state"):
+        store.advance("abc", "published", "w1")
+    with pytest.raises(LeaseLostError):
+        store.advance("abc", "scoring", "w2")  # not the lease holder
+    store.advance("abc", "scoring", "w1", "default/training")
+    assert store.heartbeat("abc", "w1")  # a lease held in any active state is renewed
+    store.start_measuring("abc", "w1")
+    with store.read() as con:
+        history = con.execute("SELECT kind, detail FROM events WHERE submission_id = 'abc' ORDER BY ts").fetchall()
+        costs = con.execute("SELECT count(*) FROM submission_costs").fetchone()
+    assert history == [
+        ("submitted", "sintel-clean"),
+        ("validating", "worker w1"),
+        ("scoring", "default/training"),
+        ("measuring", "no measurement records"),
+    ]
+    assert costs == (1,)  # the cost row is chosen in the measuring step, not at intake
+
+
+def test_a_version_8_store_moves_to_the_new_state_names(tmp_path: Path) -> None:
+    """Stores written before the state machine said running/scored: the migration renames, and re-queues a
+    submission caught mid-run (its worker's lease means nothing to the new states)."""
+    store = Store(tmp_path / "db.duckdb")
+    store.init()
+    store.add_submission(_submission("old-scored"))
+    store.add_submission(_submission("old-running"))
+    with store.write() as con:
+        con.execute("UPDATE submissions SET status = 'scored' WHERE id = 'old-scored'")
+        con.execute("UPDATE submissions SET status = 'running', lease_expires_at = now() WHERE id = 'old-running'")
+        con.execute("INSERT INTO events VALUES (now()::TIMESTAMP, 'old-scored', 'scored', NULL)")
+        con.execute("DELETE FROM schema_version WHERE version = 9")
+    assert store.init() == SCHEMA_VERSION
+    with store.read() as con:
+        states = dict(con.execute("SELECT id, status FROM submissions").fetchall())
+        kinds = {r[0] for r in con.execute("SELECT kind FROM events").fetchall()}
+    assert states == {"old-scored": "published", "old-running": "queued"}
+    assert "scored" not in kinds and "published" in kinds
 
 
 def test_hidden_labels_are_replaced_not_appended(tmp_path: Path) -> None:

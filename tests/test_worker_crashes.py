@@ -18,6 +18,7 @@ import yaml
 from hub.cli.demo import DemoSummary
 from hub.core.errors import LeaseLostError
 from hub.store import Store
+from hub.store.schema import ACTIVE_STATUSES
 from submissions import worker
 from submissions.queue import submit
 
@@ -40,7 +41,7 @@ def _submissions(demo: DemoSummary, tmp_path: Path, db: Path, n: int) -> list[st
 
 
 def _state(db: Path, ids: list[str]) -> dict[str, tuple[str, int, int, int, int]]:
-    """Per submission: status, score rows, sample-score rows, board rows, 'scored' events."""
+    """Per submission: status, score rows, sample-score rows, board rows, 'published' events."""
     with duckdb.connect(str(db), read_only=True) as con:
         return {
             i: (
@@ -51,8 +52,8 @@ def _state(db: Path, ids: list[str]) -> dict[str, tuple[str, int, int, int, int]
                         "SELECT count(*) FROM scores WHERE submission_id = ?",
                         "SELECT count(*) FROM sample_scores WHERE submission_id = ?",
                         "SELECT count(*) FROM board_rows WHERE submission = ?",
-                        # 'scored' events since the submission was last queued for a rescore (the test's own marker)
-                        """SELECT count(*) FROM events e WHERE e.submission_id = $1 AND e.kind = 'scored'
+                        # 'published' events since the submission was last queued for a rescore (the test's own marker)
+                        """SELECT count(*) FROM events e WHERE e.submission_id = $1 AND e.kind = 'published'
                            AND e.ts > coalesce((SELECT max(ts) FROM events WHERE submission_id = $1
                                                 AND kind = 'rescore-requested'), TIMESTAMP '1970-01-01')""",
                     )
@@ -74,7 +75,7 @@ def test_workers_killed_at_random_points_leave_every_submission_scored_exactly_o
     shutil.copyfile(db, reference.path)
     worker.process_one(reference, worker_id="reference")
     expected = _state(reference.path, ids[:1])[ids[0]]
-    assert expected[0] == "scored" and expected[1] > 0 and expected[2] > 0 and expected[3] == 1
+    assert expected[0] == "published" and expected[1] > 0 and expected[2] > 0 and expected[3] == 1
 
     command = [sys.executable, "-m", "hub.cli.app", "worker", "--db", str(db), "--lease-seconds", str(LEASE_S)]
     killed_while_running = 0
@@ -90,13 +91,13 @@ def test_workers_killed_at_random_points_leave_every_submission_scored_exactly_o
         process.wait(timeout=30)
         state = _state(db, ids)
         for sid, (status, scores, samples, board, scored_events) in state.items():
-            if status == "scored":  # complete, and written once
+            if status == "published":  # complete, and written once
                 assert (scores, samples, board, scored_events) == expected[1:], (kill, sid)
             else:  # nothing half-written: no rows yet, or the complete rows of the round before the rescore
-                assert status in {"queued", "running"} and scored_events == 0, (kill, sid)
+                assert status in {"queued", *ACTIVE_STATUSES} and scored_events == 0, (kill, sid)
                 assert (scores, samples, board) in {(0, 0, 0), expected[1:4]}, (kill, sid)
-        killed_while_running += any(s[0] == "running" for s in state.values())
-        if all(s[0] == "scored" for s in state.values()):
+        killed_while_running += any(s[0] in ACTIVE_STATUSES for s in state.values())
+        if all(s[0] == "published" for s in state.values()):
             # everything is done: queue the same submissions again (a maintainer's rescore) to keep killing workers
             # mid-flight; the finished rows are replaced in one transaction, never doubled
             with Store(db).write() as con:
@@ -107,7 +108,7 @@ def test_workers_killed_at_random_points_leave_every_submission_scored_exactly_o
     time.sleep(LEASE_S * 1.5)  # let the last victim's lease expire
     subprocess.run([*command, "--once", "--worker-id", "survivor"], check=True, capture_output=True, timeout=300)
     final = _state(db, ids)
-    assert all(s[0] == "scored" for s in final.values()), final
+    assert all(s[0] == "published" for s in final.values()), final
     assert killed_while_running > 0  # some kills did land mid-scoring, leaving a lease to expire
     with duckdb.connect(str(db), read_only=True) as con:
         requeued = con.execute("SELECT count(*) FROM events WHERE kind = 'requeued'").fetchone()[0]  # type: ignore[index]
@@ -127,12 +128,12 @@ def test_a_worker_that_lost_its_lease_writes_nothing(demo_db: Path, demo: DemoSu
     result = worker.evaluate_submission(store, first)
     with pytest.raises(LeaseLostError):
         store.record_scores(sid, result, worker_id="slow")
-    assert _state(demo_db, [sid])[sid] == ("running", 0, 0, 0, 0)
+    assert _state(demo_db, [sid])[sid] == ("validating", 0, 0, 0, 0)
     assert store.heartbeat(sid, "fast") and not store.heartbeat(sid, "slow")
     store.record_scores(sid, result, worker_id="fast")
-    assert _state(demo_db, [sid])[sid][0] == "scored"
+    assert _state(demo_db, [sid])[sid][0] == "published"
     with duckdb.connect(str(demo_db), read_only=True) as con:
         kinds = [
             r[0] for r in con.execute("SELECT kind FROM events WHERE submission_id = ? ORDER BY ts", [sid]).fetchall()
         ]
-    assert kinds == ["submitted", "running", "requeued", "running", "scored"]
+    assert kinds == ["submitted", "validating", "requeued", "validating", "published"]

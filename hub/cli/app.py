@@ -87,7 +87,7 @@ def worker_cmd(
     store.init()
 
     def report(row: Any) -> None:
-        colour = {"scored": "green", "rejected": "yellow", "failed": "red"}.get(row.status, "white")
+        colour = {"published": "green", "rejected": "yellow", "failed": "red"}.get(row.status, "white")
         reason = f": {escape(row.reason)}" if row.reason else ""
         console.print(f"[{colour}]{row.status}[/{colour}] {row.id[:12]} {row.benchmark_id}{reason}")
 

@@ -177,7 +177,7 @@ def run_demo(workdir: Path, *, console: Console | None = None, with_models: bool
     summary = DemoSummary(db_path=store.path)
     remember_demo_store(store.path)
     for row in store.list_submissions():
-        if row["status"] != "scored":
+        if row["status"] != "published":
             console.print(f"[red]{row['benchmark_id']} / {row['model']}: {row['status']}: {row['reason']}[/red]")
     for spec in specs:
         table = queries.ranking(store, spec)

@@ -36,7 +36,7 @@ JOIN models m ON m.id = s.model_id
 JOIN devices d ON d.id = s.device_id
 LEFT JOIN submission_costs c ON c.submission_id = s.id
 LEFT JOIN aggregate a ON a.submission_id = s.id
-WHERE s.status = 'scored' AND ({own})
+WHERE s.status = 'published' AND ({own})
 """
 
 

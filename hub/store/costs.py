@@ -1,4 +1,4 @@
-"""Per submission, the one set of cost figures the leaderboard shows, chosen once when the submission is recorded.
+"""Per submission, the one set of cost figures the leaderboard shows, chosen once by the worker's `measuring` step.
 
 A submission may carry several figures of one metric (two logs, several power rails, a range and a peak). Their
 statistics are never mixed: per submission and metric one *figure set* (same provenance, scope, method, definition,
@@ -6,9 +6,10 @@ rail, source file and protocol) is chosen, mobench's own measurements first, the
 of that metric comes from it. The others stay visible under the submission's measurements. The integrity label
 compares the sha256 of the timed model (in the records) with the manifest's (the scored model).
 
-Measurements never change after intake, so this is computed in the intake's transaction (`Store.add_submission`)
-and kept in `submission_costs`; the leaderboard then reads one narrow row per submission instead of re-ranking
-every measurement on each page view. `Store.init` fills the table for submissions recorded before it existed.
+Measurements are parsed and checked at intake and never change after it, so this is computed once, when the worker
+enters `measuring` (`Store.start_measuring`), and kept in `submission_costs`; the leaderboard then reads one narrow
+row per submission instead of re-ranking every measurement on each page view. `Store.init` fills the table for
+submissions recorded before it existed.
 """
 
 from __future__ import annotations

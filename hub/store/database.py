@@ -183,25 +183,31 @@ class Store(Leases):
                     now,
                 ],
             )
-            self._insert_measurements(con, sub.id, sub.measurements)
+            if sub.measurements:
+                self._append_measurements(con, sub.id, sub.measurements)
             con.execute("INSERT INTO events VALUES (?, ?, 'submitted', ?)", [now, sub.id, sub.benchmark_id])
         return True
 
+    def start_measuring(self, submission_id: str, worker_id: str) -> None:
+        """Enter `measuring`: choose the submission's cost figures from the measurement records stored with it at
+        intake (`hub.store.costs`), in the same transaction, so the leaderboard's costs always follow the records."""
+        with self.write() as con:
+            row = con.execute("SELECT count(*) FROM measurements WHERE submission_id = ?", [submission_id]).fetchone()
+            count = int(row[0]) if row else 0
+            detail = f"cost figures from {count} measurement record(s)" if count else "no measurement records"
+            self._enter(con, submission_id, "measuring", worker_id, detail)
+            self._choose_costs(con, submission_id)
+
     @staticmethod
-    def _insert_measurements(
-        con: duckdb.DuckDBPyConnection, submission_id: str, records: Sequence[MeasurementRecord]
-    ) -> None:
-        """Add a submission's measurement records and choose its cost figures again (`hub.store.costs`), in the
-        caller's transaction, so the leaderboard's costs always follow the records."""
-        if records:
-            Store._append_measurements(con, submission_id, records)
+    def _choose_costs(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
+        """Choose a submission's cost figures again from all its measurement records, in the caller's transaction."""
         con.execute("DELETE FROM submission_costs WHERE submission_id = ?", [submission_id])
         con.execute(f"INSERT INTO submission_costs {costs.ONE_SUBMISSION}", {"submission": submission_id})
         Store._refresh_board_row(con, submission_id)
 
     @staticmethod
     def _refresh_board_row(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
-        """Rewrite the submission's leaderboard row (`hub.store.board_rows`); none unless it is scored."""
+        """Rewrite the submission's leaderboard row (`hub.store.board_rows`); none unless it is published."""
         con.execute("DELETE FROM board_rows WHERE submission = ?", [submission_id])
         con.execute(f"INSERT INTO board_rows {board_rows.ONE_SUBMISSION}", {"submission": submission_id})
 
@@ -257,7 +263,7 @@ class Store(Leases):
             self._refresh_board_row(con, submission_id)
 
     def record_scores(self, submission_id: str, result: EvaluationResult, *, worker_id: str | None = None) -> None:
-        """Write a submission's scores and mark it scored, all in one transaction (only while `worker_id`, if
+        """Write a submission's scores and publish it, all in one transaction (only while `worker_id`, if
         given, still holds its lease: a second worker's result for the same content is never written twice)."""
         scores: dict[str, list[Any]] = {"metric": [], "value": [], "breakdown": [], "breakdown_key": []}
 
@@ -295,12 +301,12 @@ class Store(Leases):
             con.unregister("incoming_samples")
             now = utc_now()
             con.execute(
-                """UPDATE submissions SET status = 'scored', reason = NULL, n_samples = ?, n_expected = ?,
+                """UPDATE submissions SET status = 'published', reason = NULL, n_samples = ?, n_expected = ?,
                    details_json = ?, updated_at = ?, lease_expires_at = NULL WHERE id = ?""",
                 [result.n_samples, result.n_expected, json.dumps(result.details, default=str), now, submission_id],
             )
             con.execute(
-                "INSERT INTO events VALUES (?, ?, 'scored', ?)",
+                "INSERT INTO events VALUES (?, ?, 'published', ?)",
                 [now, submission_id, json.dumps({"n_samples": result.n_samples, "coverage": result.coverage})],
             )
             self._refresh_board_row(con, submission_id)

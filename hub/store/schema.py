@@ -183,7 +183,18 @@ MIGRATIONS: list[str] = [
         completed_at TIMESTAMP
     );
     """,
+    # 9: the visible state machine (queued -> validating -> scoring -> measuring -> published | failed | rejected)
+    # replaces queued -> running -> scored; a submission caught `running` by the upgrade is queued again.
+    """
+    UPDATE submissions SET status = 'published' WHERE status = 'scored';
+    UPDATE submissions SET status = 'queued', lease_expires_at = NULL WHERE status = 'running';
+    UPDATE events SET kind = 'published' WHERE kind = 'scored';
+    UPDATE events SET kind = 'validating' WHERE kind = 'running';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
-STATUSES = ("queued", "running", "scored", "failed", "rejected")
+# A worker holds a lease on a submission while it is in one of the ACTIVE states, in this order.
+ACTIVE_STATUSES = ("validating", "scoring", "measuring")
+FINAL_STATUSES = ("published", "failed", "rejected")
+STATUSES = ("queued", *ACTIVE_STATUSES, *FINAL_STATUSES)

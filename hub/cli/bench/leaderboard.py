@@ -42,7 +42,7 @@ def _fill(store: Store, size: int) -> None:
                     submitter, is_baseline, synthetic, status, reason, manifest_json, storage_path, n_samples,
                     n_expected, created_at, updated_at)
                 SELECT 'sub-' || i, '{BENCHMARK}', 'default', 'training', 'model-' || (i % {MODELS}),
-                       'device-' || (i % {DEVICES}), 'tflite', 'int8', 'bench', false, true, 'scored', NULL, '{{}}',
+                       'device-' || (i % {DEVICES}), 'tflite', 'int8', 'bench', false, true, 'published', NULL, '{{}}',
                        '', {SAMPLES_PER_SUBMISSION}, {SAMPLES_PER_SUBMISSION},
                        TIMESTAMP '2026-01-01' + to_seconds(i), TIMESTAMP '2026-01-01' + to_seconds(i)
                 FROM range({size}) t(i)"""
