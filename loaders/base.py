@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import datasets
 
 from hub.core.errors import DatasetLayoutError
+from hub.core.hashing import files_under
 
 
 class DatasetLoader(ABC):
@@ -26,6 +27,8 @@ class DatasetLoader(ABC):
     """
 
     splits: ClassVar[tuple[str, ...]]
+    # True when each split is the folder `root/<split>/` of the release (KITTI's training/, Sintel's test/).
+    split_folders: ClassVar[bool] = False
 
     def __init__(self, root: str | Path, split: str, config: str | None = None) -> None:
         self.root = Path(root)
@@ -54,6 +57,17 @@ class DatasetLoader(ABC):
         shown = "\n".join(f"  {path}" for path in missing[:10])
         more = f"\n  ... and {len(missing) - 10} more" if len(missing) > 10 else ""
         return DatasetLayoutError(f"{len(missing)} {what} missing:\n{shown}{more}\n{self.layout()}")
+
+    def split_files(self) -> list[Path]:
+        """The release's files this split is read from, in path order: the ground truth a result bundle hashes
+        (`hub.bundle`), so a verifier can tell a different copy of the release from a different scoring.
+
+        Every file under `root/<split>/` for a loader whose splits are folders of their own (`split_folders`), so a
+        copy of that split alone verifies too; else every file under `root`: such loaders pick their files
+        themselves (PIQ23 reads score and split CSVs, the health tasks per-participant logs), and only the whole
+        release surely covers them.
+        """
+        return files_under(self.root / self.split if self.split_folders else self.root)
 
     @abstractmethod
     def sample_ids(self) -> list[str]:

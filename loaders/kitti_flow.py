@@ -44,6 +44,7 @@ class KittiFlow2015(DatasetLoader):
     """
 
     splits: ClassVar[tuple[str, ...]] = ("training", "testing")
+    split_folders: ClassVar[bool] = True
     name: ClassVar[str] = "kitti-2015"
 
     def __init__(self, root: str | Path, split: str = "training", config: str | None = None) -> None:

@@ -54,6 +54,7 @@ class Sintel(DatasetLoader):
     """
 
     splits: ClassVar[tuple[str, ...]] = ("training", "test")
+    split_folders: ClassVar[bool] = True
     name: ClassVar[str] = "sintel"
 
     def __init__(

@@ -9,7 +9,6 @@ file anywhere on the host) and anything that is not a regular file or a folder (
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import stat
 import zipfile
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from hub.core.errors import SubmissionError
-from hub.core.hashing import sha256_file
+from hub.core.hashing import tree_digest, tree_hashes
 
 
 @dataclass(frozen=True)
@@ -189,8 +188,4 @@ def stage(source: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> Path:
 
 def content_hash(top: Path) -> str:
     """sha256 over every file's relative path and content: the same submission twice has the same id."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in top.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(top).as_posix().encode("utf-8") + b"\0")
-        digest.update(bytes.fromhex(sha256_file(path)))
-    return digest.hexdigest()
+    return tree_digest(tree_hashes(top))

@@ -1,0 +1,210 @@
+"""`mobench verify`: score a result bundle's submission again and check the bundle against it, bit for bit.
+
+A bundle (`hub.bundle`) says which files were scored, against which ground truth, with which figures. Verifying
+re-hashes the submission's files (the hub's copy, or the folder or zip a submitter kept) and the split's files
+under a release root given by the verifier, scores the submission again on the worker's path (`make_request`,
+then `score`: the same loader, evaluator and hidden-label handling), and compares every count, aggregate metric,
+breakdown and per-sample score with the bundle's: equal means the same float64 bits (any NaN equals any NaN).
+Each difference is named (which file, which metric of which breakdown or sample, the bundle's value and the
+recomputed one), so a reader sees at once whether the predictions, the release or the figures changed.
+
+Running another mobench (version or git commit) than the one that wrote the bundle, or another version of the
+benchmark's definition, is a warning, not a difference: the figures may still agree, and if they do not, the
+warning says where to look.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.bundle import Bundle, Figures, ground_truth_hashes
+from hub.core.errors import MobenchError
+from hub.core.hashing import tree_digest, tree_hashes
+from hub.core.registry import BenchmarkSpec, get_benchmark
+from hub.core.version import mobench_git_commit, mobench_version
+from hub.store import Store
+from hub.wiring import make_request, read_labels, score
+from submissions.archive import stage
+from submissions.manifest import load_manifest
+
+ABSENT = "(absent)"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One thing the bundle says that the re-hashing or re-scoring does not: `what` kind of thing, `name` which."""
+
+    what: str
+    name: str
+    in_bundle: str
+    recomputed: str
+
+
+@dataclass
+class Verification:
+    differences: list[Difference] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    figures_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "files_checked": self.files_checked,
+            "figures_checked": self.figures_checked,
+            "warnings": self.warnings,
+            "differences": [asdict(d) for d in self.differences],
+        }
+
+
+def verify(
+    bundle: Bundle, root: Path, store: Store, *, submission: Path | None = None, answers: Path | None = None
+) -> Verification:
+    """Check `bundle` against the release at `root` and the submission: the folder or zip at `submission` (staged
+    as the intake stages it), else the hub's copy in `store`. A split with hidden labels is scored with the answer
+    key at `answers`, else with the one in `store`."""
+    spec = get_benchmark(bundle.submission.benchmark)
+    labels = _labels(spec, bundle, store, answers)
+    if submission is not None:
+        with _staged(submission) as top:
+            return _check(bundle, root, top, labels)
+    row = store.find_submission(bundle.submission.id)
+    if row is None:
+        raise MobenchError(
+            f"submission {bundle.submission.id} is not in the store {store.path}: pass --submission with the "
+            "folder or .zip that was submitted"
+        )
+    return _check(bundle, root, Path(row.storage_path), labels)
+
+
+def _check(bundle: Bundle, root: Path, top: Path, labels: Mapping[str, str] | None) -> Verification:
+    """Compare `bundle` with the submission folder `top` and the release at `root`, scored with `labels`."""
+    info = bundle.submission
+    spec = get_benchmark(info.benchmark)
+    found = Verification(warnings=_provenance_warnings(bundle, spec))
+    submitted = tree_hashes(top)
+    truth = ground_truth_hashes(spec, root, info.split, info.config)
+    found.files_checked = len(submitted) + len(truth)
+    found.differences += _hash_differences("submission file", bundle.hashes.submission, submitted)
+    if tree_digest(bundle.hashes.submission) != info.id:
+        found.differences.append(
+            Difference("submission id", "digest of the submission's file hashes", info.id, tree_digest(submitted))
+        )
+    found.differences += _manifest_differences(bundle.submission.manifest, top)
+    found.differences += _hash_differences("ground-truth file", bundle.hashes.ground_truth, truth)
+    try:
+        result = score(make_request(spec, root, top / "predictions", info.split, info.config, labels=labels))
+    except MobenchError as exc:
+        found.differences.append(Difference("scoring", "the submission", "scored", f"rejected: {exc}"))
+    else:
+        figures, recomputed = _flat(bundle.result), _flat(Figures.of(result))
+        found.figures_checked = len(figures)
+        for key in [*figures, *(k for k in recomputed if k not in figures)]:
+            if not _same(figures.get(key), recomputed.get(key)):
+                found.differences.append(Difference(*key, _show(figures.get(key)), _show(recomputed.get(key))))
+    return found
+
+
+def _labels(spec: BenchmarkSpec, bundle: Bundle, store: Store, answers: Path | None) -> Mapping[str, str] | None:
+    """The answer key for a hidden-label split, as the worker passes it; None for a split with public labels."""
+    if spec.config(bundle.submission.config).split(bundle.submission.split).labels != "hidden":
+        return None
+    if answers is not None:
+        return read_labels(spec, answers)
+    labels = store.hidden_labels(spec.id) if store.path.is_file() else {}
+    if not labels:
+        raise MobenchError(
+            f"{spec.id} keeps its labels hidden and {store.path} holds none: pass --answers KEY (the operator's key)"
+        )
+    return labels
+
+
+@contextmanager
+def _staged(source: Path) -> Iterator[Path]:
+    """A submitter's folder or zip, staged as the intake stages it (same limits, no links), in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="mobench-verify-") as tmp:
+        yield stage(source, Path(tmp))
+
+
+def _provenance_warnings(bundle: Bundle, spec: BenchmarkSpec) -> list[str]:
+    warnings = []
+    theirs = (bundle.mobench.version, bundle.mobench.git_commit)
+    mine = (mobench_version(), mobench_git_commit())
+    if theirs != mine:
+        warnings.append(
+            f"the bundle was written by mobench {theirs[0]} (git {theirs[1] or 'unknown'}), this is mobench "
+            f"{mine[0]} (git {mine[1] or 'unknown'}): a figure that differs may come from the code"
+        )
+    if bundle.submission.benchmark_version != spec.version:
+        warnings.append(
+            f"the bundle was scored with version {bundle.submission.benchmark_version} of {spec.id}'s definition, "
+            f"this mobench has version {spec.version}"
+        )
+    return warnings
+
+
+def _hash_differences(what: str, recorded: Mapping[str, str], found: Mapping[str, str]) -> list[Difference]:
+    names = [*recorded, *(name for name in found if name not in recorded)]
+    return [
+        Difference(what, name, recorded.get(name, ABSENT), found.get(name, ABSENT))
+        for name in names
+        if recorded.get(name) != found.get(name)
+    ]
+
+
+def _manifest_differences(recorded: Mapping[str, Any], top: Path) -> list[Difference]:
+    """The bundle's manifest against the submission's manifest.yaml, parsed as the intake parses it."""
+    try:
+        parsed = json.loads(load_manifest(top / "manifest.yaml", display_name="manifest.yaml").model_dump_json())
+    except MobenchError as exc:
+        return [Difference("manifest", "manifest.yaml", "valid", str(exc))]
+    names = [*recorded, *(name for name in parsed if name not in recorded)]
+    return [
+        Difference("manifest", name, _show_json(recorded, name), _show_json(parsed, name))
+        for name in names
+        if recorded.get(name, ABSENT) != parsed.get(name, ABSENT)
+    ]
+
+
+def _show_json(data: Mapping[str, Any], name: str) -> str:
+    return json.dumps(data[name], sort_keys=True) if name in data else ABSENT
+
+
+def _flat(figures: Figures) -> dict[tuple[str, str], float]:
+    """Every figure by (kind, name): `n_samples`, `srcc`, `scene Indoor_Scene_1: srcc`, `<sample id>: mae`."""
+    flat: dict[tuple[str, str], float] = {
+        ("sample count", "n_samples"): figures.n_samples,
+        ("sample count", "n_expected"): figures.n_expected,
+    }
+    flat |= {("metric", metric): value for metric, value in figures.metrics.items()}
+    for breakdown, groups in figures.breakdowns.items():
+        for key, values in groups.items():
+            flat |= {("breakdown", f"{breakdown} {key}: {metric}"): value for metric, value in values.items()}
+    for sample_id, values in figures.sample_scores.items():
+        flat |= {("sample score", f"{sample_id}: {metric}"): value for metric, value in values.items()}
+    return flat
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    """The same float64 bits (so 0.0 and -0.0 differ), except that NaN equals NaN."""
+    if a is None or b is None:
+        return a is b
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return struct.pack("<d", a) == struct.pack("<d", b)
+
+
+def _show(value: float | None) -> str:
+    return ABSENT if value is None else repr(value)
