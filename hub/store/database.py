@@ -200,10 +200,10 @@ class Store(Leases):
 
     @staticmethod
     def _choose_costs(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
-        """Choose a submission's cost figures again from all its measurement records, in the caller's transaction."""
+        """Choose a submission's cost figures again from all its measurement records, in the caller's transaction.
+        Its leaderboard row follows when it is published (a rescored submission keeps its old row until then)."""
         con.execute("DELETE FROM submission_costs WHERE submission_id = ?", [submission_id])
         con.execute(f"INSERT INTO submission_costs {costs.ONE_SUBMISSION}", {"submission": submission_id})
-        Store._refresh_board_row(con, submission_id)
 
     @staticmethod
     def _refresh_board_row(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
