@@ -33,15 +33,26 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_PIXELS = 50_000_000
 
 
+# PNG spec (ISO/IEC 15948, 11.2.2 IHDR): the bit depths each colour type allows.
+PNG_BIT_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+
+
 def decode_png(data: bytes, name: str | Path) -> NDArray[Any]:
     """Decode PNG bytes without any conversion (depth and channels as stored; colour in OpenCV's BGR order)."""
     if not data.startswith(PNG_SIGNATURE):
         raise FormatError(name, "not a PNG file (missing the PNG signature)")
-    if len(data) < 24 or data[12:16] != b"IHDR":
+    if len(data) < 29 or data[12:16] != b"IHDR":
         raise FormatError(name, "PNG could not be decoded (no IHDR header chunk)")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     if width * height > MAX_PNG_PIXELS:
         raise FormatError(name, f"PNG of {width}x{height} pixels is larger than the {MAX_PNG_PIXELS} pixels accepted")
+    depth, colour, compression, filtering, interlace = data[24:29]
+    if depth not in PNG_BIT_DEPTHS.get(colour, ()) or compression or filtering or interlace > 1:
+        # OpenCV's decoder does not refuse every such header: a 45-byte PNG with bit depth 22 took 4 GB (atheris)
+        raise FormatError(
+            name, f"PNG header is invalid (bit depth {depth}, colour type {colour}, compression {compression}, "
+            f"filter {filtering}, interlace {interlace})"
+        )  # fmt: skip
     try:
         image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:  # OpenCV refuses some headers with an exception rather than None

@@ -15,6 +15,7 @@ submission is queued, then `rejected` with the message and no score).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -866,6 +867,18 @@ def _png_truncated(ws: Workspace) -> None:
 def _png_bomb(ws: Workspace) -> None:
     victim = _kitti_names(ws, 1)
     victim.write_bytes(_png_header_only(20_000, 20_000))  # 2.4 GB of pixels declared in a 1 kB file
+
+
+@case(
+    "kitti-png-invalid-bit-depth",
+    "kitti",
+    r"sample \S*$sample: unreadable prediction \S*$file: PNG header is invalid \(bit depth 22",
+    at="worker",
+)
+def _png_bad_depth(ws: Workspace) -> None:
+    """Found by atheris: 45 bytes, 4x119 pixels at bit depth 22, made OpenCV's decoder take 4 GB."""
+    victim = _kitti_names(ws, 2)
+    victim.write_bytes(base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAQAAAB3FjA2RFW7m0EA7gAAAElFTkSuQmCC"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
