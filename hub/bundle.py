@@ -142,6 +142,11 @@ class Bundle(_Part):
     result: Figures
 
 
+def bundle_file_name(submission_id: str) -> str:
+    """What `mobench bundle` and the leaderboard call a submission's bundle file."""
+    return f"mobench-bundle-{submission_id[:12]}.json"
+
+
 def ground_truth_hashes(spec: BenchmarkSpec, root: Path, split: str, config: str) -> dict[str, str]:
     """sha256 of every file the split is read from, by path relative to the release's root."""
     loader = make_loader(spec, root, split, config)

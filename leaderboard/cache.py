@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from hub.bundle import build_bundle, dumps
 from hub.core.registry import get_benchmark
 from hub.store import Store
 from leaderboard import queries
@@ -83,3 +84,9 @@ def run_details(db: str, submission_id: str) -> dict[str, Any]:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def measurements(db: str, submission_id: str) -> pd.DataFrame:
     return queries.measurements(_store(db), submission_id)
+
+
+def bundle(db: str, submission_id: str) -> str:
+    """A submission's result bundle (`hub.bundle`), as JSON text. Not cached: it is built only when a visitor asks
+    for it (it hashes the submission's and the release's files), and then from the files as they are."""
+    return dumps(build_bundle(_store(db), submission_id))

@@ -19,11 +19,11 @@ import json
 import math
 import struct
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.bundle import Bundle, Figures, ground_truth_hashes
 from hub.core.errors import MobenchError
@@ -36,6 +36,7 @@ from submissions.archive import stage
 from submissions.manifest import load_manifest
 
 ABSENT = "(absent)"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def verify(
     if submission is not None:
         with _staged(submission) as top:
             return _check(bundle, root, top, labels)
-    row = store.find_submission(bundle.submission.id)
+    row = _from_store(lambda: store.find_submission(bundle.submission.id), "pass --submission (the folder or .zip)")
     if row is None:
         raise MobenchError(
             f"submission {bundle.submission.id} is not in the store {store.path}: pass --submission with the "
@@ -123,12 +124,20 @@ def _labels(spec: BenchmarkSpec, bundle: Bundle, store: Store, answers: Path | N
         return None
     if answers is not None:
         return read_labels(spec, answers)
-    labels = store.hidden_labels(spec.id) if store.path.is_file() else {}
+    labels = _from_store(lambda: store.hidden_labels(spec.id), f"{spec.id} keeps its labels hidden: pass --answers KEY")
     if not labels:
         raise MobenchError(
             f"{spec.id} keeps its labels hidden and {store.path} holds none: pass --answers KEY (the operator's key)"
         )
     return labels
+
+
+def _from_store(read: Callable[[], T], instead: str) -> T:
+    """What `read` gets from the store, or, when there is no store to read, an error that says what to pass."""
+    try:
+        return read()
+    except MobenchError as exc:
+        raise MobenchError(f"{exc}; without a store, {instead}") from exc
 
 
 @contextmanager

@@ -27,11 +27,11 @@ def bundle_cmd(
 
     Anyone with the bundle, the submission and the official release can check it with `mobench verify`.
     """
-    from hub.bundle import build_bundle, dumps
+    from hub.bundle import build_bundle, bundle_file_name, dumps
 
     with err_console.status("hashing the submission and the ground truth"):
         bundle = build_bundle(open_store(db), submission)
-    path = out if out is not None else Path(f"mobench-bundle-{bundle.submission.id[:12]}.json")
+    path = out if out is not None else Path(bundle_file_name(bundle.submission.id))
     path.write_text(dumps(bundle), encoding="utf-8")
     hashes = bundle.hashes
     console.print(

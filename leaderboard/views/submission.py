@@ -1,10 +1,12 @@
-"""The submission page: manifest, status history, every metric, breakdowns, per-sample scores, measurements."""
+"""The submission page: manifest, status history, every metric, breakdowns, per-sample scores, measurements, and
+the result bundle to download (`hub.bundle`) that lets anyone check those scores with `mobench verify`."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from hub.bundle import bundle_file_name
 from hub.core.registry import BenchmarkSpec, load_registry
 from leaderboard import cache, charts
 from leaderboard.views.widgets import downloads, link, synthetic_banner
@@ -30,6 +32,19 @@ def render(db: str, submission_id: str) -> None:
         f"Submission id (sha256 of its content): {row['id']} · worker {row['worker_id'] or '—'} · last heartbeat "
         f"{row['heartbeat_at'] if pd.notna(row['heartbeat_at']) else '—'} · attempts {row['attempts']}"
     )
+    if pd.notna(row["n_samples"]):  # written with the scores: a bundle needs them
+        st.download_button(
+            "Download the result bundle",
+            data=lambda: cache.bundle(db, submission_id),
+            file_name=bundle_file_name(submission_id),
+            mime="application/json",
+            key="bundle",
+        )
+        st.caption(
+            "One JSON file: the manifest, sha256 of the submission's files and of the ground truth, every score. "
+            "Check it against the submission and the official release with "
+            "`mobench verify BUNDLE --root RELEASE --submission SUBMISSION`."
+        )
     if row["log_excerpt"]:
         with st.expander("Log excerpt (end of the failure's traceback)"):
             st.code(str(row["log_excerpt"]))
