@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -32,15 +33,33 @@ def decode_kitti_flow(
     rgb: NDArray[Any], name: str | Path = "KITTI flow array"
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """Turn an (H, W, 3) uint16 array in R, G, B order into (flow (H, W, 2) float32, valid (H, W) bool)."""
-    if rgb.dtype != np.uint16:
-        depth = 8 * rgb.dtype.itemsize
-        raise FormatError(name, f"KITTI flow PNG must be 16-bit, found {depth}-bit ({rgb.dtype})")
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        channels = 1 if rgb.ndim == 2 else rgb.shape[2]
+    return _decode(rgb, name, red=0)
+
+
+def _decode(image: NDArray[Any], name: str | Path, red: int) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """`decode_kitti_flow` for an image whose R channel is `red` (0 in the file's order, 2 in OpenCV's BGR).
+
+    Why it is written this way: this runs on every GT and prediction PNG, and the plain numpy version
+    (`(rgb[..., :2] - OFFSET) / SCALE`, then `flow[~valid] = 0`) cost half as much again as decoding the PNG, in
+    strided reads and a boolean mask broadcast over the last axis. Here every pass is contiguous: OpenCV picks the
+    channels, the offset and scale are applied in place (multiplying by 1/64, a power of two, gives the very bits
+    dividing by 64 does), and an invalid pixel's (u, v) pair is zeroed as one 64-bit word, which leaves +0.0 in
+    both, exactly as the mask assignment did.
+    """
+    if image.dtype != np.uint16:
+        depth = 8 * image.dtype.itemsize
+        raise FormatError(name, f"KITTI flow PNG must be 16-bit, found {depth}-bit ({image.dtype})")
+    if image.ndim != 3 or image.shape[2] != 3:
+        channels = 1 if image.ndim == 2 else image.shape[2]
         raise FormatError(name, f"KITTI flow PNG must have 3 channels (R=u, G=v, B=valid), found {channels}")
-    valid = rgb[..., 2] > 0
-    flow = (rgb[..., :2].astype(np.float32) - OFFSET) / np.float32(SCALE)
-    flow[~valid] = 0.0
+    image = np.ascontiguousarray(image)
+    valid = np.asarray(cv2.extractChannel(image, 2 - red)) > 0
+    uv = np.empty((*image.shape[:2], 2), dtype=np.uint16)
+    cv2.mixChannels([image], [uv], [red, 0, 1, 1])
+    flow = uv.astype(np.float32)
+    flow -= np.float32(OFFSET)
+    flow *= np.float32(1.0 / SCALE)
+    flow.view(np.uint64)[..., 0] *= valid
     return flow, valid
 
 
@@ -72,10 +91,7 @@ def encode_kitti_flow(
 
 def read_kitti_flow_bytes(data: bytes, name: str | Path) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """Decode the bytes of a KITTI flow PNG (e.g. a member of a submission zip)."""
-    bgr = decode_png(data, name)
-    if bgr.ndim == 3 and bgr.shape[2] == 3:
-        bgr = bgr[..., ::-1]  # OpenCV's BGR -> the file's R, G, B
-    return decode_kitti_flow(bgr, name)
+    return _decode(decode_png(data, name), name, red=2)  # OpenCV decodes to B, G, R
 
 
 def read_kitti_flow(path: str | Path) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:

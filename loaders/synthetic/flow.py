@@ -224,11 +224,21 @@ def _write_kitti_split(root: Path, split: str, sizes: Sequence[tuple[int, int]],
         write_label_map(split_dir / "obj_map" / f"{name}_10.png", first.labels)
 
 
-def build_kitti_2015(root: Path, seed: int = 0) -> None:
-    """Write a mini KITTI 2015 flow benchmark (4 training + 2 testing pairs, ~320x96) under `root`."""
+def build_kitti_2015(
+    root: Path,
+    seed: int = 0,
+    *,
+    training_sizes: Sequence[tuple[int, int]] = KITTI_TRAINING_SIZES,
+    testing_sizes: Sequence[tuple[int, int]] = KITTI_TESTING_SIZES,
+) -> None:
+    """Write a mini KITTI 2015 flow benchmark (4 training + 2 testing pairs, ~320x96) under `root`.
+
+    `training_sizes` / `testing_sizes` give one (H, W) per pair; `mobench bench` passes the real release's shape
+    (200 pairs of 375x1242) to time the flow paths at full scale.
+    """
     rng = np.random.default_rng(seed)
-    _write_kitti_split(root, "training", KITTI_TRAINING_SIZES, rng)
-    _write_kitti_split(root, "testing", KITTI_TESTING_SIZES, rng)
+    _write_kitti_split(root, "training", training_sizes, rng)
+    _write_kitti_split(root, "testing", testing_sizes, rng)
     mark_synthetic(root, generator="loaders.synthetic.flow:build_kitti_2015", seed=seed)
 
 
@@ -262,8 +272,10 @@ def _final_pass(clean: Image, fog_colour: NDArray[np.float64]) -> Image:
     return final
 
 
-def _write_sintel_split(root: Path, split: str, scenes: Sequence[tuple[str, int]], rng: np.random.Generator) -> None:
-    height, width = SINTEL_SIZE
+def _write_sintel_split(
+    root: Path, split: str, scenes: Sequence[tuple[str, int]], size: tuple[int, int], rng: np.random.Generator
+) -> None:
+    height, width = size
     split_dir = root / split
     for scene, n_frames in scenes:
         frames = _sintel_scene(rng, n_frames, height, width)
@@ -287,9 +299,20 @@ def _write_sintel_split(root: Path, split: str, scenes: Sequence[tuple[str, int]
                 write_mask(split_dir / "occlusions" / scene / f"{name}.png", frame.occluded)
 
 
-def build_sintel(root: Path, seed: int = 0) -> None:
-    """Write a mini MPI-Sintel benchmark (3 training scenes, 2 test scenes, 256x108, clean and final) under `root`."""
+def build_sintel(
+    root: Path,
+    seed: int = 0,
+    *,
+    size: tuple[int, int] = SINTEL_SIZE,
+    training_scenes: Sequence[tuple[str, int]] = SINTEL_TRAINING_SCENES,
+    test_scenes: Sequence[tuple[str, int]] = SINTEL_TEST_SCENES,
+) -> None:
+    """Write a mini MPI-Sintel benchmark (3 training scenes, 2 test scenes, 256x108, clean and final) under `root`.
+
+    `size` is (H, W) and the scenes are (name, frames); `mobench bench` passes the real release's shape (23
+    training scenes, 1,041 pairs of 436x1024) to time the flow paths at full scale.
+    """
     rng = np.random.default_rng(seed)
-    _write_sintel_split(root, "training", SINTEL_TRAINING_SCENES, rng)
-    _write_sintel_split(root, "test", SINTEL_TEST_SCENES, rng)
+    _write_sintel_split(root, "training", training_scenes, size, rng)
+    _write_sintel_split(root, "test", test_scenes, size, rng)
     mark_synthetic(root, generator="loaders.synthetic.flow:build_sintel", seed=seed)

@@ -3,13 +3,15 @@
 A case lives in its own module in this package and exposes `CASE: BenchCase`. Its `prepare(workdir, size)` builds
 the inputs once and returns the two callables to time; both must compute the same thing, and the case's `check`
 compares their results so that a speed-up can never come from doing less work. Timings are the median of several
-repeats after a warm-up run, measured with `time.perf_counter`, in the same process, one after the other.
+repeats after a warm-up run of each side, measured with `time.perf_counter` in the same process, the two sides
+taking turns (on a shared machine a burst of load then slows both, not just the one that happened to be running).
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -76,6 +78,24 @@ class BenchReport:
         }
 
 
+def build_once(folder: Path, key: str, build: Callable[[Path], None]) -> Path:
+    """`folder` as `build(folder)` writes it, rebuilt only when it was not built from the same `key` already.
+
+    Generating a full-size release takes minutes, so a second `mobench bench CASE --workdir DIR` of the same case
+    and size reuses the first one's inputs. The key (what the inputs depend on: size, seed) sits beside the folder,
+    never inside it, so the folder holds exactly what `build` wrote.
+    """
+    stamp = folder.with_name(f"{folder.name}.built")
+    if folder.is_dir() and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return folder
+    stamp.unlink(missing_ok=True)
+    if folder.exists():
+        shutil.rmtree(folder)
+    build(folder)
+    stamp.write_text(key, encoding="utf-8")
+    return folder
+
+
 def cases() -> dict[str, BenchCase]:
     found: dict[str, BenchCase] = {}
     for info in pkgutil.iter_modules(__path__):
@@ -92,20 +112,23 @@ def get_case(name: str) -> BenchCase:
     return known[name]
 
 
-def _time(fn: Timed, repeats: int) -> tuple[list[float], Any]:
-    result = fn()  # warm-up: imports, caches, lazy allocation
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        runs.append(time.perf_counter() - start)
-    return runs, result
+def _timed(fn: Timed) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 def run_case(case: BenchCase, workdir: Path, *, size: int | None = None, repeats: int = 5) -> BenchReport:
     prepared = case.prepare(workdir, size if size is not None else case.default_size)
-    project_s, project_result = _time(prepared.project, repeats)
-    reference_s, reference_result = _time(prepared.reference, repeats)
+    project_result = prepared.project()  # warm-up of each side: imports, caches, lazy allocation
+    reference_result = prepared.reference()
+    project_s: list[float] = []
+    reference_s: list[float] = []
+    for _ in range(repeats):  # alternating, so that a load from other processes slows both sides alike
+        seconds, project_result = _timed(prepared.project)
+        project_s.append(seconds)
+        seconds, reference_result = _timed(prepared.reference)
+        reference_s.append(seconds)
     prepared.check(project_result, reference_result)
     return BenchReport(
         case=case.name,
