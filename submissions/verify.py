@@ -80,20 +80,21 @@ def verify(
     labels = _labels(spec, bundle, store, answers)
     if submission is not None:
         with _staged(submission) as top:
-            return _check(bundle, root, top, labels)
+            return _check(spec, bundle, root, top, labels)
     row = _from_store(lambda: store.find_submission(bundle.submission.id), "pass --submission (the folder or .zip)")
     if row is None:
         raise MobenchError(
             f"submission {bundle.submission.id} is not in the store {store.path}: pass --submission with the "
             "folder or .zip that was submitted"
         )
-    return _check(bundle, root, Path(row.storage_path), labels)
+    return _check(spec, bundle, root, Path(row.storage_path), labels)
 
 
-def _check(bundle: Bundle, root: Path, top: Path, labels: Mapping[str, str] | None) -> Verification:
+def _check(
+    spec: BenchmarkSpec, bundle: Bundle, root: Path, top: Path, labels: Mapping[str, str] | None
+) -> Verification:
     """Compare `bundle` with the submission folder `top` and the release at `root`, scored with `labels`."""
     info = bundle.submission
-    spec = get_benchmark(info.benchmark)
     found = Verification(warnings=_provenance_warnings(bundle, spec))
     submitted = tree_hashes(top)
     truth = ground_truth_hashes(spec, root, info.split, info.config)
