@@ -152,7 +152,9 @@ def read_prediction(
             f"sample {sample_id}: {path}: prediction is {flow.shape[1]}x{flow.shape[0]} (WxH) but the ground "
             f"truth is {shape[1]}x{shape[0]}; predictions must be exactly the ground-truth size (unpad them)"
         )
-    bad = ~np.isfinite(flow[valid])
+    if np.isfinite(flow).all():  # the common case, tested without copying the valid pixels out (6 ms a frame)
+        return flow, valid
+    bad = ~np.isfinite(flow[valid])  # only the valid pixels must be finite
     if bad.any():
         return f"sample {sample_id}: {path}: {int(bad.any(axis=-1).sum())} pixel(s) with NaN or infinite flow"
     return flow, valid
