@@ -1,5 +1,9 @@
 """Identity-document metrics for MIDV-500 / MIDV-2019: the authors' localisation protocol and field recognition.
 
+Both evaluators, `evaluate_localisation` and `evaluate_fields`, are `ShardedEvaluator`s: the plan reads and checks
+the whole predictions file, the map scores frames one by one (a frame's IoUs and min_d, or its fields' matches and
+distances), and the reduce averages those per-frame scores in the split's order, so any chunking gives the same bits.
+
 Localisation follows the dataset authors' evaluation code (SmartEngines/hough_document_localization, `metrics.py`
 and `run_stat.py`, Tropin et al., Computer Optics 45(5), 2021), which takes the template-frame IoU from the
 SmartDoc-2015 challenge (jchazalon/smartdoc15-ch1-eval):
@@ -45,9 +49,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -55,7 +59,7 @@ from numpy.typing import NDArray
 
 from hub.core.coverage import Coverage, match_predictions
 from hub.core.errors import MobenchError
-from hub.core.evaluation import Breakdowns, EvaluationRequest, EvaluationResult
+from hub.core.evaluation import Breakdowns, EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.midv import FRAME_CONFIGS, MIDVLoader
 from loaders.midv_annotations import Document, Frame
 from submissions.readers.documents import parse_quad, read_prediction_lines
@@ -316,39 +320,80 @@ def _breakdowns(
     }
 
 
-def evaluate_localisation(request: EvaluationRequest) -> EvaluationResult:
-    """Score `{"id": ..., "quad": [[x, y] x 4] | null}` lines with the authors' protocol (module docstring)."""
+# one unit: a frame id and its parsed quad, None for `"quad": null`
+_QuadUnit = tuple[str, FloatArray | None]
+
+
+@dataclass(frozen=True)
+class _FrameQuadScores:
+    """One frame's partial: its three localisation scores and its breakdown keys (`frame_groups`)."""
+
+    iou_template: float
+    min_d: float
+    iou_image: float
+    groups: dict[str, list[str]]
+
+
+def _plan_localisation(request: EvaluationRequest) -> ScoringPlan[_QuadUnit]:
+    """Read, parse and match every quad line, so that a broken line is reported before any frame is scored."""
+    parsed, coverage = _matched(request, open_loader(request), "quad", lambda raw, _id: parse_quad(raw))
+    return ScoringPlan(coverage, [(sample_id, parsed[sample_id]) for sample_id in coverage.to_score])
+
+
+def _map_localisation(request: EvaluationRequest, units: Sequence[_QuadUnit]) -> list[_FrameQuadScores]:
+    """Score the chunk's frames in one vectorised call: `localisation_scores` works row by row (batched solves,
+    element-wise polygon areas), so a frame's scores are the same bits whatever chunk it is scored in."""
     loader = open_loader(request)
-    parsed, coverage = _matched(request, loader, "quad", lambda raw, _id: parse_quad(raw))
-    ids = list(coverage.to_score)
-    frames = [loader.frame(i) for i in ids]
     documents = loader.documents()
+    frames = [loader.frame(sample_id) for sample_id, _ in units]
     gt = np.array([f.quad for f in frames]).reshape(-1, 4, 2)
-    pred = np.array([np.full((4, 2), np.nan) if parsed[i] is None else parsed[i] for i in ids]).reshape(-1, 4, 2)
+    pred = np.array([np.full((4, 2), np.nan) if quad is None else quad for _, quad in units]).reshape(-1, 4, 2)
     sizes = np.array([(documents[f.document].width, documents[f.document].height) for f in frames], dtype=np.float64)
     scores = localisation_scores(gt, pred, sizes.reshape(-1, 2))
+    return [
+        _FrameQuadScores(
+            float(scores.iou_template[k]),
+            float(scores.min_d[k]),
+            float(scores.iou_image[k]),
+            frame_groups(frame, documents[frame.document]),
+        )
+        for k, frame in enumerate(frames)
+    ]
+
+
+def _reduce_localisation(
+    request: EvaluationRequest, plan: ScoringPlan[_QuadUnit], partials: list[_FrameQuadScores]
+) -> EvaluationResult:
+    """The five figures (`localisation_metrics`) over the split and over each breakdown group, from the frames'
+    scores as arrays in the split's order, so every mean adds the same floats in the same order."""
+    scores = QuadScores(
+        np.array([p.iou_template for p in partials], dtype=np.float64),
+        np.array([p.min_d for p in partials], dtype=np.float64),
+        np.array([p.iou_image for p in partials], dtype=np.float64),
+    )
 
     def subset_metrics(_breakdown: str, index: list[int]) -> dict[str, float]:
         return localisation_metrics(
             QuadScores(scores.iou_template[index], scores.min_d[index], scores.iou_image[index])
         )
 
-    groups = [frame_groups(f, documents[f.document]) for f in frames]
     return EvaluationResult.scored(
         request,
-        coverage,
+        plan.coverage,
         localisation_metrics(scores),
-        breakdowns=_breakdowns(groups, subset_metrics),
+        breakdowns=_breakdowns([p.groups for p in partials], subset_metrics),
         sample_scores={
-            sample_id: {
-                "iou_template": float(scores.iou_template[k]),
-                "min_d": float(scores.min_d[k]),
-                "iou_image": float(scores.iou_image[k]),
-            }
-            for k, sample_id in enumerate(ids)
+            sample_id: {"iou_template": p.iou_template, "min_d": p.min_d, "iou_image": p.iou_image}
+            for (sample_id, _), p in zip(plan.units, partials, strict=True)
         },
-        details={"frames_without_quad": sum(parsed[i] is None for i in ids)},
+        details={"frames_without_quad": sum(quad is None for _, quad in plan.units)},
     )
+
+
+# Score `{"id": ..., "quad": [[x, y] x 4] | null}` lines with the authors' protocol (module docstring).
+evaluate_localisation: ShardedEvaluator[_QuadUnit, _FrameQuadScores] = ShardedEvaluator(
+    _plan_localisation, _map_localisation, _reduce_localisation
+)
 
 
 def _parse_fields(raw: Any, sample_id: str, loader: MIDVLoader) -> dict[str, str] | str:
@@ -361,47 +406,82 @@ def _parse_fields(raw: Any, sample_id: str, loader: MIDVLoader) -> dict[str, str
     return dict(raw)
 
 
-def evaluate_fields(request: EvaluationRequest) -> EvaluationResult:
-    """Score `{"id": ..., "fields": {"field01": "text", ...}}` lines: per-field exact match and normalised
-    generalised Levenshtein distance after normalisation (module docstring); per field, field type and frame."""
+# one unit: a frame id and its predicted texts by field name
+_FieldsUnit = tuple[str, dict[str, str]]
+
+
+class _FieldPair(NamedTuple):
+    """One (frame, field) pair: read exactly, its NGLD and its breakdown keys."""
+
+    exact: bool
+    distance: float
+    groups: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class _FrameFields:
+    """One frame's partial: its pairs in the document's field order and its own scores (over its pairs only)."""
+
+    pairs: list[_FieldPair]
+    scores: dict[str, float]
+
+
+def _plan_fields(request: EvaluationRequest) -> ScoringPlan[_FieldsUnit]:
+    """Read, parse and match every fields line (only fields of the frame's document), before any is scored."""
     loader = open_loader(request)
     parsed, coverage = _matched(request, loader, "fields", lambda raw, i: _parse_fields(raw, i, loader))
-    ids = list(coverage.to_score)
+    return ScoringPlan(coverage, [(sample_id, parsed[sample_id]) for sample_id in coverage.to_score])
+
+
+def _map_fields(request: EvaluationRequest, units: Sequence[_FieldsUnit]) -> list[_FrameFields]:
+    """Per frame, every field of its document against the prediction (a missing field is read as "")."""
+    loader = open_loader(request)
     documents = loader.documents()
-    pair_exact: list[bool] = []
-    pair_distance: list[float] = []
-    pair_groups: list[dict[str, list[str]]] = []
-    frame_pairs: dict[str, list[int]] = {}
-    sample_scores: dict[str, dict[str, float]] = {}
-    for sample_id in ids:
+    partials: list[_FrameFields] = []
+    for sample_id, texts in units:
         frame = loader.frame(sample_id)
         document = documents[frame.document]
         base = frame_groups(frame, document)
-        start = len(pair_exact)
+        pairs: list[_FieldPair] = []
         for name, field in document.fields.items():
-            truth, read = normalise_field(field.value), normalise_field(parsed[sample_id].get(name, ""))
-            pair_exact.append(truth == read)
-            pair_distance.append(normalised_levenshtein(read, truth))
-            pair_groups.append({**base, "field": [f"{document.name}/{name}"], "field_type": [field_type(field.value)]})
-        frame_pairs[sample_id] = list(range(start, len(pair_exact)))
-        own = field_metrics(pair_exact[start:], pair_distance[start:])
-        sample_scores[sample_id] = {**own, "document_correct": 100.0 * all(pair_exact[start:])}
+            truth, read = normalise_field(field.value), normalise_field(texts.get(name, ""))
+            groups = {**base, "field": [f"{document.name}/{name}"], "field_type": [field_type(field.value)]}
+            pairs.append(_FieldPair(truth == read, normalised_levenshtein(read, truth), groups))
+        own = field_metrics((p.exact for p in pairs), (p.distance for p in pairs))
+        partials.append(_FrameFields(pairs, {**own, "document_correct": 100.0 * all(p.exact for p in pairs)}))
+    return partials
 
-    pair_frame = [sample_id for sample_id in ids for _ in frame_pairs[sample_id]]
 
-    def metrics_of(breakdown: str, pairs: list[int]) -> dict[str, float]:
+def _reduce_fields(
+    request: EvaluationRequest, plan: ScoringPlan[_FieldsUnit], partials: list[_FrameFields]
+) -> EvaluationResult:
+    """Field metrics over the (frame, field) pairs of the split in its order, per field, field type and frame
+    group too (module docstring)."""
+    frames = [(sample_id, frame) for (sample_id, _), frame in zip(plan.units, partials, strict=True)]
+    pairs = [pair for _, frame in frames for pair in frame.pairs]
+    pair_frame = [sample_id for sample_id, frame in frames for _ in frame.pairs]
+    sample_scores = {sample_id: frame.scores for sample_id, frame in frames}
+
+    def metrics_of(breakdown: str, indices: list[int]) -> dict[str, float]:
         """Field metrics over the pairs; document accuracy too where the group is made of whole frames."""
-        result = field_metrics((pair_exact[k] for k in pairs), (pair_distance[k] for k in pairs))
+        result = field_metrics((pairs[k].exact for k in indices), (pairs[k].distance for k in indices))
         if breakdown not in ("field", "field_type"):
-            correct = [sample_scores[i]["document_correct"] for i in dict.fromkeys(pair_frame[k] for k in pairs)]
+            correct = [sample_scores[i]["document_correct"] for i in dict.fromkeys(pair_frame[k] for k in indices)]
             result["document_accuracy"] = float(np.mean(correct)) if correct else math.nan
         return result
 
     return EvaluationResult.scored(
         request,
-        coverage,
-        metrics_of("", list(range(len(pair_exact)))),
-        breakdowns=_breakdowns(pair_groups, metrics_of),
+        plan.coverage,
+        metrics_of("", list(range(len(pairs)))),
+        breakdowns=_breakdowns([p.groups for p in pairs], metrics_of),
         sample_scores=sample_scores,
-        details={"fields_scored": len(pair_exact)},
+        details={"fields_scored": len(pairs)},
     )
+
+
+# Score `{"id": ..., "fields": {"field01": "text", ...}}` lines: per-field exact match and normalised generalised
+# Levenshtein distance after normalisation (module docstring); per field, field type and frame.
+evaluate_fields: ShardedEvaluator[_FieldsUnit, _FrameFields] = ShardedEvaluator(
+    _plan_fields, _map_fields, _reduce_fields
+)
