@@ -1,8 +1,9 @@
 """Optical-flow metrics: KITTI 2015 exactly as its devkit computes them, MPI-Sintel as its server columns define.
 
-Two evaluators live here, `evaluate_kitti_2015` and `evaluate_sintel`. Where a benchmark's prediction files live
-and how they are read and written is defined once, in `submissions.readers.flow`, so the baselines, the submission
-checks and the evaluators can never disagree on the layout.
+Two evaluators live here, `evaluate_kitti_2015` and `evaluate_sintel`, each a `ShardedEvaluator`: the map scores
+images one by one into per-image pools, the reduce pools them in the split's order. Where a benchmark's prediction
+files live and how they are read and written is defined once, in `submissions.readers.flow`, so the baselines, the
+submission checks and the evaluators can never disagree on the layout.
 
 Everything is vectorised numpy over whole images. Per split, only integer pixel counts and float64 sums are kept
 (`_Pool`), so memory does not grow with the split, and every pooled metric is "sum over the split, divided once".
@@ -21,7 +22,7 @@ Sources:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,7 +30,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from submissions.readers.flow import match_prediction_files, prediction_layout, read_prediction
 
 FloatArray = NDArray[np.floating[Any]]
@@ -300,28 +301,97 @@ class FlowLoader(Protocol):
     def image_pair(self, sample_id: str) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]: ...
 
 
-def evaluate_kitti_2015(request: EvaluationRequest) -> EvaluationResult:
-    """Score KITTI 2015 flow predictions with the devkit's metrics (see `kitti_image_pool`).
+_Scorer = Callable[[NDArray[np.float32], BoolArray, Mapping[str, NDArray[Any]]], _Pool]
+# one unit: a sample id and its prediction file (relative to the predictions folder)
+_Unit = tuple[str, str]
+# one partial: the sample's pool, or the problem with its prediction file
+_Partial = _Pool | str
 
-    Aggregation follows devkit `evaluate_scene_flow.cpp::eval`: outlier and pixel counts are summed over all
-    images of the split and divided once. `epe_image_mean` is the mean over images of each image's mean EPE on
-    flow_occ (RAFT `validate_kitti`); images without any flow_occ GT pixel are left out of that mean.
-    """
-    result = _evaluate(request, kitti_image_pool, shape_key="flow_occ", split_only=("epe_image_mean",))
+
+@dataclass(frozen=True)
+class _FlowProtocol:
+    """What distinguishes the two benchmarks: the per-image scorer, the GT key giving the image size, the
+    breakdown grouping and the metrics with no per-sample value (computed from the per-sample scores)."""
+
+    score: _Scorer
+    shape_key: str
+    group: Callable[[str], str] | None = None
+    group_name: str = ""
+    split_only: tuple[str, ...] = ()
+
+
+def _plan(request: EvaluationRequest) -> ScoringPlan[_Unit]:
+    """Match the prediction files to the split's samples; problems with the files themselves come from the map,
+    and all of them are reported together by the reduce, so nothing is scored from a broken submission."""
+    layout = prediction_layout(request.spec)
+    coverage, problems = match_prediction_files(
+        layout, request.predictions, _open_loader(request).sample_ids(), request.allow_partial
+    )
+    return ScoringPlan(coverage, list(coverage.to_score.items()), context=problems)
+
+
+def _mapper(protocol: _FlowProtocol) -> Callable[[EvaluationRequest, Sequence[_Unit]], list[_Partial]]:
+    def map_units(request: EvaluationRequest, units: Sequence[_Unit]) -> list[_Partial]:
+        """Read, check and score each unit's prediction against its ground truth: one pool per image."""
+        layout = prediction_layout(request.spec)
+        loader = _open_loader(request)
+        partials: list[_Partial] = []
+        for sample_id, source in units:
+            gt = loader.ground_truth(sample_id)
+            shape = gt[protocol.shape_key].shape[:2]
+            prediction = read_prediction(layout, request.predictions / source, sample_id, shape)
+            partials.append(prediction if isinstance(prediction, str) else protocol.score(*prediction, gt))
+        return partials
+
+    return map_units
+
+
+def _reducer(
+    protocol: _FlowProtocol,
+) -> Callable[[EvaluationRequest, ScoringPlan[_Unit], list[_Partial]], EvaluationResult]:
+    def reduce(request: EvaluationRequest, plan: ScoringPlan[_Unit], partials: list[_Partial]) -> EvaluationResult:
+        """Pool the images' counts and sums in the split's order: each pooled metric is divided once."""
+        problems = [*plan.context, *(partial for partial in partials if isinstance(partial, str))]
+        plan.coverage.raise_for_problems(problems)
+        layout = prediction_layout(request.spec)
+        names = [m.name for m in request.spec.metrics]
+        per_sample_names = [name for name in names if name not in protocol.split_only]
+        split_pool = _Pool()
+        group_pools: dict[str, _Pool] = {}
+        sample_scores: dict[str, dict[str, float]] = {}
+        for (sample_id, _source), pool in zip(plan.units, partials, strict=True):
+            assert isinstance(pool, _Pool)  # every problem was raised above
+            sample_scores[sample_id] = pool.metrics(per_sample_names)
+            split_pool.merge(pool)
+            if protocol.group is not None:
+                key = protocol.group("/".join(sample_id.split("/")[-layout.id_parts :]))
+                group_pools.setdefault(key, _Pool()).merge(pool)
+        breakdowns = {protocol.group_name: {k: p.metrics(names) for k, p in group_pools.items()}}
+        return EvaluationResult.scored(
+            request,
+            plan.coverage,
+            split_pool.metrics(names),
+            breakdowns=breakdowns if protocol.group else {},
+            sample_scores=sample_scores,
+            details={"pixel_counts": dict(split_pool.counts)},
+        )
+
+    return reduce
+
+
+def _sharded(protocol: _FlowProtocol) -> ShardedEvaluator[_Unit, _Partial]:
+    return ShardedEvaluator(_plan, _mapper(protocol), _reducer(protocol))
+
+
+def _kitti_reduce(request: EvaluationRequest, plan: ScoringPlan[_Unit], partials: list[_Partial]) -> EvaluationResult:
+    """KITTI 2015 aggregation (devkit `evaluate_scene_flow.cpp::eval`): outlier and pixel counts summed over all
+    images of the split and divided once; `epe_image_mean` is the mean over images of each image's mean EPE on
+    flow_occ (RAFT `validate_kitti`), leaving out images without any flow_occ GT pixel."""
+    result = _KITTI_POOLED.reduce(request, plan, partials)
     per_image = [scores["epe"] for scores in result.sample_scores.values() if math.isfinite(scores["epe"])]
     metrics = {**result.metrics, "epe_image_mean": float(np.mean(per_image)) if per_image else math.nan}
     result.metrics = {m.name: metrics[m.name] for m in request.spec.metrics}
     return result
-
-
-def evaluate_sintel(request: EvaluationRequest) -> EvaluationResult:
-    """Score Sintel flow predictions (see `sintel_image_pool`), pooled over the split's pixels.
-
-    Breakdown ``scene``: the same metrics pooled over each scene's pixels.
-    """
-    return _evaluate(
-        request, _score_sintel, shape_key="flow", group=lambda tail: tail.split("/")[0], group_name="scene"
-    )
 
 
 def _score_sintel(pred: NDArray[np.float32], valid: BoolArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
@@ -329,59 +399,16 @@ def _score_sintel(pred: NDArray[np.float32], valid: BoolArray, gt: Mapping[str, 
     return sintel_image_pool(pred, gt)
 
 
-_Scorer = Callable[[NDArray[np.float32], BoolArray, Mapping[str, NDArray[Any]]], _Pool]
+_KITTI_POOLED = _sharded(_FlowProtocol(kitti_image_pool, shape_key="flow_occ", split_only=("epe_image_mean",)))
 
+# Score KITTI 2015 flow predictions with the devkit's metrics (see `kitti_image_pool` and `_kitti_reduce`).
+evaluate_kitti_2015: ShardedEvaluator[_Unit, _Partial] = ShardedEvaluator(_plan, _KITTI_POOLED.map, _kitti_reduce)
 
-def _evaluate(
-    request: EvaluationRequest,
-    score: _Scorer,
-    *,
-    shape_key: str,
-    group: Callable[[str], str] | None = None,
-    group_name: str = "",
-    split_only: tuple[str, ...] = (),
-) -> EvaluationResult:
-    """Shared driver: coverage, reading and checking every prediction, pooling per sample / group / split.
-
-    All problems (missing, extra, misnamed, unreadable, wrongly sized, non-finite) are collected over the whole
-    split and raised as one `PredictionError`, so nothing is scored from a broken submission. `split_only` names
-    metrics that have no per-sample value (they are computed by the caller from the per-sample scores).
-    """
-    spec = request.spec
-    layout = prediction_layout(spec)
-    loader = _open_loader(request)
-    expected = loader.sample_ids()
-    coverage, problems = match_prediction_files(layout, request.predictions, expected, request.allow_partial)
-
-    names = [m.name for m in spec.metrics]
-    per_sample_names = [name for name in names if name not in split_only]
-    split_pool = _Pool()
-    group_pools: dict[str, _Pool] = {}
-    sample_scores: dict[str, dict[str, float]] = {}
-    for sample_id, source in coverage.to_score.items():
-        gt = loader.ground_truth(sample_id)
-        prediction = read_prediction(layout, request.predictions / source, sample_id, gt[shape_key].shape[:2])
-        if isinstance(prediction, str):
-            problems.append(prediction)
-            continue
-        if problems or coverage.problems:
-            continue  # the submission is rejected anyway; keep reading only to report every bad file
-        pool = score(*prediction, gt)
-        sample_scores[sample_id] = pool.metrics(per_sample_names)
-        split_pool.merge(pool)
-        if group is not None:
-            key = group("/".join(sample_id.split("/")[-layout.id_parts :]))
-            group_pools.setdefault(key, _Pool()).merge(pool)
-    coverage.raise_for_problems(problems)
-
-    return EvaluationResult.scored(
-        request,
-        coverage,
-        split_pool.metrics(names),
-        breakdowns={group_name: {k: p.metrics(names) for k, p in group_pools.items()}} if group else {},
-        sample_scores=sample_scores,
-        details={"pixel_counts": dict(split_pool.counts)},
-    )
+# Score Sintel flow predictions (see `sintel_image_pool`), pooled over the split's pixels; breakdown `scene`: the
+# same metrics pooled over each scene's pixels.
+evaluate_sintel: ShardedEvaluator[_Unit, _Partial] = _sharded(
+    _FlowProtocol(_score_sintel, shape_key="flow", group=lambda tail: tail.split("/")[0], group_name="scene")
+)
 
 
 def _open_loader(request: EvaluationRequest) -> FlowLoader:

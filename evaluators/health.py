@@ -27,10 +27,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hub.core.coverage import match_predictions
-from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.health.tasks import HealthTask, task_for
 from submissions.readers.health import NUMBER_RULE, read_predictions
 
@@ -84,15 +85,24 @@ def macro_f1(pairs: Sequence[tuple[float, float]]) -> float:
     return 100.0 * sum(scores) / len(scores)
 
 
-def evaluate(request: EvaluationRequest) -> EvaluationResult:
-    """Score a health-task submission; see the module docstring for formats and metrics."""
+@dataclass(frozen=True)
+class _Window:
+    """One unit: a window's prediction (None: no number could be read) with its label and participant."""
+
+    window_id: str
+    prediction: float | None
+    label: float
+    participant: str
+
+
+def _plan(request: EvaluationRequest) -> ScoringPlan[_Window]:
+    """Read the predictions (CSV or lm-eval logs) and check them against the split's windows and prompts."""
     task = task_for(request.spec.id)
     loader = request.ground_truth
     windows = {row["id"]: row for row in loader}
-    expected = list(windows)
     submitted = read_predictions(request.predictions, task)
     coverage = match_predictions(
-        expected, ((p.window_id, p.source) for p in submitted.predictions), allow_partial=request.allow_partial
+        list(windows), ((p.window_id, p.source) for p in submitted.predictions), allow_partial=request.allow_partial
     )
     revision = [
         f"window {wid}: the logged prompt differs from the one built from {loader.root} "
@@ -103,19 +113,10 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
     coverage.raise_for_problems([*submitted.problems, *revision])
 
     chosen = {p.window_id: p for p in submitted.predictions if p.window_id in coverage.to_score}
-    labels = {wid: float(windows[wid]["label"]) for wid in coverage.to_score}
-    pairs = {wid: (labels[wid], chosen[wid].value) for wid in coverage.to_score}
-    groups: dict[str, dict[str, list[str]]] = {"participant": defaultdict(list), "label": defaultdict(list)}
-    for wid in coverage.to_score:
-        groups["participant"][str(windows[wid]["participant"])].append(wid)
-        groups["label"][f"{labels[wid]:g}"].append(wid)
-    breakdowns = {
-        name: {
-            key: score([pairs[w] for w in ids], task) | {"n_windows": float(len(ids))}
-            for key, ids in sorted(members.items())
-        }
-        for name, members in groups.items()
-    }
+    units = [
+        _Window(wid, chosen[wid].value, float(windows[wid]["label"]), str(windows[wid]["participant"]))
+        for wid in coverage.to_score
+    ]
     details: dict[str, Any] = {"prediction_form": submitted.form}
     if submitted.run is not None:
         details["number_rule"] = NUMBER_RULE
@@ -123,14 +124,43 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
     report = getattr(loader, "report", None)
     if report is not None:
         details["load_report"] = report.as_dict()
+    return ScoringPlan(coverage, units, context=details)
+
+
+def _map(request: EvaluationRequest, units: Sequence[_Window]) -> list[dict[str, float]]:
+    task = task_for(request.spec.id)
+    return [_sample_score(w.label, w.prediction, task) for w in units]
+
+
+def _reduce(
+    request: EvaluationRequest, plan: ScoringPlan[_Window], partials: list[dict[str, float]]
+) -> EvaluationResult:
+    """The task's metrics over all windows, and per participant and per label."""
+    task = task_for(request.spec.id)
+    pairs = {w.window_id: (w.label, w.prediction) for w in plan.units}
+    groups: dict[str, dict[str, list[str]]] = {"participant": defaultdict(list), "label": defaultdict(list)}
+    for w in plan.units:
+        groups["participant"][w.participant].append(w.window_id)
+        groups["label"][f"{w.label:g}"].append(w.window_id)
+    breakdowns = {
+        name: {
+            key: score([pairs[w] for w in ids], task) | {"n_windows": float(len(ids))}
+            for key, ids in sorted(members.items())
+        }
+        for name, members in groups.items()
+    }
     return EvaluationResult.scored(
         request,
-        coverage,
+        plan.coverage,
         score(list(pairs.values()), task),
         breakdowns=breakdowns,
-        sample_scores={wid: _sample_score(label, pred, task) for wid, (label, pred) in pairs.items()},
-        details=details,
+        sample_scores={w.window_id: scores for w, scores in zip(plan.units, partials, strict=True)},
+        details=plan.context,
     )
+
+
+# Score a health-task submission; see the module docstring for formats and metrics.
+evaluate: ShardedEvaluator[_Window, dict[str, float]] = ShardedEvaluator(_plan, _map, _reduce)
 
 
 def _sample_score(label: float, prediction: float | None, task: HealthTask) -> dict[str, float]:

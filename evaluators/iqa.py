@@ -34,6 +34,7 @@ pairwise sign matrices (`per_scene_statistics`), which `mobench bench piq23` com
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ import scipy.stats
 from numpy.typing import NDArray
 
 from hub.core.coverage import match_predictions
-from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.piq23 import PIQ23
 from submissions.readers.iqa import prediction_file, read_score_csv
 
@@ -204,49 +205,75 @@ def score_piq23(
     return metrics, {"scene": by_scene, "condition": by_condition}, stats
 
 
-def evaluate(request: EvaluationRequest) -> EvaluationResult:
-    """Score an `IMAGE,SCORE` CSV on one PIQ23 attribute, config and split with the per-scene median protocol."""
-    loader = request.ground_truth_as(PIQ23)
-    labels = loader.labels()
+@dataclass(frozen=True)
+class _Scored:
+    """One image's partial: its prediction next to its ground truth (the per-scene statistics need all of a
+    scene's images at once, so the map only pairs them; the reduce computes)."""
+
+    image: str
+    score: float
+    jod: float
+    scene: str
+    condition: str
+
+
+def _plan(request: EvaluationRequest) -> ScoringPlan[tuple[str, float]]:
+    """Read and check the `IMAGE,SCORE` CSV; units are (image, score) in the release's image order."""
+    labels = request.ground_truth_as(PIQ23).labels()
     path = prediction_file(request.predictions)
     rows, value_problems = read_score_csv(path)
-    expected = [label.image for label in labels]
     coverage = match_predictions(
-        expected, ((row.image, row.source) for row in rows), allow_partial=request.allow_partial
+        [label.image for label in labels],
+        ((row.image, row.source) for row in rows),
+        allow_partial=request.allow_partial,
     )
     coverage.raise_for_problems(value_problems)
     predictions = {row.image: row.score for row in rows}
+    units = [(label.image, predictions[label.image]) for label in labels if label.image in predictions]
+    return ScoringPlan(coverage, units, context=path.name)
 
-    jod = np.array([label.jod for label in labels], dtype=np.float64)
+
+def _map(request: EvaluationRequest, units: Sequence[tuple[str, float]]) -> list[_Scored]:
+    labels = {label.image: label for label in request.ground_truth_as(PIQ23).labels()}
+    return [
+        _Scored(image, score, labels[image].jod, labels[image].scene, labels[image].condition) for image, score in units
+    ]
+
+
+def _reduce(
+    request: EvaluationRequest, plan: ScoringPlan[tuple[str, float]], partials: list[_Scored]
+) -> EvaluationResult:
+    """The per-scene median protocol over every scored image (module docstring)."""
+    jod = np.array([p.jod for p in partials], dtype=np.float64)
     metrics, breakdowns, stats = score_piq23(
-        expected, [label.scene for label in labels], [label.condition for label in labels], jod, predictions
+        [p.image for p in partials],
+        [p.scene for p in partials],
+        [p.condition for p in partials],
+        jod,
+        {p.image: p.score for p in partials},
     )
-    sample_scores = {
-        label.image: {
-            "score": predictions[label.image],
-            "jod": label.jod,
-            "abs_error": abs(predictions[label.image] - label.jod),
-        }
-        for label in labels
-        if label.image in predictions
-    }
+    sample_scores = {p.image: {"score": p.score, "jod": p.jod, "abs_error": abs(p.score - p.jod)} for p in partials}
     details: dict[str, Any] = {
         "protocol": "per-scene statistics, median over scenes (official); *_mean: mean over scenes; "
         "*_global: pooled over all images, not comparable to the paper",
-        "attribute": loader.attribute,
+        "attribute": request.ground_truth_as(PIQ23).attribute,
         "n_scenes": len(stats.scenes),
         "krcc_variant": "tau-b",
         "constant_prediction_scenes": [s for s, c in zip(stats.scenes, stats.constant_prediction, strict=True) if c],
         "undefined_correlation_scenes": [
             s for s, v in zip(stats.scenes, stats.srcc, strict=True) if not math.isfinite(float(v))
         ],
-        "prediction_file": path.name,
+        "prediction_file": plan.context,
     }
     return EvaluationResult.scored(
         request,
-        coverage,
+        plan.coverage,
         metrics,
         breakdowns=breakdowns,
         sample_scores=sample_scores,
         details=details,
     )
+
+
+# Score an `IMAGE,SCORE` CSV on one PIQ23 attribute, config and split with the per-scene median protocol.
+evaluate: ShardedEvaluator[tuple[str, float], _Scored] = ShardedEvaluator(_plan, _map, _reduce)

@@ -29,11 +29,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
-from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.mobile_mmlu import OPTION_LETTERS
 from submissions.readers.lm_eval import LETTER_RULE, Pick, read_predictions
 from submissions.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_to_displayed
@@ -41,8 +43,26 @@ from submissions.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_t
 NAN = math.nan
 
 
-def evaluate(request: EvaluationRequest) -> EvaluationResult:
-    """Score a Mobile-MMLU(-Pro) submission; see the module docstring for every metric."""
+@dataclass(frozen=True)
+class _Question:
+    """One unit: a question's picks (official order, and the four rotations when a `*_perm` task ran), its gold
+    option and its field."""
+
+    question_id: str
+    field: str
+    pick: Pick
+    rotations: dict[int, Pick] | None
+    gold: int
+
+
+@dataclass(frozen=True)
+class _Context:
+    permuted: bool
+    details: dict[str, Any]
+
+
+def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
+    """Read the predictions (official CSV or lm-eval logs) and check them against the questions and the key."""
     if request.labels is None:
         raise MobenchError(
             f"{request.spec.id} ships no answers: scoring needs the operator's answer key "
@@ -84,21 +104,17 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
             permuted.setdefault(pick.question_id, {})[pick.rotation] = pick
     coverage.raise_for_problems(problems)
 
-    gold = {qid: OPTION_LETTERS.index(key[qid]) for qid in coverage.to_score}
-    original = {p.question_id: p for p in submitted.original if p.question_id in gold}
-    complete_perm = {qid: picks for qid, picks in permuted.items() if qid in gold and len(picks) == len(ROTATIONS)}
-    sample_scores = {qid: _question_scores(original[qid], gold[qid], complete_perm.get(qid)) for qid in gold}
-    metrics = score_picks(original, gold, complete_perm if submitted.permuted else None)
-
-    by_field: dict[str, list[str]] = defaultdict(list)
-    for qid in gold:
-        by_field[questions[qid]["field"]].append(qid)
-    breakdowns = {
-        "field": {
-            name: _mean_scores([sample_scores[q] for q in qids]) | {"n_questions": float(len(qids))}
-            for name, qids in sorted(by_field.items())
-        }
-    }
+    original = {p.question_id: p for p in submitted.original if p.question_id in coverage.to_score}
+    units = [
+        _Question(
+            qid,
+            questions[qid]["field"],
+            original[qid],
+            permuted[qid] if len(permuted.get(qid, {})) == len(ROTATIONS) else None,
+            OPTION_LETTERS.index(key[qid]),
+        )
+        for qid in coverage.to_score
+    ]
     details: dict[str, Any] = {
         "prediction_form": submitted.form,
         "protocol": "cyclic rotations x4" if submitted.permuted else "official order only",
@@ -107,14 +123,45 @@ def evaluate(request: EvaluationRequest) -> EvaluationResult:
     }
     if submitted.run is not None:
         details["lm_eval"] = submitted.run.as_details()
+    return ScoringPlan(coverage, units, context=_Context(bool(submitted.permuted), details))
+
+
+def _map(request: EvaluationRequest, units: Sequence[_Question]) -> list[dict[str, float]]:
+    """Each question's own scores: correct, and with rotations correct under all four and consistent."""
+    return [_question_scores(q.pick, q.gold, q.rotations) for q in units]
+
+
+def _reduce(
+    request: EvaluationRequest, plan: ScoringPlan[_Question], partials: list[dict[str, float]]
+) -> EvaluationResult:
+    """Every aggregate from the per-question picks (module docstring), per field too."""
+    gold = {q.question_id: q.gold for q in plan.units}
+    original = {q.question_id: q.pick for q in plan.units}
+    complete_perm = {q.question_id: q.rotations for q in plan.units if q.rotations is not None}
+    sample_scores = {q.question_id: scores for q, scores in zip(plan.units, partials, strict=True)}
+    metrics = score_picks(original, gold, complete_perm if plan.context.permuted else None)
+
+    by_field: dict[str, list[str]] = defaultdict(list)
+    for q in plan.units:
+        by_field[q.field].append(q.question_id)
+    breakdowns = {
+        "field": {
+            name: _mean_scores([sample_scores[q] for q in qids]) | {"n_questions": float(len(qids))}
+            for name, qids in sorted(by_field.items())
+        }
+    }
     return EvaluationResult.scored(
         request,
-        coverage,
+        plan.coverage,
         metrics,
         breakdowns=breakdowns,
         sample_scores=sample_scores,
-        details=details,
+        details=plan.context.details,
     )
+
+
+# Score a Mobile-MMLU(-Pro) submission; see the module docstring for every metric.
+evaluate: ShardedEvaluator[_Question, dict[str, float]] = ShardedEvaluator(_plan, _map, _reduce)
 
 
 def score_picks(

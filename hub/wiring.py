@@ -9,16 +9,14 @@ it to the evaluator (`make_request`, then `score`).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hub.core.errors import MobenchError
-from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, ShardedEvaluator
 from hub.core.registry import BenchmarkSpec
 from loaders.base import DatasetLoader
-
-Evaluator = Callable[[EvaluationRequest], EvaluationResult]
 
 
 def resolve(dotted: str) -> Any:
@@ -35,8 +33,10 @@ def make_loader(spec: BenchmarkSpec, root: Path, split: str, config: str | None 
     return loader
 
 
-def evaluator_for(spec: BenchmarkSpec) -> Evaluator:
-    evaluate: Evaluator = resolve(spec.evaluator)
+def evaluator_for(spec: BenchmarkSpec) -> ShardedEvaluator[Any, Any]:
+    evaluate = resolve(spec.evaluator)
+    if not isinstance(evaluate, ShardedEvaluator):
+        raise MobenchError(f"{spec.id}: evaluator {spec.evaluator} is not a ShardedEvaluator (plan, map, reduce)")
     return evaluate
 
 

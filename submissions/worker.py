@@ -30,7 +30,8 @@ from hub.core.evaluation import EvaluationRequest, EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.store import Store, SubmissionRow
 from hub.store.leases import DEFAULT_LEASE_S
-from hub.wiring import make_request, score
+from hub.executors import Executor, LocalExecutor, score
+from hub.wiring import evaluator_for, make_request
 
 LOG_EXCERPT_CHARS = 2000
 
@@ -52,9 +53,9 @@ def prepare_request(store: Store, row: SubmissionRow) -> EvaluationRequest:
     return make_request(spec, registered[0], predictions, row.split, row.config, labels=labels)
 
 
-def evaluate_submission(store: Store, row: SubmissionRow) -> EvaluationResult:
+def evaluate_submission(store: Store, row: SubmissionRow, executor: Executor | None = None) -> EvaluationResult:
     """Validate and score a submission without changing its state (what `process_one` does between states)."""
-    return score(prepare_request(store, row))
+    return score(prepare_request(store, row), executor)
 
 
 def default_worker_id() -> str:
@@ -87,10 +88,19 @@ class Heartbeat:
 
 
 def process_one(
-    store: Store, *, worker_id: str | None = None, lease_s: float = DEFAULT_LEASE_S
+    store: Store,
+    *,
+    worker_id: str | None = None,
+    lease_s: float = DEFAULT_LEASE_S,
+    executor: Executor | None = None,
 ) -> SubmissionRow | None:
-    """Score the oldest claimable submission; returns it (with its new status) or None if nothing is claimable."""
+    """Score the oldest claimable submission; returns it (with its new status) or None if nothing is claimable.
+
+    The evaluator's plan (coverage, prediction text files) is the `validating` step; its map runs on `executor`
+    (this process by default) during `scoring`, and its reduce gives the official figures.
+    """
     me = worker_id or default_worker_id()
+    executor = executor or LocalExecutor()
     row = store.claim_next(me, lease_s=lease_s)
     if row is None:
         return None
@@ -98,8 +108,11 @@ def process_one(
         with Heartbeat(store, row.id, me, lease_s):
             try:
                 request = prepare_request(store, row)
-                store.advance(row.id, "scoring", me, f"{request.config}/{request.split}")
-                result = score(request)
+                evaluator = evaluator_for(request.spec)
+                plan = evaluator.plan(request)
+                where = f"{len(plan.units)} samples of {request.config}/{request.split} on {executor.describe()}"
+                store.advance(row.id, "scoring", me, where)
+                result = evaluator.reduce(request, plan, executor.run(request, evaluator, plan.units))
                 store.start_measuring(row.id, me)
             except LeaseLostError:
                 raise
@@ -124,11 +137,12 @@ def run(
     on_done: Callable[[SubmissionRow], None] | None = None,
     worker_id: str | None = None,
     lease_s: float = DEFAULT_LEASE_S,
+    executor: Executor | None = None,
 ) -> int:
     """Process the queue. With `once`, stop when it is empty; otherwise poll forever. Returns how many ran."""
     done = 0
     while True:
-        row = process_one(store, worker_id=worker_id, lease_s=lease_s)
+        row = process_one(store, worker_id=worker_id, lease_s=lease_s, executor=executor)
         if row is None:
             if once:
                 return done

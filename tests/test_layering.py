@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("readers of submitted files", ("submissions.readers",)),
     ("metrics | lm-eval tasks | synthetic releases", ("evaluators", "loaders.lm_tasks", "loaders.synthetic")),
     ("wiring (spec names to objects)", ("hub.wiring",)),
-    ("export (parquet + dataset card) | result bundles", ("hub.export", "hub.bundle")),
+    ("export (parquet + dataset card) | result bundles | executors", ("hub.export", "hub.bundle", "hub.executors")),
     ("producers of submissions", ("submissions.baselines", "submissions.runner")),
     ("real models run by mobench", ("submissions.models",)),
     ("intake and worker | leaderboard", ("submissions", "leaderboard")),

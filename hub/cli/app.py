@@ -19,6 +19,7 @@ from hub.cli import api_commands, benchmark_commands, measure_commands, verify_c
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.errors import MobenchError
 from hub.core.paths import DB_ENV, data_home, last_demo_store
+from hub.executors import EXECUTORS
 
 __all__ = ["api_commands", "app", "benchmark_commands", "main", "measure_commands", "verify_commands"]
 
@@ -78,9 +79,23 @@ def worker_cmd(
         ),
     ] = 60.0,
     worker_id: Annotated[str | None, typer.Option(help="Name shown as the submission's holder (host:pid).")] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help=f"Where a submission's samples are scored, one of {', '.join(EXECUTORS)}: this process, a local "
+            "process pool, or a Ray cluster. The metrics are identical whichever scores them."
+        ),
+    ] = "local",
+    processes: Annotated[
+        int | None, typer.Option(help="Processes for --executor process/ray (default: one per core).", min=1)
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address for --executor ray (default: start Ray locally).")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Score queued submissions (several workers may run at once; each claim is a lease)."""
+    from hub.executors import make_executor
     from submissions import worker
 
     store = open_store(db)
@@ -91,8 +106,14 @@ def worker_cmd(
         reason = f": {escape(row.reason)}" if row.reason else ""
         console.print(f"[{colour}]{row.status}[/{colour}] {row.id[:12]} {row.benchmark_id}{reason}")
 
-    n = worker.run(store, once=once, poll_s=poll, on_done=report, worker_id=worker_id, lease_s=lease_seconds)
-    console.print(f"processed {n} submission(s)")
+    pool = make_executor(executor, processes=processes, address=address)
+    try:
+        n = worker.run(
+            store, once=once, poll_s=poll, on_done=report, worker_id=worker_id, lease_s=lease_seconds, executor=pool
+        )
+    finally:
+        pool.close()
+    console.print(f"processed {n} submission(s) on {pool.describe()}")
 
 
 @app.command("submissions")

@@ -1,19 +1,20 @@
 """The contract between evaluators and the rest of mobench.
 
-Every evaluator is a function `evaluate(request) -> EvaluationResult`. The request says what to score and carries
-the split's ground truth, already loaded by the caller (`hub.wiring.make_request`: the worker, `mobench evaluate`,
-the demo), so an evaluator knows no registry resolver, no export and no store. The result holds the aggregate
-metrics (keyed by the registry's metric names), breakdowns (e.g. per scene), and per-sample scores for drill-down.
-The CLI prints `to_json()`, the worker stores all of it.
+Every evaluator is a callable `evaluate(request) -> EvaluationResult`; each is a `ShardedEvaluator`, so that a
+submission's samples can be scored on several processes or machines with exactly the official figures. The request
+says what to score and carries the split's ground truth, already loaded by the caller (`hub.wiring.make_request`: the
+worker, `mobench evaluate`, the demo), so an evaluator knows no registry resolver, no export and no store. The result
+holds the aggregate metrics (keyed by the registry's metric names), breakdowns (e.g. per scene), and per-sample
+scores for drill-down. The CLI prints `to_json()`, the worker stores all of it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from hub.core.coverage import Coverage
 from hub.core.errors import MobenchError
@@ -124,3 +125,44 @@ class EvaluationResult:
 def _finite_or_none(value: float) -> float | None:
     """JSON has no NaN: a metric with no pixels/samples to average over is reported as null."""
     return value if math.isfinite(value) else None
+
+
+UnitT = TypeVar("UnitT")
+PartialT = TypeVar("PartialT")
+
+
+@dataclass
+class ScoringPlan(Generic[UnitT]):
+    """What validation found: the units of work in the split's order and the coverage they come from.
+
+    A unit is one sample's work, as plain picklable data (a sample id with its prediction file or its parsed
+    prediction), so any process that can open the release can score it. `context` holds what only the reduce
+    needs (it runs where the plan was made).
+    """
+
+    coverage: Coverage
+    units: list[UnitT]
+    context: Any = None
+
+
+@dataclass(frozen=True)
+class ShardedEvaluator(Generic[UnitT, PartialT]):
+    """An evaluator as plan -> map -> reduce, so that scoring is exact however the samples are split.
+
+    - `plan(request)`: read and check the submission as a whole (coverage, prediction text files), raising a
+      `PredictionError` naming every problem; returns the units to score.
+    - `map(request, units)`: one partial result per unit, in the units' order: per-sample statistics only
+      (pixel counts and float64 sums, per-sample values), never anything pooled over several samples.
+    - `reduce(request, plan, partials)`: the official aggregation over all partials, given in the plan's order.
+
+    Because the reduce always sees the same per-unit partials in the same order, 1 process, a pool or a cluster
+    give bit-identical metrics. Calling it runs all three in this process.
+    """
+
+    plan: Callable[[EvaluationRequest], ScoringPlan[UnitT]]
+    map: Callable[[EvaluationRequest, Sequence[UnitT]], list[PartialT]]
+    reduce: Callable[[EvaluationRequest, ScoringPlan[UnitT], list[PartialT]], EvaluationResult]
+
+    def __call__(self, request: EvaluationRequest) -> EvaluationResult:
+        plan = self.plan(request)
+        return self.reduce(request, plan, self.map(request, plan.units))
