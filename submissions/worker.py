@@ -28,9 +28,9 @@ from pathlib import Path
 from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult
 from hub.core.registry import get_benchmark
+from hub.executors import Executor, LocalExecutor, score
 from hub.store import Store, SubmissionRow
 from hub.store.leases import DEFAULT_LEASE_S
-from hub.executors import Executor, LocalExecutor, score
 from hub.wiring import evaluator_for, make_request
 
 LOG_EXCERPT_CHARS = 2000
