@@ -16,8 +16,6 @@ warning says where to look.
 from __future__ import annotations
 
 import json
-import math
-import struct
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +25,7 @@ from typing import Any, TypeVar
 
 from hub.bundle import Bundle, Figures, ground_truth_hashes
 from hub.core.errors import MobenchError
+from hub.core.evaluation import exact_bits, flat_figures
 from hub.core.hashing import tree_digest, tree_hashes
 from hub.core.registry import BenchmarkSpec, get_benchmark
 from hub.core.version import mobench_git_commit, mobench_version
@@ -193,27 +192,16 @@ def _show_json(data: Mapping[str, Any], name: str) -> str:
 
 
 def _flat(figures: Figures) -> dict[tuple[str, str], float]:
-    """Every figure by (kind, name): `n_samples`, `srcc`, `scene Indoor_Scene_1: srcc`, `<sample id>: mae`."""
-    flat: dict[tuple[str, str], float] = {
-        ("sample count", "n_samples"): figures.n_samples,
-        ("sample count", "n_expected"): figures.n_expected,
-    }
-    flat |= {("metric", metric): value for metric, value in figures.metrics.items()}
-    for breakdown, groups in figures.breakdowns.items():
-        for key, values in groups.items():
-            flat |= {("breakdown", f"{breakdown} {key}: {metric}"): value for metric, value in values.items()}
-    for sample_id, values in figures.sample_scores.items():
-        flat |= {("sample score", f"{sample_id}: {metric}"): value for metric, value in values.items()}
-    return flat
+    """Every figure by (kind, name), the sample counts first."""
+    counts = {("sample count", "n_samples"): figures.n_samples, ("sample count", "n_expected"): figures.n_expected}
+    return counts | flat_figures(figures.metrics, figures.breakdowns, figures.sample_scores)
 
 
 def _same(a: float | None, b: float | None) -> bool:
     """The same float64 bits (so 0.0 and -0.0 differ), except that NaN equals NaN."""
     if a is None or b is None:
         return a is b
-    if math.isnan(a) and math.isnan(b):
-        return True
-    return struct.pack("<d", a) == struct.pack("<d", b)
+    return exact_bits(a) == exact_bits(b)
 
 
 def _show(value: float | None) -> str:

@@ -4,8 +4,6 @@ whatever the chunk sizes."""
 
 from __future__ import annotations
 
-import math
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,28 +11,12 @@ from typing import Any
 import pytest
 
 from hub.cli.demo import DemoSummary
-from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.evaluation import EvaluationRequest, exact_bits
 from hub.core.registry import all_benchmarks
 from hub.executors import Executor, LocalExecutor, ProcessExecutor, RayExecutor, chunks, score
 from hub.store import Store
 from hub.wiring import evaluator_for
 from submissions.worker import prepare_request, process_one
-
-
-def _bits(value: float) -> bytes | str:
-    """A float's exact bits (0.0 and -0.0 differ); every NaN is one value, as JSON null is."""
-    return "nan" if math.isnan(value) else struct.pack("<d", value)
-
-
-def figures(result: EvaluationResult) -> dict[tuple[str, ...], bytes | str]:
-    """Every figure of a result, keyed by where it is."""
-    out: dict[tuple[str, ...], bytes | str] = {("metric", k): _bits(v) for k, v in result.metrics.items()}
-    for name, groups in result.breakdowns.items():
-        for key, values in groups.items():
-            out |= {("breakdown", name, key, m): _bits(v) for m, v in values.items()}
-    for sample, values in result.sample_scores.items():
-        out |= {("sample", sample, m): _bits(v) for m, v in values.items()}
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +36,8 @@ def test_the_demo_covers_every_family(requests: list[EvaluationRequest]) -> None
 
 
 @pytest.fixture(scope="module")
-def reference(requests: list[EvaluationRequest]) -> dict[str, dict[tuple[str, ...], bytes | str]]:
-    return {r.spec.id: figures(score(r, LocalExecutor())) for r in requests}
+def reference(requests: list[EvaluationRequest]) -> dict[str, dict[tuple[str, str], bytes | str]]:
+    return {r.spec.id: score(r, LocalExecutor()).exact_figures() for r in requests}
 
 
 @pytest.fixture(scope="module", params=["process", "ray"])
@@ -70,16 +52,16 @@ def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
 
 
 def test_every_family_scores_bit_identically_on_another_executor(
-    requests: list[EvaluationRequest], reference: dict[str, dict[tuple[str, ...], bytes | str]], executor: Executor
+    requests: list[EvaluationRequest], reference: dict[str, dict[tuple[str, str], bytes | str]], executor: Executor
 ) -> None:
     for request in requests:
-        got = figures(score(request, executor))
+        got = score(request, executor).exact_figures()
         assert got == reference[request.spec.id], (request.spec.id, executor.describe())
         assert got, request.spec.id
 
 
 def test_any_chunking_of_the_map_gives_the_same_bits(
-    requests: list[EvaluationRequest], reference: dict[str, dict[tuple[str, ...], bytes | str]]
+    requests: list[EvaluationRequest], reference: dict[str, dict[tuple[str, str], bytes | str]]
 ) -> None:
     """What the executors rely on: the reduce sees per-unit partials, so cutting the map anywhere changes nothing."""
     for request in requests:
@@ -89,7 +71,7 @@ def test_any_chunking_of_the_map_gives_the_same_bits(
             partials: list[Any] = []
             for part in chunks(plan.units, max(1, len(plan.units) // size)):
                 partials += evaluator.map(request, part)
-            assert figures(evaluator.reduce(request, plan, partials)) == reference[request.spec.id], size
+            assert evaluator.reduce(request, plan, partials).exact_figures() == reference[request.spec.id], size
 
 
 def test_chunks_keep_order_and_cover_everything() -> None:
@@ -114,5 +96,5 @@ def test_the_worker_scores_on_the_chosen_executor(demo: DemoSummary, demo_db: Pa
         (detail,) = con.execute(
             "SELECT detail FROM events WHERE submission_id = ? AND kind = 'scoring' ORDER BY ts DESC LIMIT 1", [sid]
         ).fetchone()  # type: ignore[misc]
-    assert [(m, _bits(v)) for m, v in after] == [(m, _bits(v)) for m, v in before]
+    assert [(m, exact_bits(v)) for m, v in after] == [(m, exact_bits(v)) for m, v in before]
     assert detail.endswith(f"on {executor.describe()}")

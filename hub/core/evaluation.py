@@ -11,6 +11,7 @@ scores for drill-down. The CLI prints `to_json()`, the worker stores all of it.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,12 @@ class EvaluationResult:
     def coverage(self) -> float:
         return self.n_samples / self.n_expected if self.n_expected else 0.0
 
+    def exact_figures(self) -> dict[tuple[str, str], bytes | str]:
+        """Every figure as its exact bits (`exact_bits`), keyed as `flat_figures` keys it: two scorings agree bit
+        for bit exactly when these are equal."""
+        flat = flat_figures(self.metrics, self.breakdowns, self.sample_scores)
+        return {where: exact_bits(value) for where, value in flat.items()}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "benchmark": self.benchmark,
@@ -120,6 +127,27 @@ class EvaluationResult:
             "missing": self.missing,
             **({"details": self.details} if self.details else {}),
         }
+
+
+def flat_figures(
+    metrics: Mapping[str, float],
+    breakdowns: Mapping[str, Mapping[str, Mapping[str, float]]],
+    sample_scores: Mapping[str, Mapping[str, float]],
+) -> dict[tuple[str, str], float]:
+    """Every figure of a scoring by (kind, name): `srcc`, `scene Indoor_Scene_1: srcc`, `<sample id>: mae`; what
+    verification and the exactness tests compare one by one."""
+    flat: dict[tuple[str, str], float] = {("metric", metric): value for metric, value in metrics.items()}
+    for breakdown, groups in breakdowns.items():
+        for key, values in groups.items():
+            flat |= {("breakdown", f"{breakdown} {key}: {metric}"): value for metric, value in values.items()}
+    for sample_id, values in sample_scores.items():
+        flat |= {("sample score", f"{sample_id}: {metric}"): value for metric, value in values.items()}
+    return flat
+
+
+def exact_bits(value: float) -> bytes | str:
+    """A float64's exact bits (so 0.0 and -0.0 differ), except that every NaN is one value (JSON has one null)."""
+    return "nan" if math.isnan(value) else struct.pack("<d", value)
 
 
 def _finite_or_none(value: float) -> float | None:

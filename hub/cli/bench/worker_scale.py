@@ -1,0 +1,61 @@
+"""One large submission scored by 1 process against 2: what `mobench worker --executor process` buys on this machine.
+
+Workload: the `flow` case's Sintel-size release and `.flo` submission (its builders, `size` frame pairs of
+1024x436), scored through `hub.executors.score`, i.e. the worker's plan -> map -> reduce:
+
+- project: the map on a `ProcessExecutor` of 2 spawned processes, kept alive between runs as a worker keeps it
+  (the warm-up run pays for starting them), each chunk re-opening the release from a `ScoringJob`;
+- reference: the same map in this process (`LocalExecutor`, the worker's default).
+
+The check: every metric, breakdown and per-sample score is bit-identical (any NaN equals any NaN), so the speed-up
+can only come from running the same work in parallel. The ratio is the speed-up of 2 processes over 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hub.cli.bench import BenchCase, Prepared, build_once
+from hub.cli.bench.flow import BENCHMARK, SEED, SHAPE, predictions_for, scenes_for
+from hub.core.registry import get_benchmark
+from hub.executors import LocalExecutor, ProcessExecutor, score
+from hub.wiring import make_request
+from loaders.synthetic.flow import build_sintel
+
+PROCESSES = 2
+
+
+def _prepare(workdir: Path, size: int) -> Prepared:
+    spec = get_benchmark(BENCHMARK)
+    scenes = scenes_for(size)
+    key = f"{SHAPE} {scenes} seed {SEED}"
+    root = build_once(
+        workdir / "sintel",
+        key,
+        lambda folder: build_sintel(folder, SEED, size=SHAPE, training_scenes=scenes, test_scenes=()),
+    )
+    request = make_request(spec, root, predictions_for(root, key, spec, "flow"))
+    pool = ProcessExecutor(PROCESSES)
+
+    def check(parallel: Any, single: Any) -> None:
+        if parallel.exact_figures() != single.exact_figures():
+            raise AssertionError(f"{PROCESSES} processes and 1 process gave different figures")
+
+    pairs = sum(n for _, n in scenes) - len(scenes)
+    return Prepared(
+        lambda: score(request, pool),
+        lambda: score(request, LocalExecutor()),
+        check,
+        f"{pairs} pairs of {SHAPE[1]}x{SHAPE[0]} (.flo), sintel-clean, all metrics",
+    )
+
+
+CASE = BenchCase(
+    name="worker-scale",
+    description=f"one large Sintel submission scored on {PROCESSES} processes against 1 (same figures, bit for bit)",
+    project_name=f"hub.executors.score on ProcessExecutor({PROCESSES}) (spawned pool, kept between runs)",
+    reference_name="hub.executors.score on LocalExecutor (one process, the worker's default)",
+    default_size=300,
+    prepare=_prepare,
+)
