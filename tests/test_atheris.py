@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import test_fuzz
+from tests.fixtures.reporting import print_counts
 
 pytest.importorskip("atheris")
 
@@ -35,13 +36,7 @@ RAN: dict[str, int] = {}
 @pytest.fixture(scope="module", autouse=True)
 def _report_runs(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    line = f"\natheris inputs run: {sum(RAN.values())} ({', '.join(f'{k} {v}' for k, v in sorted(RAN.items()))})"
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    if capture is None:
-        print(line)
-        return
-    with capture.global_and_fixture_disabled():
-        print(line)
+    print_counts(request, "atheris inputs run", RAN)
 
 
 @pytest.mark.parametrize("target", sorted(SEEDS))

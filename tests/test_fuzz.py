@@ -44,6 +44,7 @@ from submissions.readers import health, iqa, lm_eval
 from submissions.readers.documents import parse_quad, read_prediction_lines
 from submissions.readers.measurements.detect import parse_file
 from tests.fixtures import measurement_logs as logs
+from tests.fixtures.reporting import print_counts
 
 TIME_LIMIT_S = 10.0  # one example; far beyond what any of them needs (milliseconds): only a hang gets there
 EXAMPLES: Counter[str] = Counter()
@@ -63,14 +64,7 @@ def fuzz(max_examples: int) -> settings:
 def _report_examples(request: pytest.FixtureRequest) -> Iterator[None]:
     """Print how many examples each property ran, past pytest's output capture."""
     yield
-    summary = ", ".join(f"{name} {count}" for name, count in sorted(EXAMPLES.items()))
-    line = f"\nfuzz examples run: {sum(EXAMPLES.values())} ({summary})"
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    if capture is None:
-        print(line)
-        return
-    with capture.global_and_fixture_disabled():
-        print(line)
+    print_counts(request, "fuzz examples run", EXAMPLES)
 
 
 class Hang(Exception):

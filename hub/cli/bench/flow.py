@@ -94,7 +94,9 @@ def _fromfile_pixels(path: Path) -> int:
     return (values.size - 3) // 2  # 12-byte header (tag, width, height), then u, v per pixel
 
 
-def _prepare(workdir: Path, size: int) -> Prepared:
+def sintel_workload(workdir: Path, size: int) -> tuple[BenchmarkSpec, Path, Path, list[tuple[str, int]]]:
+    """The Sintel release of `size` pairs and its `.flo` submission under `workdir` (built once per key):
+    (spec, release root, predictions folder, scenes)."""
     spec = get_benchmark(BENCHMARK)
     scenes = scenes_for(size)
     key = f"{SHAPE} {scenes} seed {SEED}"
@@ -103,7 +105,11 @@ def _prepare(workdir: Path, size: int) -> Prepared:
         key,
         lambda folder: build_sintel(folder, SEED, size=SHAPE, training_scenes=scenes, test_scenes=()),
     )
-    predictions = predictions_for(root, key, spec, "flow")
+    return spec, root, predictions_for(root, key, spec, "flow"), scenes
+
+
+def _prepare(workdir: Path, size: int) -> Prepared:
+    spec, root, predictions, scenes = sintel_workload(workdir, size)
     files = sorted(predictions.rglob("*.flo"))
     project, reference = scoring_sides(spec, root, predictions, files, _fromfile_pixels)
 

@@ -16,26 +16,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub.cli.bench import BenchCase, Prepared, build_once
-from hub.cli.bench.flow import BENCHMARK, SEED, SHAPE, predictions_for, scenes_for
-from hub.core.registry import get_benchmark
+from hub.cli.bench import BenchCase, Prepared
+from hub.cli.bench.flow import SHAPE, sintel_workload
 from hub.executors import LocalExecutor, ProcessExecutor, score
 from hub.wiring import make_request
-from loaders.synthetic.flow import build_sintel
 
 PROCESSES = 2
 
 
 def _prepare(workdir: Path, size: int) -> Prepared:
-    spec = get_benchmark(BENCHMARK)
-    scenes = scenes_for(size)
-    key = f"{SHAPE} {scenes} seed {SEED}"
-    root = build_once(
-        workdir / "sintel",
-        key,
-        lambda folder: build_sintel(folder, SEED, size=SHAPE, training_scenes=scenes, test_scenes=()),
-    )
-    request = make_request(spec, root, predictions_for(root, key, spec, "flow"))
+    spec, root, predictions, scenes = sintel_workload(workdir, size)
+    request = make_request(spec, root, predictions)
     pool = ProcessExecutor(PROCESSES)
 
     def check(parallel: Any, single: Any) -> None:
