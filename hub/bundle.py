@@ -28,14 +28,14 @@ compares every figure bit for bit. The format, one UTF-8 JSON object:
       }
     }
 
-`hashes.submission` covers every file of the submission as the hub keeps it (relative POSIX path -> sha256, in
-path order), so its `tree_digest` is the submission's id; `hashes.ground_truth` covers every file the split is read
-from (`DatasetLoader.split_files`, paths relative to the release's root). Both are taken when the bundle is
-written, from the hub's copies: the store records neither the release's hashes nor the mobench that scored, so
-`mobench` is the hub's version at writing time, and a release changed since scoring shows up on verification as
-figures that differ. A figure is a JSON number written with Python's `repr` (the shortest text that reads back as
-the same float64, so it round-trips bit for bit) or one of the strings "NaN", "Infinity" and "-Infinity", for which
-JSON has no number.
+`hashes.submission` covers every file of the submission as the hub keeps it (relative POSIX path -> sha256, in path
+order), so its `tree_digest` is the submission's id; `hashes.ground_truth` covers every file the split is read from
+(`DatasetLoader.split_files`, paths relative to the release's root). Both are taken when the bundle is written, from
+the hub's copies (the store does not hash a release at every scoring), so a release changed since scoring shows up
+on verification as figures that differ. `mobench` is the version and commit the worker recorded when it scored
+(`details.scored_by`), or, for results scored before workers recorded it, the hub's at writing time. A figure is a
+JSON number written with Python's `repr` (the shortest text that reads back as the same float64, so it round-trips
+bit for bit) or one of the strings "NaN", "Infinity" and "-Infinity", for which JSON has no number.
 
 A split with hidden labels (held by the hub operator, never shown) puts none of them in the bundle, not even a
 hash of the answer key: next to the per-sample scores, a hash of a small key could be brute-forced. Verifying such
@@ -172,7 +172,7 @@ def build_bundle(store: Store, submission_id: str) -> Bundle:
         format=FORMAT,
         format_version=FORMAT_VERSION,
         created_at=datetime.now(UTC).replace(microsecond=0),
-        mobench=MobenchInfo(version=mobench_version(), git_commit=mobench_git_commit()),
+        mobench=_scoring_mobench(stored.result.details),
         submission=SubmissionInfo(
             id=row.id,
             status=row.status,
@@ -186,6 +186,14 @@ def build_bundle(store: Store, submission_id: str) -> Bundle:
         hashes=Hashes(submission=files, ground_truth=ground_truth_hashes(spec, registered[0], row.split, row.config)),
         result=Figures.of(stored.result),
     )
+
+
+def _scoring_mobench(details: dict[str, Any]) -> MobenchInfo:
+    """The mobench that scored (recorded by the worker), else the one writing the bundle."""
+    scored_by = details.get("scored_by")
+    if isinstance(scored_by, dict) and isinstance(scored_by.get("mobench"), str):
+        return MobenchInfo(version=scored_by["mobench"], git_commit=scored_by.get("git_commit"))
+    return MobenchInfo(version=mobench_version(), git_commit=mobench_git_commit())
 
 
 def dumps(bundle: Bundle) -> str:

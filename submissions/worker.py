@@ -28,6 +28,7 @@ from pathlib import Path
 from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult
 from hub.core.registry import get_benchmark
+from hub.core.version import mobench_git_commit, mobench_version
 from hub.executors import Executor, LocalExecutor, score
 from hub.store import Store, SubmissionRow
 from hub.store.leases import DEFAULT_LEASE_S
@@ -56,6 +57,17 @@ def prepare_request(store: Store, row: SubmissionRow) -> EvaluationRequest:
 def evaluate_submission(store: Store, row: SubmissionRow, executor: Executor | None = None) -> EvaluationResult:
     """Validate and score a submission without changing its state (what `process_one` does between states)."""
     return score(prepare_request(store, row), executor)
+
+
+def scored_by(worker_id: str, executor: Executor) -> dict[str, str | None]:
+    """Which mobench scored a result, and where: kept with the result, so a bundle written later names the code
+    that produced the figures, not the code that exported them."""
+    return {
+        "mobench": mobench_version(),
+        "git_commit": mobench_git_commit(),
+        "worker": worker_id,
+        "executor": executor.describe(),
+    }
 
 
 def default_worker_id() -> str:
@@ -113,6 +125,7 @@ def process_one(
                 where = f"{len(plan.units)} samples of {request.config}/{request.split} on {executor.describe()}"
                 store.advance(row.id, "scoring", me, where)
                 result = evaluator.reduce(request, plan, executor.run(request, evaluator, plan.units))
+                result.details["scored_by"] = scored_by(me, executor)
                 store.start_measuring(row.id, me)
             except LeaseLostError:
                 raise

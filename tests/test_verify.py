@@ -149,7 +149,11 @@ def test_the_bundle_holds_what_the_issue_lists(hub: Hub) -> None:
         p.relative_to(hub.root).as_posix() for p in sorted(hub.root.rglob("*.*"))
     ]
     assert "Scores_Overall.csv" in bundle.hashes.ground_truth
-    assert (bundle.mobench.version, bundle.mobench.git_commit) == (mobench_version(), mobench_git_commit())
+    # the mobench that scored, as the worker recorded it with the result
+    scored_by = stored.result.details["scored_by"]
+    assert (bundle.mobench.version, bundle.mobench.git_commit) == (scored_by["mobench"], scored_by["git_commit"])
+    assert (scored_by["mobench"], scored_by["git_commit"]) == (mobench_version(), mobench_git_commit())
+    assert scored_by["executor"] == "this process"
     assert set(bundle.result.breakdowns) == {"scene", "condition"} and len(bundle.result.sample_scores) == 16
 
 

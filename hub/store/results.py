@@ -41,7 +41,7 @@ def stored_result(store: Store, submission: SubmissionRow) -> StoredResult:
     """The manifest and every figure of a scored submission: aggregates, breakdowns, per-sample scores, counts."""
     with store.read() as con:
         head = con.execute(
-            "SELECT manifest_json, n_samples, n_expected FROM submissions WHERE id = ?", [submission.id]
+            "SELECT manifest_json, n_samples, n_expected, details_json FROM submissions WHERE id = ?", [submission.id]
         ).fetchone()
         scores = con.execute(
             """SELECT metric, value, breakdown, breakdown_key FROM scores WHERE submission_id = ?
@@ -74,5 +74,6 @@ def stored_result(store: Store, submission: SubmissionRow) -> StoredResult:
         metrics=metrics,
         breakdowns=breakdowns,
         sample_scores=sample_scores,
+        details=json.loads(head[3]) if head[3] else {},
     )
     return StoredResult(submission=submission, manifest=json.loads(head[0]), result=result)
