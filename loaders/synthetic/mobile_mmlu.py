@@ -16,8 +16,11 @@ from pathlib import Path
 from loaders.mobile_mmlu import OFFICIAL_COLUMNS, OPTION_LETTERS, PRO_COLUMNS
 from loaders.synthetic import hidden_labels_path, mark_synthetic
 
-# field -> (question, correct option, three wrong options); written for the demo
-QUESTIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
+# field -> (question, correct option, three wrong options)
+Questions = dict[str, list[tuple[str, str, str, str, str]]]
+
+# written for the demo
+QUESTIONS: Questions = {
     "cooking_and_recipes": [
         (
             "Which pan is best for searing a steak at high heat?",
@@ -129,11 +132,11 @@ QUESTIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
 }
 
 
-def _questions(seed: int) -> list[tuple[str, dict[str, str], str]]:
+def _questions(seed: int, questions: Questions) -> list[tuple[str, dict[str, str], str]]:
     """(field, row with the official columns, answer letter); the seed fixes ids and option order."""
     rng = random.Random(seed)
     out: list[tuple[str, dict[str, str], str]] = []
-    for field, items in QUESTIONS.items():
+    for field, items in questions.items():
         for question, right, *wrong in items:
             options = [right, *wrong]
             rng.shuffle(options)
@@ -150,12 +153,16 @@ def _write_key(root: Path, items: list[tuple[str, dict[str, str], str]]) -> None
         writer.writerows([row["question_id"], answer] for _, row, answer in items)
 
 
-def build_mobile_mmlu(root: Path, seed: int = 0) -> None:
-    """The full-set layout: `test/<field>.csv` with the official columns; key at `hidden_labels_path(root)`."""
-    items = _questions(seed)
+def build_mobile_mmlu(root: Path, seed: int = 0, *, questions: Questions = QUESTIONS) -> None:
+    """The full-set layout: `test/<field>.csv` with the official columns; key at `hidden_labels_path(root)`.
+
+    `questions` maps a field to its (question, correct option, three wrong options); `mobench bench` passes the
+    release's size (16,186 generated questions in 80 fields) to time scoring at full scale.
+    """
+    items = _questions(seed, questions)
     mark_synthetic(root, "loaders.synthetic.mobile_mmlu:build_mobile_mmlu", seed)
     (root / "test").mkdir(parents=True, exist_ok=True)
-    for field in QUESTIONS:
+    for field in questions:
         with (root / "test" / f"{field}.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(OFFICIAL_COLUMNS))
             writer.writeheader()
@@ -165,7 +172,7 @@ def build_mobile_mmlu(root: Path, seed: int = 0) -> None:
 
 def build_mobile_mmlu_pro(root: Path, seed: int = 0) -> None:
     """The Pro layout: one CSV with a `Field` column holding every other question of the full mini set."""
-    items = _questions(seed)[::2]
+    items = _questions(seed, QUESTIONS)[::2]
     mark_synthetic(root, "loaders.synthetic.mobile_mmlu:build_mobile_mmlu_pro", seed)
     with (root / "mobile_mmlu_pro.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(PRO_COLUMNS))

@@ -21,6 +21,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ class Pick:
     question: str | None = None
     options: tuple[str, ...] | None = None
 
-    @property
+    @cached_property  # the metrics ask for it several times per pick
     def original_choice(self) -> int | None:
         """The index, in the official order, of the option picked."""
         if self.letter is None:
@@ -268,10 +269,11 @@ def _read_samples(path: Path, info: TaskInfo, problems: list[str]) -> list[Pick]
     """One samples file; problems (bad JSON, duplicate doc ids, wrong shapes) are collected, not raised."""
     picks: list[Pick] = []
     doc_ids: dict[int | str, int] = {}
+    name = path.name
     with open_predictions(path) as handle:
         for line_no, line in enumerate(handle, start=1):
-            where = f"{path.name} line {line_no}"
-            if not line.strip():
+            where = f"{name} line {line_no}"
+            if not line or line.isspace():
                 continue
             try:
                 record = loads_json(line)
@@ -302,7 +304,9 @@ def _pick_from_record(record: dict[str, Any], info: TaskInfo, where: str) -> Pic
     if info.permuted and "rotation" not in doc:
         raise ValueError("doc has no rotation")
     displayed = [str(doc[letter]) for letter in OPTION_LETTERS]
-    options = tuple(displayed[original_to_displayed(i, rotation)] for i in range(N_OPTIONS))
+    # rotations are cyclic: original option i is shown at (first + i) mod N, so the official order is a turn
+    first = original_to_displayed(0, rotation)
+    options = (*displayed[first:], *displayed[:first])
     if info.generative:
         text = record["resps"][0][0]
         if not isinstance(text, str):
@@ -310,9 +314,9 @@ def _pick_from_record(record: dict[str, Any], info: TaskInfo, where: str) -> Pic
         letter = extract_letter(text)
     else:
         scores = [float(resp[0]) for resp in record["filtered_resps"]]
-        if len(scores) != N_OPTIONS or not all(math.isfinite(s) or s == -math.inf for s in scores):
+        if len(scores) != N_OPTIONS or any(math.isnan(s) or s == math.inf for s in scores):  # -inf is a score
             raise ValueError(f"expected {N_OPTIONS} log-likelihoods, got {record['filtered_resps']!r}")
-        letter = OPTION_LETTERS[max(range(N_OPTIONS), key=lambda i: (scores[i], -i))]
+        letter = OPTION_LETTERS[scores.index(max(scores))]  # the first of equal maxima, as lm-eval's argmax
     return Pick(
         question_id=str(doc["question_id"]),
         rotation=rotation,
