@@ -14,10 +14,11 @@ from hub.store import Store
 METRICS = ("epe", "epe_matched", "acc_1px", "acc_3px")
 
 
-def _prepare(workdir: Path, size: int) -> Prepared:
+def scored(size: int) -> EvaluationResult:
+    """A result with `size` samples of random per-sample scores for `METRICS`."""
     rng = random.Random(0)
     samples = {f"sample/{i:06d}": {m: rng.random() for m in METRICS} for i in range(size)}
-    result = EvaluationResult(
+    return EvaluationResult(
         benchmark="sintel-clean",
         config="default",
         split="training",
@@ -26,14 +27,24 @@ def _prepare(workdir: Path, size: int) -> Prepared:
         metrics={"epe": 1.0},
         sample_scores=samples,
     )
-    arrow_store = Store(workdir / "arrow.duckdb")
-    loop_store = Store(workdir / "loop.duckdb")
-    for store in (arrow_store, loop_store):
+
+
+def fresh_stores(workdir: Path) -> tuple[Store, Store]:
+    """Two stores with the current schema: one for the project's side, one for the reference."""
+    stores = Store(workdir / "arrow.duckdb"), Store(workdir / "loop.duckdb")
+    for store in stores:
         store.init()
+    return stores
+
+
+def _prepare(workdir: Path, size: int) -> Prepared:
+    result = scored(size)
+    samples = result.sample_scores
+    arrow_store, loop_store = fresh_stores(workdir)
 
     def project() -> int:
         arrow_store.record_scores("bench", result)
-        return _count(arrow_store)
+        return count(arrow_store)
 
     def reference() -> int:
         with loop_store.write() as con:
@@ -41,7 +52,7 @@ def _prepare(workdir: Path, size: int) -> Prepared:
             for sample_id, values in samples.items():
                 for metric, value in values.items():
                     con.execute("INSERT INTO sample_scores VALUES ('bench', ?, ?, ?)", [sample_id, metric, value])
-        return _count(loop_store)
+        return count(loop_store)
 
     def check(a: Any, b: Any) -> None:
         if a != b or a != size * len(METRICS):
@@ -50,7 +61,8 @@ def _prepare(workdir: Path, size: int) -> Prepared:
     return Prepared(project, reference, check, f"{size} samples x {len(METRICS)} metrics = {size * len(METRICS)} rows")
 
 
-def _count(store: Store) -> int:
+def count(store: Store) -> int:
+    """Per-sample score rows of the bench's submission."""
     with store.read() as con:
         row = con.execute("SELECT count(*) FROM sample_scores WHERE submission_id = 'bench'").fetchone()
     return int(row[0]) if row else 0
