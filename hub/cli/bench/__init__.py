@@ -78,7 +78,7 @@ class BenchReport:
         }
 
 
-def build_once(folder: Path, key: str, build: Callable[[Path], None]) -> Path:
+def build_once(folder: Path, key: str, build: Callable[[Path], object]) -> Path:
     """`folder` as `build(folder)` writes it, rebuilt only when it was not built from the same `key` already.
 
     Generating a full-size release takes minutes, so a second `mobench bench CASE --workdir DIR` of the same case
