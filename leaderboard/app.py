@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from hub.core.errors import MobenchError
-from hub.core.paths import default_db_path
+from hub.core.paths import default_store
 from hub.core.registry import BenchmarkSpec, load_registry
 from leaderboard import cache
 from leaderboard.views import benchmark, devices, home, submission
@@ -25,7 +25,7 @@ PAGES = {"home": "Home", "benchmark": "Benchmark", "devices": "Devices", "submis
 def main() -> None:
     st.set_page_config(page_title="mobench leaderboard", layout="wide")
     st.title("mobench leaderboard")
-    db = str(default_db_path())
+    db = default_store()
     try:
         overview = cache.benchmark_overview(db)
     except MobenchError as exc:

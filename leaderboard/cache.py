@@ -7,7 +7,6 @@ query's arguments, so two stores never share an answer.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,7 +22,7 @@ TTL_S = 5
 
 
 def _store(db: str) -> Store:
-    return Store(Path(db))
+    return Store(db)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -71,7 +71,7 @@ class RateLimiter:
             return True
 
 
-def create_app(db: Path, limits: ServerLimits | None = None) -> FastAPI:
+def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
     limits = limits or ServerLimits()
     store = Store(db)
     store.init()

@@ -29,7 +29,7 @@ def test_after_a_demo_it_serves_the_demo_store(
     home: Path, demo: DemoSummary, capsys: pytest.CaptureFixture[str]
 ) -> None:
     remember_demo_store(demo.db_path)
-    assert store_to_serve(None) == demo.db_path.resolve()
+    assert store_to_serve(None) == str(demo.db_path.resolve())
     assert "serving the last demo's store" in capsys.readouterr().out
 
 
@@ -38,7 +38,7 @@ def test_the_hubs_own_store_wins_once_it_has_a_benchmark(home: Path, demo: DemoS
     hub = Store(home / "mobench.duckdb")
     hub.init()
     hub.register_benchmark(get_benchmark("sintel-final"), None, synthetic=False)
-    assert store_to_serve(None) == hub.path
+    assert store_to_serve(None) == str(hub.path)
 
 
 def test_a_named_store_must_exist(home: Path, tmp_path: Path) -> None:

@@ -85,5 +85,5 @@ def server_cmd(
         valid_per_day=valid_per_day,
     )
     store = open_store(db)
-    console.print(f"submission API on http://{host}:{port} (docs at /docs), store {store.path}")
-    uvicorn.run(create_app(store.path, limits), host=host, port=port, log_level="warning")
+    console.print(f"submission API on http://{host}:{port} (docs at /docs), store {store.name}")
+    uvicorn.run(create_app(store.location, limits), host=host, port=port, log_level="warning")

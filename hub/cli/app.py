@@ -136,7 +136,7 @@ def submissions_cmd(
     )
 
 
-def _serve(db: Path, host: str, port: int) -> None:
+def _serve(db: str | Path, host: str, port: int) -> None:
     app_path = Path(__file__).resolve().parents[2] / "leaderboard" / "app.py"
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
@@ -161,21 +161,24 @@ def serve_cmd(
     _serve(store_to_serve(db), host, port)
 
 
-def store_to_serve(db: Path | None) -> Path:
+def store_to_serve(db: str | Path | None) -> str:
     """The store `mobench serve` shows: the one named, else the hub's, else the last demo's (with a note)."""
     if db is not None:
-        if not db.is_file():
-            raise MobenchError(f"no mobench store at {db}: run `mobench demo` or `mobench register`, or fix --db")
-        return db
+        named = open_store(db)
+        if not named.exists():
+            raise MobenchError(
+                f"no mobench store at {named.name}: run `mobench demo` or `mobench register`, or fix --db"
+            )
+        return named.location
     store = open_store(None)
-    if store.path.is_file() and store.table_counts().get("benchmarks"):
-        return store.path
+    if store.exists() and store.table_counts().get("benchmarks"):
+        return store.location
     demo = last_demo_store()
     if demo is not None:
-        console.print(f"the hub's store {store.path} holds no benchmark yet: serving the last demo's store {demo}")
-        return demo
+        console.print(f"the hub's store {store.name} holds no benchmark yet: serving the last demo's store {demo}")
+        return str(demo)
     raise MobenchError(
-        f"no benchmark is registered in {store.path} and no demo store was found: run `mobench demo` "
+        f"no benchmark is registered in {store.name} and no demo store was found: run `mobench demo` "
         "(or `mobench register`), or pass --db PATH"
     )
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub.core.paths import DB_ENV, default_db_path
+from hub.core.paths import DB_ENV, default_store
 from hub.store import Store
 
 app = typer.Typer(
@@ -30,16 +30,20 @@ console = Console()
 err_console = Console(stderr=True)
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--db", envvar=DB_ENV, help="DuckDB file of the hub (default: the user data dir).", show_default=False
+        "--db",
+        envvar=DB_ENV,
+        help="The hub's store: a DuckDB file, or a DuckLake 'ducklake:postgres:dbname=... host=... user=... "
+        "data_path=FOLDER' (default: mobench.duckdb in the user data dir).",
+        show_default=False,
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
 
 
-def open_store(db: Path | None) -> Store:
-    return Store(db if db is not None else default_db_path())
+def open_store(db: str | Path | None) -> Store:
+    return Store(db if db is not None else default_store())
 
 
 def print_json(data: Any) -> None:

@@ -17,9 +17,10 @@ def data_home() -> Path:
     return Path(env) if env else Path(user_data_dir("mobench", appauthor=False))
 
 
-def default_db_path() -> Path:
-    env = os.environ.get(DB_ENV)
-    return Path(env) if env else data_home() / "mobench.duckdb"
+def default_store() -> str:
+    """The hub's store: $MOBENCH_DB (a DuckDB file or a DuckLake URL, see hub.store.connection), else
+    mobench.duckdb in the data home."""
+    return os.environ.get(DB_ENV) or str(data_home() / "mobench.duckdb")
 
 
 # `mobench demo` keeps its own store (never mixed with real results); this file says where the last one is, so
@@ -43,5 +44,6 @@ def last_demo_store() -> Path | None:
 
 
 def submissions_dir(db_path: Path) -> Path:
-    """Accepted submissions are kept beside the database they are recorded in."""
+    """Accepted submissions are kept beside the store they are recorded in: its DuckDB file, or a DuckLake's data
+    folder (which every machine of the hub sees at the same path)."""
     return db_path.parent / "submissions"

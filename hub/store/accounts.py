@@ -73,8 +73,8 @@ def grant_extra(store: Store, token_id: str, extra_daily: int) -> None:
 
 def _update(store: Store, token_id: str, sql: str, params: list[object]) -> None:
     with store.write() as con:
-        changed = con.execute(sql + " RETURNING id", [*params, token_id]).fetchall()
-    if not changed:
+        changed = con.execute(sql, [*params, token_id]).fetchone()  # how many rows (a DuckLake has no RETURNING)
+    if not changed or not changed[0]:
         raise MobenchError(f"no live token {token_id!r}: `mobench tokens list` shows them")
 
 

@@ -1,13 +1,10 @@
-"""The DuckDB store: benchmarks, submissions, scores, per-sample scores, measurements and an audit trail.
+"""The store: benchmarks, submissions, scores, per-sample scores, measurements and an audit trail.
 
-DuckDB lets one process hold a database file read-write, and while it does no other process can open the file at
-all (not even read-only). So the store never keeps a connection: every write opens the file for one transaction
-and closes it, and readers (the leaderboard) open short-lived read-only connections and retry on a lock error with
-a short backoff. A scored submission is written in one transaction, so a crash leaves no half-scored row; bulk
-rows (per-sample scores) go in through Arrow, not row-by-row inserts.
-
-The store sits behind this one class so that it can later move to DuckLake on a PostgreSQL catalog without the
-CLI, worker or leaderboard noticing.
+One class for both backends (`hub.store.connection`: a DuckDB file, or a DuckLake on a PostgreSQL catalog shared
+by several machines); the CLI, worker and leaderboard never notice which. Write transactions take turns on either
+backend, so each write checks what is there and then inserts, inside its transaction: a DuckLake has no PRIMARY KEY,
+UNIQUE or ON CONFLICT, and the store never relies on them. A scored submission is written in one transaction, so a
+crash leaves no half-scored row; bulk rows (per-sample scores) go in through Arrow, not row-by-row inserts.
 """
 
 from __future__ import annotations
@@ -32,18 +29,19 @@ from hub.store.schema import MIGRATIONS, SCHEMA_VERSION, STATUSES
 
 
 class Store(Leases):
-    """A mobench database file. Cheap to construct; opens the file only inside `write()` / `read()`."""
+    """A mobench store (a DuckDB file or a DuckLake URL). Cheap to construct; opens it only inside `write()` /
+    `read()`."""
 
     # -- schema ------------------------------------------------------------------------------------------------
     def init(self) -> int:
-        """Create or migrate the schema; returns the schema version now in the file."""
+        """Create or migrate the schema; returns the schema version now in the store."""
         with self.write() as con:
             con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP)")
             row = con.execute("SELECT max(version) FROM schema_version").fetchone()
             current = int(row[0]) if row and row[0] is not None else 0
             if current > SCHEMA_VERSION:
                 raise MobenchError(
-                    f"{self.path} has schema version {current}, newer than this mobench ({SCHEMA_VERSION}): upgrade"
+                    f"{self.name} has schema version {current}, newer than this mobench ({SCHEMA_VERSION}): upgrade"
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 con.execute(MIGRATIONS[version - 1])
@@ -60,14 +58,9 @@ class Store(Leases):
     # -- benchmarks --------------------------------------------------------------------------------------------
     def register_benchmark(self, spec: BenchmarkSpec, root: Path | None, *, synthetic: bool) -> None:
         with self.write() as con:
+            con.execute("DELETE FROM benchmarks WHERE id = ?", [spec.id])
             con.execute(
-                """
-                INSERT INTO benchmarks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET version = excluded.version, family = excluded.family,
-                    title = excluded.title, primary_metric = excluded.primary_metric,
-                    higher_is_better = excluded.higher_is_better, spec_json = excluded.spec_json,
-                    root = excluded.root, synthetic = excluded.synthetic, registered_at = excluded.registered_at
-                """,
+                "INSERT INTO benchmarks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     spec.id,
                     spec.version,
@@ -139,7 +132,7 @@ class Store(Leases):
             model_id = row_key(sub.model["name"], sub.model["version"], sub.model.get("sha256"))
             device_id = row_key(sub.device["name"], sub.device.get("soc"), sub.device.get("os"))
             con.execute(
-                "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO models SELECT $1, $2, $3, $4, $5, $6, $7 WHERE $1 NOT IN (SELECT id FROM models)",
                 [
                     model_id,
                     sub.model["name"],
@@ -151,7 +144,7 @@ class Store(Leases):
                 ],
             )
             con.execute(
-                "INSERT INTO devices VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO devices SELECT $1, $2, $3, $4, $5 WHERE $1 NOT IN (SELECT id FROM devices)",
                 [
                     device_id,
                     sub.device["name"],

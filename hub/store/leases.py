@@ -30,7 +30,7 @@ class Leases(Connection):
 
         Claimable: `queued`, or in an active state under a lease that expired (its worker stopped heart-beating:
         killed, crashed, cut off), which is logged as `requeued`. The select and the update run in one write
-        transaction, and DuckDB lets only one process hold the file for writing, so two workers can never claim the
+        transaction, and write transactions take turns (`hub.store.connection`), so two workers can never claim the
         same one.
         """
         with self.write() as con:
@@ -64,12 +64,12 @@ class Leases(Connection):
         """Renew `worker_id`'s lease on a submission it is working on; False when it no longer holds it."""
         with self.write() as con:
             now = utc_now()
-            held = con.execute(
+            renewed = con.execute(  # an UPDATE returns how many rows it changed (a DuckLake has no RETURNING)
                 f"""UPDATE submissions SET lease_expires_at = ?, heartbeat_at = ?
-                   WHERE id = ? AND status IN {_ACTIVE_SQL} AND worker_id = ? RETURNING id""",
+                   WHERE id = ? AND status IN {_ACTIVE_SQL} AND worker_id = ?""",
                 [now + timedelta(seconds=lease_s), now, submission_id, worker_id],
-            ).fetchall()
-        return bool(held)
+            ).fetchone()
+        return bool(renewed and renewed[0])
 
     def advance(self, submission_id: str, status: str, worker_id: str, detail: str | None = None) -> None:
         """Move a submission `worker_id` holds to the next active state, with its time and detail in the history."""

@@ -1,7 +1,14 @@
 """The store's schema: every migration in order, and the submission states.
 
-Each migration is applied once, in order, inside one transaction; the schema_version table says how far a database
-file has got. Never edit a released migration: append a new one.
+Each migration is applied once, in order, inside one transaction; the schema_version table says how far a store has
+got. Never edit a released migration: append a new one.
+
+Every migration runs on both backends (a DuckDB file and a DuckLake), so none declares what a DuckLake cannot hold:
+no PRIMARY KEY, UNIQUE or index, and no ADD COLUMN with a constraint (DuckDB 1.5 refuses that on a file too). The
+store keeps those keys itself, each write checking and inserting in a transaction that no other write overlaps
+(`hub.store.connection`). Migrations 1, 2 and 5 to 8 were written with such constraints and lost them once, when the
+DuckLake backend came: a file created before keeps its constraints, which the store's writes satisfy as well, and a
+file between two of those versions migrates through the new text to the same columns.
 """
 
 from __future__ import annotations
@@ -9,7 +16,7 @@ from __future__ import annotations
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE benchmarks (
-        id VARCHAR PRIMARY KEY,
+        id VARCHAR NOT NULL,
         version VARCHAR NOT NULL,
         family VARCHAR NOT NULL,
         title VARCHAR NOT NULL,
@@ -21,7 +28,7 @@ MIGRATIONS: list[str] = [
         registered_at TIMESTAMP NOT NULL
     );
     CREATE TABLE models (
-        id VARCHAR PRIMARY KEY,
+        id VARCHAR NOT NULL,
         name VARCHAR NOT NULL,
         version VARCHAR NOT NULL,
         params BIGINT,
@@ -30,14 +37,14 @@ MIGRATIONS: list[str] = [
         sha256 VARCHAR
     );
     CREATE TABLE devices (
-        id VARCHAR PRIMARY KEY,
+        id VARCHAR NOT NULL,
         name VARCHAR NOT NULL,
         soc VARCHAR,
         os VARCHAR,
         form_factor VARCHAR
     );
     CREATE TABLE submissions (
-        id VARCHAR PRIMARY KEY,
+        id VARCHAR NOT NULL,
         benchmark_id VARCHAR NOT NULL,
         config VARCHAR NOT NULL,
         split VARCHAR NOT NULL,
@@ -99,8 +106,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE hidden_labels (
         benchmark_id VARCHAR NOT NULL,
         sample_id VARCHAR NOT NULL,
-        label VARCHAR NOT NULL,
-        PRIMARY KEY (benchmark_id, sample_id)
+        label VARCHAR NOT NULL
     );
     """,
     # What a cost figure means and which model file it timed: the leaderboard compares the timed model's hash
@@ -117,7 +123,7 @@ MIGRATIONS: list[str] = [
     # submissions recorded before this migration are filled by Store.init.
     """
     CREATE TABLE submission_costs (
-        submission_id VARCHAR PRIMARY KEY,
+        submission_id VARCHAR NOT NULL,
         latency_p50_s DOUBLE, latency_p90_s DOUBLE, latency_mean_s DOUBLE, latency_std_s DOUBLE,
         latency_n INTEGER, latency_scope VARCHAR, latency_provenance VARCHAR,
         peak_memory_b DOUBLE, peak_memory_kind VARCHAR,
@@ -130,7 +136,7 @@ MIGRATIONS: list[str] = [
     # submissions scored before this migration.
     """
     CREATE TABLE board_rows (
-        submission VARCHAR PRIMARY KEY,
+        submission VARCHAR NOT NULL,
         benchmark_id VARCHAR NOT NULL,
         model VARCHAR NOT NULL, model_version VARCHAR NOT NULL, params BIGINT,
         device VARCHAR NOT NULL, soc VARCHAR, form_factor VARCHAR,
@@ -144,7 +150,6 @@ MIGRATIONS: list[str] = [
         n_samples INTEGER, n_expected INTEGER, submitted_at TIMESTAMP NOT NULL, scored_at TIMESTAMP NOT NULL,
         metrics MAP(VARCHAR, DOUBLE)
     );
-    CREATE INDEX board_rows_benchmark ON board_rows (benchmark_id);
     """,
     # Crash-safe workers: a claimed submission is leased to one worker, which renews the lease by heart-beating;
     # a lease that expires (the worker died) makes the submission claimable again. `log_excerpt` keeps the end of
@@ -153,16 +158,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE submissions ADD COLUMN worker_id VARCHAR;
     ALTER TABLE submissions ADD COLUMN lease_expires_at TIMESTAMP;
     ALTER TABLE submissions ADD COLUMN heartbeat_at TIMESTAMP;
-    ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE submissions ADD COLUMN attempts INTEGER DEFAULT 0;
     ALTER TABLE submissions ADD COLUMN log_excerpt VARCHAR;
     """,
     # The HTTP API's accounts (hub.store.accounts): tokens stored as sha256 hashes only, every submission request
     # a token made (for daily quotas), and resumable uploads in progress.
     """
     CREATE TABLE api_tokens (
-        id VARCHAR PRIMARY KEY,
+        id VARCHAR NOT NULL,
         name VARCHAR NOT NULL,
-        token_sha256 VARCHAR NOT NULL UNIQUE,
+        token_sha256 VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL,
         revoked_at TIMESTAMP,
         extra_daily INTEGER NOT NULL DEFAULT 0
@@ -175,7 +180,7 @@ MIGRATIONS: list[str] = [
         requested_at TIMESTAMP NOT NULL
     );
     CREATE TABLE api_uploads (
-        id VARCHAR PRIMARY KEY,
+        id VARCHAR NOT NULL,
         token_id VARCHAR NOT NULL,
         size BIGINT NOT NULL,
         sha256 VARCHAR NOT NULL,
