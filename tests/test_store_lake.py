@@ -306,3 +306,33 @@ def test_the_leaderboard_shows_the_same_rows_from_a_lake_as_from_a_file(
             assert on_lake.options == on_file.options
     for query in (queries.benchmark_overview, queries.all_devices, queries.primary_results):
         pd.testing.assert_frame_equal(_comparable(query(lake)), _comparable(query(file)))
+
+
+def test_a_hub_moves_from_its_file_to_a_lake_with_mobench_store_copy(
+    lake_url: str, demo: DemoSummary, tmp_path: Path
+) -> None:
+    """`mobench store copy FILE --db LAKE`: every row and the accepted submissions; the leaderboard is unchanged."""
+    file = Store(tmp_path / "hub" / "mobench.duckdb")
+    file.path.parent.mkdir()
+    shutil.copyfile(demo.db_path, file.path)
+    shutil.copytree(demo.db_path.parent / "submissions", file.path.parent / "submissions")
+    with file.write() as con:  # the demo's paths, as if the demo had run in this folder
+        con.execute(
+            "UPDATE submissions SET storage_path = replace(storage_path, ?, ?)",
+            [str(demo.db_path.parent), str(file.path.parent)],
+        )
+    env = {**os.environ, "MOBENCH_DB": lake_url}
+    subprocess.run([sys.executable, "-m", "hub.cli.app", "store", "copy", str(file.path)], env=env, check=True)
+    lake = Store(lake_url)
+    assert lake.table_counts() == file.table_counts()
+    with lake.read() as con:
+        paths = [Path(p) for (p,) in con.execute("SELECT storage_path FROM submissions").fetchall()]
+    assert paths and all(p.parent == tmp_path / "submissions" and (p / "manifest.yaml").is_file() for p in paths)
+    for benchmark_id in sorted(demo.tables):
+        spec, cost = get_benchmark(benchmark_id), COSTS["latency"]
+        on_lake, on_file = (queries.benchmark_page(s, spec, Filters(), cost.source, cost.groups) for s in (lake, file))
+        pd.testing.assert_frame_equal(on_lake.table, on_file.table)  # every column, times included: the same rows
+    for query in (queries.benchmark_overview, queries.all_devices, queries.primary_results):
+        pd.testing.assert_frame_equal(query(lake), query(file))
+    with pytest.raises(MobenchError, match="already holds submissions"):
+        lake.copy_from(file)

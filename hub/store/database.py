@@ -20,6 +20,7 @@ import pyarrow as pa
 from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.measurements.record import MeasurementRecord
+from hub.core.paths import submissions_dir
 from hub.core.registry import BenchmarkSpec
 from hub.store import board_rows, costs
 from hub.store.connection import row_key, utc_now
@@ -320,6 +321,35 @@ class Store(Leases):
             cur = con.execute(query, params)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def copy_from(self, source: Store) -> dict[str, int]:
+        """Copy every row of `source` (e.g. the DuckDB file a hub outgrew) into this store, which must hold no
+        submission yet, in one transaction; returns the rows copied per table. Both are migrated first, so their
+        tables and columns match; rows travel as Arrow batches, by column name. The accepted submissions' paths
+        are moved from beside `source` to beside this store (`hub.core.paths.submissions_dir`): the caller copies
+        that folder."""
+        source.init()
+        self.init()
+        copied: dict[str, int] = {}
+        with self.write() as con, source.read() as old:
+            if con.execute("SELECT count(*) FROM submissions").fetchone() != (0,):
+                raise MobenchError(f"{self.name} already holds submissions: copy into a new store")
+            tables = old.execute(
+                """SELECT table_name FROM duckdb_tables()
+                   WHERE database_name = current_database() AND table_name <> 'schema_version' ORDER BY 1"""
+            ).fetchall()
+            for (table,) in tables:
+                con.register("incoming_rows", old.execute(f"SELECT * FROM {table}").fetch_record_batch())
+                row = con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows").fetchone()
+                con.unregister("incoming_rows")
+                copied[str(table)] = int(row[0]) if row else 0
+            con.execute(
+                """UPDATE submissions SET storage_path = $new || substr(storage_path, length($old) + 1)
+                   WHERE starts_with(storage_path, $old)""",
+                {"old": str(submissions_dir(source.path)), "new": str(submissions_dir(self.path))},
+            )
+            con.execute("INSERT INTO events VALUES (?, NULL, 'store-copied', ?)", [utc_now(), f"from {source.name}"])
+        return copied
 
     def table_counts(self) -> dict[str, int]:
         """Row counts of every table: what the tests compare to prove a rejected input changed nothing."""
