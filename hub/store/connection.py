@@ -15,11 +15,12 @@
   conflict at COMMIT, and the loser gets ``TransactionException: Failed to commit DuckLake transaction.
   Transaction conflict - ...``; two that insert never conflict, and a lake has no PRIMARY KEY or UNIQUE to catch
   the duplicate. Retrying would mean re-running the Python between the statements of a transaction, so instead
-  every write transaction holds a PostgreSQL advisory lock from before its first read until after its COMMIT,
-  taken with the same retries and backoff as the file's lock. Writers on any machine then take turns exactly as
-  they do on a file, never conflict, and the store's check-then-insert (one submission per content hash, one cost
-  and leaderboard row per submission, one model row per model, ...) is atomic on both backends. Creating the
-  lake's catalog happens under the same lock, so two processes starting on a new lake at once do not race.
+  every write transaction holds a PostgreSQL advisory lock from before its first read until after its COMMIT
+  (waited for in PostgreSQL's queue, up to the same timeout as the file's lock). Writers on any machine then take
+  turns exactly as they do on a file, never conflict, and the store's check-then-insert (one submission per
+  content hash, one cost and leaderboard row per submission, one model row per model, ...) is atomic on both
+  backends. Creating the lake's catalog happens under the same lock, so two processes starting on a new lake at
+  once do not race.
 
 Within one process (the API server's request threads, a worker's heartbeat thread), every connection to one store
 is taken under one lock per store and process: transactions are short, and threads simply take turns (DuckDB also
@@ -201,18 +202,26 @@ class _Lake:
 
     @contextmanager
     def _write_lock(self, instance: duckdb.DuckDBPyConnection) -> Iterator[None]:
-        """Hold mobench's advisory lock on the catalog database for the block (a transaction-level lock: it goes
-        with this cursor's PostgreSQL transaction, and with the connection if the process dies)."""
+        """Hold mobench's advisory lock on the catalog database for the block: a transaction-level lock, so it goes
+        with this cursor's PostgreSQL transaction, and with the connection if the process dies. Writers wait for it
+        in PostgreSQL's queue (first come, first served; at most `lock_timeout_s`) rather than polling with a
+        backoff as on a file: polling let a busy worker take the lock again and again while another waited."""
         lock = instance.cursor()
         try:
             lock.execute("BEGIN TRANSACTION")
-            query = f"SELECT * FROM postgres_query('{_CATALOG}', 'SELECT pg_try_advisory_xact_lock({_WRITE_LOCK_KEY})')"
-
-            def attempt() -> bool | None:
-                row = lock.execute(query).fetchone()
-                return True if row and row[0] else None
-
-            retry_while_busy(attempt, self.lock_timeout_s, f"another writer holds {self}")
+            wait_ms = int(self.lock_timeout_s * 1000)
+            for sql in (
+                f"SELECT set_config('lock_timeout', '{wait_ms}', true)",
+                f"SELECT 1 FROM (SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})) AS held",
+            ):
+                try:
+                    lock.execute(f"SELECT * FROM postgres_query('{_CATALOG}', {_literal(sql)})")
+                except duckdb.Error as exc:
+                    if "lock timeout" not in str(exc):
+                        raise
+                    raise MobenchError(
+                        f"another writer held {self} for more than {self.lock_timeout_s:g} s: try again when it is free"
+                    ) from None
             yield
         finally:
             lock.execute("ROLLBACK")
