@@ -79,3 +79,9 @@ def test_cli_bench_json_and_unknown_case(tmp_path: Path) -> None:
     assert report["reference"]["name"].startswith("row-by-row") and report["speedup"] > 0
     with pytest.raises(MobenchError, match="known cases"):
         get_case("nope")
+
+
+def test_cases_of_other_sizes_in_one_workdir_keep_their_own_inputs(tmp_path: Path) -> None:
+    for name, size in (("flow-kitti", 2), ("kitti-png", 1), ("flow-kitti", 2)):
+        run_case(get_case(name), tmp_path, size=size, repeats=1)  # the check fails on a submission of another size
+    assert {"kitti-1", "kitti-2", "kitti-2-predictions"} <= {p.name for p in tmp_path.iterdir()}

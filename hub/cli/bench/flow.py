@@ -101,7 +101,7 @@ def sintel_workload(workdir: Path, size: int) -> tuple[BenchmarkSpec, Path, Path
     scenes = scenes_for(size)
     key = f"{SHAPE} {scenes} seed {SEED}"
     root = build_once(
-        workdir / "sintel",
+        workdir / f"sintel-{sum(n - 1 for _, n in scenes)}",
         key,
         lambda folder: build_sintel(folder, SEED, size=SHAPE, training_scenes=scenes, test_scenes=()),
     )

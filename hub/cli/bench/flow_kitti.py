@@ -34,11 +34,17 @@ SHAPE = (375, 1242)  # (H, W) of most KITTI 2015 frames
 
 
 def release(workdir: Path, size: int) -> tuple[Path, str]:
-    """`workdir/kitti`: a KITTI-size training split of `size` pairs (shared with the `kitti-png` case), and its key."""
+    """`workdir/kitti-<size>`: a KITTI-size training split of `size` pairs (shared by the KITTI cases), and its key.
+
+    Each size has a folder of its own, so cases of different sizes in one `--workdir` never replace each
+    other's trees under a submission or an export made for another.
+    """
     key = f"{SHAPE} x {size} seed {SEED}"
     sizes = [SHAPE] * size
     root = build_once(
-        workdir / "kitti", key, lambda folder: build_kitti_2015(folder, SEED, training_sizes=sizes, testing_sizes=())
+        workdir / f"kitti-{size}",
+        key,
+        lambda folder: build_kitti_2015(folder, SEED, training_sizes=sizes, testing_sizes=()),
     )
     return root, key
 

@@ -40,7 +40,9 @@ SPLIT = "training"
 def _prepare(workdir: Path, size: int) -> Prepared:
     spec = get_benchmark(BENCHMARK)
     root, key = release(workdir, size)
-    export = build_once(workdir / "kitti-export", key, lambda out: export_benchmark(spec, root, out, splits=[SPLIT]))
+    export = build_once(
+        root.with_name(f"{root.name}-export"), key, lambda out: export_benchmark(spec, root, out, splits=[SPLIT])
+    )
     cache = workdir / "hf-cache"  # datasets keys its cache by the folder's name, so a rebuilt export needs a new one
     shutil.rmtree(cache, ignore_errors=True)
 

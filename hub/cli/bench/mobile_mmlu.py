@@ -120,13 +120,15 @@ def _prepare(workdir: Path, size: int) -> Prepared:
     spec = get_benchmark(BENCHMARK)
     inputs = f"{size} questions seed {SEED}"
     root = build_once(
-        workdir / "mobile-mmlu",
+        workdir / f"mobile-mmlu-{size}",
         inputs,
         lambda folder: build_mobile_mmlu(folder, SEED, questions=_questions(size, np.random.default_rng(SEED))),
     )
     key = read_answer_key(hidden_labels_path(root))
     run = build_once(
-        workdir / "lm-eval-output", inputs, lambda folder: _write_run(folder, root, key, np.random.default_rng(SEED))
+        workdir / f"lm-eval-output-{size}",
+        inputs,
+        lambda folder: _write_run(folder, root, key, np.random.default_rng(SEED)),
     )
     samples = sorted(run.rglob("samples_*.jsonl"))
 
