@@ -83,7 +83,7 @@ def verify(
     row = _from_store(lambda: store.find_submission(bundle.submission.id), "pass --submission (the folder or .zip)")
     if row is None:
         raise MobenchError(
-            f"submission {bundle.submission.id} is not in the store {store.path}: pass --submission with the "
+            f"submission {bundle.submission.id} is not in the store {store.name}: pass --submission with the "
             "folder or .zip that was submitted"
         )
     return _check(spec, bundle, root, Path(row.storage_path), labels)
@@ -127,7 +127,7 @@ def _labels(spec: BenchmarkSpec, bundle: Bundle, store: Store, answers: Path | N
     labels = _from_store(lambda: store.hidden_labels(spec.id), f"{spec.id} keeps its labels hidden: pass --answers KEY")
     if not labels:
         raise MobenchError(
-            f"{spec.id} keeps its labels hidden and {store.path} holds none: pass --answers KEY (the operator's key)"
+            f"{spec.id} keeps its labels hidden and {store.name} holds none: pass --answers KEY (the operator's key)"
         )
     return labels
 

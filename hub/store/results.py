@@ -33,7 +33,7 @@ def resolve_submission(store: Store, id_or_prefix: str) -> SubmissionRow:
     row = store.find_submission(str(rows[0][0])) if len(rows) == 1 else None
     if row is None:
         found = "more than one submission" if rows else "no submission"
-        raise MobenchError(f"{found} in {store.path} has an id starting with {id_or_prefix!r} (`mobench submissions`)")
+        raise MobenchError(f"{found} in {store.name} has an id starting with {id_or_prefix!r} (`mobench submissions`)")
     return row
 
 
