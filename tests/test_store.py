@@ -14,26 +14,8 @@ import pytest
 from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
-from hub.store import SCHEMA_VERSION, NewSubmission, Store
-
-
-def _submission(sub_id: str = "abc") -> NewSubmission:
-    return NewSubmission(
-        id=sub_id,
-        benchmark_id="sintel-clean",
-        config="default",
-        split="training",
-        model={"name": "m", "version": "1"},
-        device={"name": "d", "soc": "s", "os": "o"},
-        runtime="onnxruntime",
-        precision="fp32",
-        submitter="me",
-        is_baseline=False,
-        synthetic=True,
-        manifest_json="{}",
-        storage_path="/nowhere",
-        measurements=[],
-    )
+from hub.store import SCHEMA_VERSION, Store
+from tests.fixtures.store_rows import new_submission
 
 
 def test_init_is_idempotent_and_versioned(tmp_path: Path) -> None:
@@ -66,8 +48,8 @@ def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.duckdb")
     store.init()
     store.register_benchmark(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
-    assert store.add_submission(_submission())
-    assert not store.add_submission(_submission())  # same content id: one submission
+    assert store.add_submission(new_submission())
+    assert not store.add_submission(new_submission())  # same content id: one submission
     row = store.claim_next()
     assert row is not None and row.status == "validating"
     assert store.claim_next() is None
@@ -98,7 +80,7 @@ def test_the_worker_states_are_leased_in_order_and_checked(tmp_path: Path) -> No
     store = Store(tmp_path / "db.duckdb")
     store.init()
     store.register_benchmark(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
-    store.add_submission(_submission())
+    store.add_submission(new_submission())
     store.claim_next("w1")
     with pytest.raises(ValueError, match="not an active state"):
         store.advance("abc", "published", "w1")
@@ -124,8 +106,8 @@ def test_a_version_8_store_moves_to_the_new_state_names(tmp_path: Path) -> None:
     submission caught mid-run (its worker's lease means nothing to the new states)."""
     store = Store(tmp_path / "db.duckdb")
     store.init()
-    store.add_submission(_submission("old-scored"))
-    store.add_submission(_submission("old-running"))
+    store.add_submission(new_submission("old-scored"))
+    store.add_submission(new_submission("old-running"))
     with store.write() as con:
         con.execute("UPDATE submissions SET status = 'scored' WHERE id = 'old-scored'")
         con.execute("UPDATE submissions SET status = 'running', lease_expires_at = now() WHERE id = 'old-running'")

@@ -31,6 +31,7 @@ from leaderboard.charts import COSTS
 from leaderboard.filters import Filters
 from submissions import worker
 from submissions.queue import submit
+from tests.fixtures.store_rows import new_submission
 
 POSTGRES_ENV = "MOBENCH_TEST_POSTGRES"
 
@@ -126,22 +127,7 @@ def test_migrations_run_once_on_a_new_lake_even_when_two_processes_start_on_it(l
 
 
 def _submission(k: int) -> NewSubmission:
-    return NewSubmission(
-        id=f"sub-{k:03d}",
-        benchmark_id="sintel-clean",
-        config="default",
-        split="training",
-        model={"name": f"model-{k % 3}", "version": "1"},
-        device={"name": "phone", "soc": "soc", "os": "os"},
-        runtime="onnxruntime",
-        precision="fp32",
-        submitter="me",
-        is_baseline=False,
-        synthetic=True,
-        manifest_json="{}",
-        storage_path="/nowhere",
-        measurements=[],
-    )
+    return new_submission(f"sub-{k:03d}", model=f"model-{k % 3}")
 
 
 def test_two_processes_adding_the_same_submissions_record_each_once(lake_url: str) -> None:
@@ -151,14 +137,14 @@ def test_two_processes_adding_the_same_submissions_record_each_once(lake_url: st
     code = """
         import os, sys
         sys.path.insert(0, sys.argv[1])
-        from test_store_lake import _submission
+        from tests.test_store_lake import _submission
         from hub.store import Store
         store = Store(os.environ["MOBENCH_DB"])
         store.schema_version()  # attached, so both start adding at once
         start_together()
         print(sum(store.add_submission(_submission(k)) for k in range(24)))
     """
-    added = [int(out) for out in _at_once(code, lake_url, 2, str(Path(__file__).parent))]
+    added = [int(out) for out in _at_once(code, lake_url, 2, str(Path(__file__).parents[1]))]
     assert sum(added) == 24  # each submission was new to exactly one of them
     with lake.read() as con:
         per_id = con.execute("SELECT count(*), count(DISTINCT id) FROM submissions").fetchone()
