@@ -16,14 +16,14 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from hub.core.errors import MobenchError
-from hub.core.evaluation import EvaluationRequest, EvaluationResult, ShardedEvaluator
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from hub.core.registry import get_benchmark
 from hub.wiring import evaluator_for, make_request
 
@@ -177,9 +177,18 @@ def make_executor(kind: str, *, processes: int | None = None, address: str | Non
     raise MobenchError(f"unknown executor {kind!r}; choose one of: {', '.join(EXECUTORS)}")
 
 
-def score(request: EvaluationRequest, executor: Executor | None = None) -> EvaluationResult:
-    """Plan, map on `executor` (this process by default), reduce: the official figures of `request`."""
+def score(
+    request: EvaluationRequest,
+    executor: Executor | None = None,
+    *,
+    planned: Callable[[ScoringPlan[Any]], None] | None = None,
+) -> EvaluationResult:
+    """Score a request with its benchmark's official metrics, the path every caller takes after `make_request`
+    (worker, `mobench evaluate`, `mobench verify`, the benches): plan, map on `executor` (this process by default),
+    reduce. `planned` is called once the submission passed its plan (the worker moves it to `scoring` there)."""
     evaluator = evaluator_for(request.spec)
     plan = evaluator.plan(request)
+    if planned is not None:
+        planned(plan)
     partials = (executor or LocalExecutor()).run(request, evaluator, plan.units)
     return evaluator.reduce(request, plan, partials)

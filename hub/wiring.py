@@ -3,7 +3,7 @@
 The registry names every part of a benchmark as `package.module:attribute` (loader, evaluator, synthetic builder,
 baselines, labels reader). This module is the only one that imports those names, so the parts below it (loaders,
 readers, evaluators) never reach up to find each other: the caller loads the split through the registry and hands
-it to the evaluator (`make_request`, then `score`).
+it to the evaluator (`make_request`, then `hub.executors.score`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.core.errors import MobenchError
-from hub.core.evaluation import EvaluationRequest, EvaluationResult, ShardedEvaluator
+from hub.core.evaluation import EvaluationRequest, ShardedEvaluator
 from hub.core.registry import BenchmarkSpec
 from loaders.base import DatasetLoader
 
@@ -79,9 +79,3 @@ def make_request(
         allow_partial=allow_partial,
         labels=labels,
     )
-
-
-def score(request: EvaluationRequest) -> EvaluationResult:
-    """Score a request with its benchmark's official metrics: the path every caller (worker, `mobench evaluate`,
-    demo) takes after `make_request`."""
-    return evaluator_for(request.spec)(request)

@@ -29,8 +29,9 @@ from hub.core.evaluation import exact_bits, flat_figures
 from hub.core.hashing import tree_digest, tree_hashes
 from hub.core.registry import BenchmarkSpec, get_benchmark
 from hub.core.version import mobench_git_commit, mobench_version
+from hub.executors import score
 from hub.store import Store
-from hub.wiring import make_request, read_labels, score
+from hub.wiring import make_request, read_labels
 from submissions.archive import stage
 from submissions.manifest import load_manifest
 

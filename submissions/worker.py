@@ -1,8 +1,9 @@
 """The evaluation worker: takes queued submissions one at a time, scores them, stores the result.
 
 Each submission goes through the states a submitter sees, each with its time in the history:
-`validating` (claimed: its benchmark's data root, hidden labels and ground-truth split are found and the request
-is built), `scoring` (the evaluator reads and checks every prediction and computes the official metrics),
+`validating` (claimed: its benchmark's data root, hidden labels and ground-truth split are found, and the
+evaluator's plan matches the prediction files and reads and checks the text ones), `scoring` (the map reads and
+checks the remaining predictions and computes per-sample statistics, the reduce the official metrics),
 `measuring` (the cost figures are chosen from the measurement records checked at intake) and `published` (scores
 written, on the leaderboard). A submission whose predictions are wrong (missing samples, bad files) is `rejected`
 with the evaluator's message; an unexpected error is `failed` with its type and message (and the end of its
@@ -24,15 +25,16 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hub.core.errors import LeaseLostError, MobenchError
-from hub.core.evaluation import EvaluationRequest, EvaluationResult
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan
 from hub.core.registry import get_benchmark
 from hub.core.version import mobench_git_commit, mobench_version
 from hub.executors import Executor, LocalExecutor, score
 from hub.store import Store, SubmissionRow
 from hub.store.leases import DEFAULT_LEASE_S
-from hub.wiring import evaluator_for, make_request
+from hub.wiring import make_request
 
 LOG_EXCERPT_CHARS = 2000
 
@@ -120,11 +122,12 @@ def process_one(
         with Heartbeat(store, row.id, me, lease_s):
             try:
                 request = prepare_request(store, row)
-                evaluator = evaluator_for(request.spec)
-                plan = evaluator.plan(request)
-                where = f"{len(plan.units)} samples of {request.config}/{request.split} on {executor.describe()}"
-                store.advance(row.id, "scoring", me, where)
-                result = evaluator.reduce(request, plan, executor.run(request, evaluator, plan.units))
+
+                def scoring(plan: ScoringPlan[Any]) -> None:
+                    where = f"{len(plan.units)} samples of {request.config}/{request.split} on {executor.describe()}"
+                    store.advance(row.id, "scoring", me, where)
+
+                result = score(request, executor, planned=scoring)
                 result.details["scored_by"] = scored_by(me, executor)
                 store.start_measuring(row.id, me)
             except LeaseLostError:

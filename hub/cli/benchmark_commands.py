@@ -11,7 +11,8 @@ from rich.markup import escape
 
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.registry import all_benchmarks, get_benchmark, unavailable_benchmarks
-from hub.wiring import make_request, read_labels, score
+from hub.executors import score
+from hub.wiring import make_request, read_labels
 
 
 @app.command("benchmarks")

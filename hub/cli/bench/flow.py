@@ -5,7 +5,7 @@ Workload: `size` frame pairs (default and at most 1,041: the MPI-Sintel training
 `size` pairs), plus one `.flo` prediction per pair (the GT plus Gaussian noise) written by
 `submissions.readers.flow.write_prediction`: 3.7 GB of predictions at the default size.
 
-- project: `hub.wiring.make_request` + `hub.wiring.score` on `sintel-clean`, what `submissions.worker` runs: list the
+- project: `hub.wiring.make_request` + `hub.executors.score` on `sintel-clean`, what `submissions.worker` runs: list the
   release and the prediction folder and match them, then per pair read the GT `.flo`, its occlusion and invalid
   masks and the prediction `.flo`, check the prediction (size, finite) and compute all 13 metrics, pooled over the
   split, per scene and per sample.
@@ -27,7 +27,8 @@ import numpy as np
 from hub.cli.bench import BenchCase, Prepared, Timed, build_once
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import BenchmarkSpec, get_benchmark
-from hub.wiring import make_loader, make_request, score
+from hub.executors import score
+from hub.wiring import make_loader, make_request
 from loaders.kitti_flow import KittiFlow2015
 from loaders.sintel import Sintel
 from loaders.synthetic.flow import build_sintel

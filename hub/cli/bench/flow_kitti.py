@@ -5,7 +5,7 @@ Workload: `size` frame pairs (default 200: the KITTI 2015 training split) of 124
 `obj_map`), plus one dense 16-bit PNG prediction per pair (the GT plus Gaussian noise) written by
 `submissions.readers.flow.write_prediction`.
 
-- project: `hub.wiring.make_request` + `hub.wiring.score` on `kitti-2015-flow`, what `submissions.worker` runs: list
+- project: `hub.wiring.make_request` + `hub.executors.score` on `kitti-2015-flow`, what `submissions.worker` runs: list
   the release and `flow/` and match them, then per pair read `flow_occ`, `flow_noc` and `obj_map` and the
   prediction PNG, check the prediction, fill it with the devkit's background interpolation and compute all 10
   metrics (Fl-bg/fg/all on occ and noc, EPE, density), pooled and per sample.

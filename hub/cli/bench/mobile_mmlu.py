@@ -9,7 +9,7 @@ the tests): the doc is the exported row, rotated by `loaders.lm_tasks.hooks.rota
 `_loglik.yaml` in `arguments`, the log-likelihoods as strings in `resps`/`filtered_resps`, sha256 hashes. The
 simulated model picks the right option 60 % of the time and a random one otherwise.
 
-- project: `hub.wiring.make_request` (the release, the key) + `hub.wiring.score`, what the worker runs: read the
+- project: `hub.wiring.make_request` (the release, the key) + `hub.executors.score`, what the worker runs: read the
   80 CSVs, find the run's files, parse every record and turn it into a pick, check each logged question and its
   options against the release, match questions x rotations, and compute the metrics per question, per field and
   overall.
@@ -30,7 +30,8 @@ import numpy as np
 from hub.cli.bench import BenchCase, Prepared, build_once
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
-from hub.wiring import make_loader, make_request, score
+from hub.executors import score
+from hub.wiring import make_loader, make_request
 from loaders.mobile_mmlu import FIELDS, OPTION_LETTERS, read_answer_key
 from loaders.synthetic import hidden_labels_path
 from loaders.synthetic.mobile_mmlu import Questions, build_mobile_mmlu
