@@ -11,42 +11,14 @@ hold all `size` rows.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import duckdb
 
-from hub.cli.bench import BenchCase, Prepared
-from hub.cli.bench.store_writes import METRICS, count, fresh_stores, scored
+from hub.cli.bench import BenchCase
+from hub.cli.bench.store_writes import METRICS, Row, prepare_writes
 
 
-def _prepare(workdir: Path, size: int) -> Prepared:
-    result = scored(max(1, size // len(METRICS)))
-    rows = [
-        ("bench", sample_id, metric, value)
-        for sample_id, v in result.sample_scores.items()
-        for metric, value in v.items()
-    ]
-    arrow_store, loop_store = fresh_stores(workdir)
-
-    def project() -> int:
-        arrow_store.record_scores("bench", result)
-        return count(arrow_store)
-
-    def reference() -> int:
-        with loop_store.write() as con:
-            con.execute("DELETE FROM sample_scores WHERE submission_id = 'bench'")
-            con.executemany("INSERT INTO sample_scores VALUES (?, ?, ?, ?)", rows)
-        return count(loop_store)
-
-    def check(a: Any, b: Any) -> None:
-        if not a == b == len(rows):
-            raise AssertionError(f"rows stored: Arrow {a}, executemany {b}, expected {len(rows)}")
-
-    return Prepared(
-        project,
-        reference,
-        check,
-        f"{len(rows)} per-sample scores ({len(result.sample_scores)} samples x {len(METRICS)} metrics)",
-    )
+def _executemany(con: duckdb.DuckDBPyConnection, rows: list[Row]) -> None:
+    con.executemany("INSERT INTO sample_scores VALUES (?, ?, ?, ?)", rows)
 
 
 CASE = BenchCase(
@@ -55,5 +27,5 @@ CASE = BenchCase(
     project_name="Store.record_scores (one Arrow table, one transaction)",
     reference_name="executemany of a parameterised INSERT, one transaction",
     default_size=200_000,
-    prepare=_prepare,
+    prepare=lambda workdir, size: prepare_writes(workdir, max(1, size // len(METRICS)), _executemany),
 )

@@ -4,8 +4,11 @@ parameterised INSERTs, the obvious alternative the design rules out."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from hub.cli.bench import BenchCase, Prepared
 from hub.core.evaluation import EvaluationResult
@@ -29,43 +32,52 @@ def scored(size: int) -> EvaluationResult:
     )
 
 
-def fresh_stores(workdir: Path) -> tuple[Store, Store]:
-    """Two stores with the current schema: one for the project's side, one for the reference."""
-    stores = Store(workdir / "arrow.duckdb"), Store(workdir / "loop.duckdb")
-    for store in stores:
+Row = tuple[str, str, str, float]
+
+
+def prepare_writes(
+    workdir: Path, samples: int, insert: Callable[[duckdb.DuckDBPyConnection, list[Row]], None]
+) -> Prepared:
+    """The project's `Store.record_scores` of `samples` x `METRICS` per-sample scores against `insert` of the same
+    rows, each side replacing the submission's rows in one transaction of its own store; the check: both tables
+    hold every row."""
+    result = scored(samples)
+    rows = [
+        ("bench", sample, metric, value) for sample, v in result.sample_scores.items() for metric, value in v.items()
+    ]
+    arrow_store, loop_store = Store(workdir / "arrow.duckdb"), Store(workdir / "loop.duckdb")
+    for store in (arrow_store, loop_store):
         store.init()
-    return stores
-
-
-def _prepare(workdir: Path, size: int) -> Prepared:
-    result = scored(size)
-    samples = result.sample_scores
-    arrow_store, loop_store = fresh_stores(workdir)
 
     def project() -> int:
         arrow_store.record_scores("bench", result)
-        return count(arrow_store)
+        return _count(arrow_store)
 
     def reference() -> int:
         with loop_store.write() as con:
             con.execute("DELETE FROM sample_scores WHERE submission_id = 'bench'")
-            for sample_id, values in samples.items():
-                for metric, value in values.items():
-                    con.execute("INSERT INTO sample_scores VALUES ('bench', ?, ?, ?)", [sample_id, metric, value])
-        return count(loop_store)
+            insert(con, rows)
+        return _count(loop_store)
 
     def check(a: Any, b: Any) -> None:
-        if a != b or a != size * len(METRICS):
-            raise AssertionError(f"row counts differ: arrow {a}, loop {b}, expected {size * len(METRICS)}")
+        if not a == b == len(rows):
+            raise AssertionError(f"row counts differ: Arrow {a}, reference {b}, expected {len(rows)}")
 
-    return Prepared(project, reference, check, f"{size} samples x {len(METRICS)} metrics = {size * len(METRICS)} rows")
+    return Prepared(
+        project, reference, check, f"{len(rows)} per-sample scores ({samples} samples x {len(METRICS)} metrics)"
+    )
 
 
-def count(store: Store) -> int:
+def _count(store: Store) -> int:
     """Per-sample score rows of the bench's submission."""
     with store.read() as con:
         row = con.execute("SELECT count(*) FROM sample_scores WHERE submission_id = 'bench'").fetchone()
     return int(row[0]) if row else 0
+
+
+def _row_by_row(con: duckdb.DuckDBPyConnection, rows: list[Row]) -> None:
+    for row in rows:
+        con.execute("INSERT INTO sample_scores VALUES (?, ?, ?, ?)", row)
 
 
 CASE = BenchCase(
@@ -74,5 +86,5 @@ CASE = BenchCase(
     project_name="Store.record_scores (Arrow bulk insert, one transaction)",
     reference_name="row-by-row parameterised INSERT in one transaction",
     default_size=2000,
-    prepare=_prepare,
+    prepare=lambda workdir, size: prepare_writes(workdir, size, _row_by_row),
 )
