@@ -6,6 +6,8 @@ devkit's `evaluate_scene_flow.cpp`. torchvision and RAFT load `flow_occ` only, w
 
 Testing samples carry the same columns as training ones, with the ground-truth columns set to None: one schema
 for both splits keeps them in one `datasets` config (parquet shards of a config must share their features).
+Iterating the loader yields those rows, so flows come flat (`loaders.formats.flo.flow_feature`, reshaped with the
+`height` and `width` columns); `ground_truth()` gives them as (H, W, 2).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from numpy.typing import NDArray
 
 from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
-from loaders.formats.flo import flow_feature
+from loaders.formats.flo import flow_column, flow_feature
 from loaders.formats.kitti_png import read_kitti_flow
 from loaders.formats.masks import label_map_feature, mask_feature, read_label_map, read_rgb8
 
@@ -88,6 +90,8 @@ class KittiFlow2015(DatasetLoader):
             {
                 "id": datasets.Value("string"),
                 "frame": datasets.Value("string"),
+                "height": datasets.Value("int32"),
+                "width": datasets.Value("int32"),
                 "image1": datasets.Image(),
                 "image2": datasets.Image(),
                 "flow_occ": flow_feature(),
@@ -137,7 +141,15 @@ class KittiFlow2015(DatasetLoader):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for sample_id, frame in self._frames.items():
             image1, image2 = self.image_pair(sample_id)
-            sample: dict[str, Any] = {"id": sample_id, "frame": frame, "image1": image1, "image2": image2}
+            height, width = image1.shape[:2]
+            sample: dict[str, Any] = {
+                "id": sample_id,
+                "frame": frame,
+                "height": height,
+                "width": width,
+                "image1": image1,
+                "image2": image2,
+            }
             if self.has_ground_truth:
                 gt = self.ground_truth(sample_id)
                 if gt["valid_occ"].shape != image1.shape[:2]:
@@ -145,7 +157,7 @@ class KittiFlow2015(DatasetLoader):
                         self.root / self.split / "flow_occ" / f"{frame}_10.png",
                         f"GT size {gt['valid_occ'].shape} differs from the frame size {image1.shape[:2]}",
                     )
-                sample.update(gt)
+                sample.update(gt, flow_occ=flow_column(gt["flow_occ"]), flow_noc=flow_column(gt["flow_noc"]))
             else:
                 sample.update(dict.fromkeys(GT_KEYS))
             yield sample

@@ -7,7 +7,9 @@ has an `invalid/` mask for every frame, so a missing one means a broken or parti
 than "all valid".
 
 Test samples carry the same columns as training ones, with the ground-truth columns set to None, so that both
-splits share one `datasets` schema (parquet shards of a config must share their features).
+splits share one `datasets` schema (parquet shards of a config must share their features). Iterating the loader
+yields those rows, so the flow comes flat (`loaders.formats.flo.flow_feature`, reshaped with the `height` and
+`width` columns); `ground_truth()` gives it as (H, W, 2).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from numpy.typing import NDArray
 
 from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
-from loaders.formats.flo import flow_feature, read_flo
+from loaders.formats.flo import flow_column, flow_feature, read_flo
 from loaders.formats.masks import mask_feature, read_mask, read_rgb8
 
 _FRAME = re.compile(r"^frame_(\d{4})\.png$")
@@ -137,6 +139,8 @@ class Sintel(DatasetLoader):
                 "id": datasets.Value("string"),
                 "scene": datasets.Value("string"),
                 "frame": datasets.Value("int32"),
+                "height": datasets.Value("int32"),
+                "width": datasets.Value("int32"),
                 "image1": datasets.Image(),
                 "image2": datasets.Image(),
                 "flow": flow_feature(),
@@ -174,10 +178,13 @@ class Sintel(DatasetLoader):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for sample_id, pair in self._pairs.items():
             image1, image2 = self.image_pair(sample_id)
+            height, width = image1.shape[:2]
             sample: dict[str, Any] = {
                 "id": sample_id,
                 "scene": pair.scene,
                 "frame": pair.frame,
+                "height": height,
+                "width": width,
                 "image1": image1,
                 "image2": image2,
             }
@@ -188,7 +195,7 @@ class Sintel(DatasetLoader):
                         self._flow / pair.scene / f"frame_{pair.frame:04d}.flo",
                         f"flow size {gt['flow'].shape[:2]} differs from the frame size {image1.shape[:2]}",
                     )
-                sample.update(gt)
+                sample.update(gt, flow=flow_column(gt["flow"]))
             else:
                 sample.update(dict.fromkeys(GT_KEYS))
             yield sample

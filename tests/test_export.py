@@ -46,7 +46,8 @@ def test_kitti_export_loads_back_bit_for_bit(tmp_path: Path) -> None:
         gt = loader.ground_truth(sample_id)
         row = numpy_rows[index]
         assert row["flow_occ"].dtype == np.float32
-        np.testing.assert_array_equal(row["flow_occ"], gt["flow_occ"])  # no 8-bit truncation of 16-bit GT
+        flow_occ = row["flow_occ"].reshape(row["height"], row["width"], 2)  # the reshape README.md documents
+        np.testing.assert_array_equal(flow_occ, gt["flow_occ"])  # no 8-bit truncation of 16-bit GT
         np.testing.assert_array_equal(row["valid_noc"].astype(bool), gt["valid_noc"])
         np.testing.assert_array_equal(row["obj_map"], gt["obj_map"])
         image1, _ = loader.image_pair(sample_id)

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from hub.core.errors import DatasetLayoutError, FormatError
-from loaders.base import DatasetLoader
+from loaders.formats.flo import flow_feature
 from loaders.kitti_flow import KittiFlow2015
 from loaders.sintel import Sintel
 from tests.fixtures.flow_trees import rgb_frame, write_kitti_tree, write_sintel_tree
+
+FlowLoader = KittiFlow2015 | Sintel
 
 # ---------------------------------------------------------------- KITTI 2015
 
@@ -224,12 +226,18 @@ def test_sintel_flow_of_the_wrong_size_is_a_format_error(sintel_root: Path) -> N
 # ---------------------------------------------------------------- datasets export
 
 
-def _assert_rows_equal_samples(loader: DatasetLoader, rows: datasets.Dataset) -> None:
-    """Every column of every row equals what the loader yields, bit for bit (images decoded to uint8 RGB)."""
+def _assert_rows_equal_samples(loader: FlowLoader, rows: datasets.Dataset) -> None:
+    """Every column of every row equals what the loader yields, bit for bit (images decoded to uint8 RGB), and the
+    documented reshape of each flow column gives the (H, W, 2) ground truth back."""
     samples = list(loader)
     assert len(rows) == len(samples)
+    flows = [key for key, feature in loader.features().items() if feature == flow_feature()]
+    assert flows
     for row, sample in zip(rows.with_format("numpy"), samples, strict=True):
         assert set(row) == set(sample)
+        for key in flows if loader.split == "training" else ():
+            flow = row[key].reshape(row["height"], row["width"], 2)
+            np.testing.assert_array_equal(flow, loader.ground_truth(sample["id"])[key])
         for key, value in sample.items():
             got: Any = row[key]
             if value is None:
@@ -244,7 +252,7 @@ def _assert_rows_equal_samples(loader: DatasetLoader, rows: datasets.Dataset) ->
                 assert got == value, key
 
 
-def _export_and_reload(loaders: dict[str, DatasetLoader], tmp_path: Path) -> None:
+def _export_and_reload(loaders: dict[str, FlowLoader], tmp_path: Path) -> None:
     """The exporter's path: one parquet shard per split, a README `configs` block, then `load_dataset(folder)`.
 
     All splits sit in one config, which only loads if their schemas agree: this is why unlabelled splits keep the
@@ -267,7 +275,7 @@ def _export_and_reload(loaders: dict[str, DatasetLoader], tmp_path: Path) -> Non
 
 
 def test_kitti_to_dataset_and_load_dataset_round_trip_exactly(kitti_root: Path, tmp_path: Path) -> None:
-    loaders: dict[str, DatasetLoader] = {split: KittiFlow2015(kitti_root, split) for split in KittiFlow2015.splits}
+    loaders: dict[str, FlowLoader] = {split: KittiFlow2015(kitti_root, split) for split in KittiFlow2015.splits}
     _export_and_reload(loaders, tmp_path)
 
 
@@ -275,7 +283,5 @@ def test_kitti_to_dataset_and_load_dataset_round_trip_exactly(kitti_root: Path, 
 def test_sintel_to_dataset_and_load_dataset_round_trip_exactly(
     sintel_root: Path, tmp_path: Path, pass_name: str
 ) -> None:
-    loaders: dict[str, DatasetLoader] = {
-        split: Sintel(sintel_root, split, pass_name=pass_name) for split in Sintel.splits
-    }
+    loaders: dict[str, FlowLoader] = {split: Sintel(sintel_root, split, pass_name=pass_name) for split in Sintel.splits}
     _export_and_reload(loaders, tmp_path)

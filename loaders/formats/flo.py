@@ -65,12 +65,20 @@ def write_flo(path: str | Path, flow: NDArray[np.floating]) -> None:
 
 
 def flow_feature() -> datasets.List:
-    """An (H, W, 2) float32 flow column whose H and W may differ between rows (KITTI sizes vary).
+    """An (H, W, 2) float32 flow column whose H and W may differ between rows (KITTI sizes vary), stored flat.
 
-    `Array3D(shape=(None, None, 2))` is rejected by datasets 5.2.0 (only the first dimension may be dynamic),
-    so flow is a nested list with a fixed inner length of 2. It round-trips through parquet bit for bit and
-    `.with_format("numpy")` returns (H, W, 2) float32; that decode is slow (~1.5 s for a 1024x436 field,
-    because numpy formatting walks the innermost lists), so bulk readers should use `.with_format("arrow")`
-    and reshape the flattened values.
+    The column holds the H*W*2 values of `flow_column(flow)`: the (u, v) of each pixel, pixels in row-major order
+    (the order of a `.flo` payload); the row's `height` and `width` columns give the shape back:
+    `np.asarray(row["flow"]).reshape(row["height"], row["width"], 2)`.
+
+    Why flat: `datasets` 5.2 allows a dynamic size on the first dimension only (`Array3D(shape=(None, None, 2))`
+    is refused), and the nested lists that would keep the shape decode one numpy array per pixel under
+    `.with_format("numpy")` (about 2.5 s per KITTI field). A flat list decodes as one float32 array, and unlike
+    `Array2D(shape=(None, 2))` a missing field (test splits) stays None instead of becoming NaN.
     """
-    return datasets.List(datasets.List(datasets.List(datasets.Value("float32"), length=2)))
+    return datasets.List(datasets.Value("float32"))
+
+
+def flow_column(flow: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The values of an (H, W, 2) flow in a `flow_feature()` column (a view, nothing is copied)."""
+    return flow.reshape(-1)

@@ -3,20 +3,23 @@ against the project's loader iterating the raw release, for KITTI 2015 optical f
 
 Why flow, and KITTI: it is the family where the export can cost most. Flow fields and masks are per-pixel arrays
 whose height and width vary between KITTI sequences, and `datasets` 5.2 allows a dynamic size on the first
-dimension only, so the export stores them as nested lists (`loaders.formats.flo.flow_feature`); PIQ23 and MIDV
-rows are images and scalars, which `datasets` stores and decodes natively.
+dimension only. Flows are stored flat, with the row's `height` and `width` (`loaders.formats.flo.flow_feature`):
+as nested (H, W, 2) lists `.with_format("numpy")` built one array per pixel, ~2.5 s a field. PIQ23 and MIDV rows
+are images and scalars, which `datasets` stores and decodes natively.
 
-Workload: `size` pairs of 1242x375 (default 5; the export's side takes seconds a pair, and the ratio does not
-depend on the count), written by `loaders.synthetic.flow.build_kitti_2015` (the tree the `flow-kitti` case uses)
-and exported by `hub.export.export_benchmark` (training split).
+Workload: `size` pairs of 1242x375 (default 5; generating and exporting the release takes seconds a pair, and
+the ratio does not depend on the count), written by `loaders.synthetic.flow.build_kitti_2015` (the tree the
+`flow-kitti` case uses) and exported by `hub.export.export_benchmark` (training split).
 
 - project: `datasets.load_dataset(export, "default", split="training")` (the cache it builds on the warm-up run is
   reused, as a user's second load is) and every row through `.with_format("numpy")`, the format whose rows hold
-  what the loader yields: flow (H, W, 2) float32, the masks, the object map, both frames as arrays.
+  what the loader yields: flat float32 flows, the masks, the object map, both frames as arrays.
 - reference: `KittiFlow2015` built on the raw release and iterated: per pair two RGB PNG frames, two 16-bit flow
   PNGs and the object map, decoded.
 
-The check: the same ids in the same order, and every column of every row holds the same values on both sides.
+The check: the same ids in the same order, and every column of every row holds the same values on both sides,
+`height` and `width` included, so the documented `reshape(height, width, 2)` of an exported flow gives the
+loader's (H, W, 2) ground truth.
 """
 
 from __future__ import annotations
@@ -40,8 +43,12 @@ SPLIT = "training"
 def _prepare(workdir: Path, size: int) -> Prepared:
     spec = get_benchmark(BENCHMARK)
     root, key = release(workdir, size)
+    # the schema is part of the key: an export of an earlier mobench, in a reused --workdir, is written again
+    schema = make_loader(spec, root, SPLIT).features()
     export = build_once(
-        root.with_name(f"{root.name}-export"), key, lambda out: export_benchmark(spec, root, out, splits=[SPLIT])
+        root.with_name(f"{root.name}-export"),
+        f"{key} features {schema}",
+        lambda out: export_benchmark(spec, root, out, splits=[SPLIT]),
     )
     cache = workdir / "hf-cache"  # datasets keys its cache by the folder's name, so a rebuilt export needs a new one
     shutil.rmtree(cache, ignore_errors=True)
@@ -57,6 +64,8 @@ def _prepare(workdir: Path, size: int) -> Prepared:
         if [str(row["id"]) for row in exported] != [row["id"] for row in raw]:
             raise AssertionError("the export's rows are not the release's samples in the loader's order")
         for back, sample in zip(exported, raw, strict=True):
+            if set(back) != set(sample):
+                raise AssertionError(f"{sample['id']}: the export's columns {sorted(back)} are not {sorted(sample)}")
             differ = [name for name in sample if not np.array_equal(np.asarray(back[name]), np.asarray(sample[name]))]
             if differ:
                 raise AssertionError(f"{sample['id']}: the export's {', '.join(differ)} differ from the release's")
