@@ -4,7 +4,8 @@ works offline and returns exactly what the loader yields.
 The card's YAML front matter lists every config with its `data_files` per split (custom split names such as
 `training` are allowed); the features travel inside the parquet schema metadata, so 16-bit flow stays float32
 arrays and images stay lossless PNG bytes. The card records the licence and citation, says whether the data is
-synthetic, and says that the export is for local use when the licence forbids redistribution.
+synthetic, says that the export is for local use when the licence forbids redistribution, and shows how to reshape
+flow columns, which are stored flat (`loaders.formats.flo.flow_feature`), back to (H, W, 2).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
 from hub.wiring import make_loader
+from loaders.formats.flo import flow_feature
 from loaders.synthetic import is_synthetic
 
 
@@ -56,6 +58,7 @@ def export_benchmark(
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     exported: list[ExportedSplit] = []
+    flows: dict[str, None] = {}  # the flow columns, in the features' order
     for cfg in [spec.config(name) for name in configs] if configs else spec.configs:
         for split in cfg.splits:
             if splits and split.name not in splits:
@@ -64,6 +67,7 @@ def export_benchmark(
                 on_split(cfg.name, split.name)
             loader = make_loader(spec, root, split.name, cfg.name)
             dataset = loader.to_dataset()
+            flows.update(dict.fromkeys(name for name, feature in dataset.features.items() if feature == flow_feature()))
             n_shards = max(1, -(-len(dataset) // max_rows_per_shard))
             files = []
             for index in range(n_shards):
@@ -72,7 +76,8 @@ def export_benchmark(
                 dataset.shard(n_shards, index, contiguous=True).to_parquet(str(path))
                 files.append(path)
             exported.append(ExportedSplit(cfg.name, split.name, len(dataset), files))
-    (out / "README.md").write_text(dataset_card(spec, exported, synthetic=is_synthetic(root)), encoding="utf-8")
+    card = dataset_card(spec, exported, synthetic=is_synthetic(root), flow_columns=list(flows))
+    (out / "README.md").write_text(card, encoding="utf-8")
     return exported
 
 
@@ -90,7 +95,9 @@ def _is_export(folder: Path) -> bool:
     return (folder / "README.md").is_file()
 
 
-def dataset_card(spec: BenchmarkSpec, exported: list[ExportedSplit], *, synthetic: bool) -> str:
+def dataset_card(
+    spec: BenchmarkSpec, exported: list[ExportedSplit], *, synthetic: bool, flow_columns: list[str]
+) -> str:
     configs: dict[str, list[dict[str, str]]] = {}
     for item in exported:
         configs.setdefault(item.config, []).append(
@@ -118,6 +125,15 @@ def dataset_card(spec: BenchmarkSpec, exported: list[ExportedSplit], *, syntheti
         )
     elif spec.license.redistribution == "share-alike":
         notices.append(f"> **Share-alike.** Anything derived from this data must carry the {spec.license.id} licence.")
+    layout = ""
+    if flow_columns:
+        layout = (
+            f"\nFlow columns ({', '.join(f'`{name}`' for name in flow_columns)}) are stored flat, as the H*W*2 float32 "
+            "values (the (u, v) of each pixel in row-major order), because frame sizes may vary between rows; the "
+            "`height` and `width` columns give the shape back (a split without ground truth holds None):\n\n"
+            f'```python\nrow = ds.with_format("numpy")[0]\n'
+            f'flow = row["{flow_columns[0]}"].reshape(row["height"], row["width"], 2)\n```\n'
+        )
     metrics = "\n".join(
         f"- `{m.name}` ({'higher' if m.higher_is_better else 'lower'} is better{', ' + m.unit if m.unit else ''}): "
         f"{m.description}"
@@ -143,7 +159,7 @@ ds = datasets.load_dataset("<this folder>", "{example_config}", split="{spec.def
 | config | split | rows |
 |---|---|---|
 {rows}
-
+{layout}
 ## Metrics
 Primary metric: `{spec.primary_metric}`.
 

@@ -36,6 +36,8 @@ def test_kitti_export_loads_back_bit_for_bit(tmp_path: Path) -> None:
     front = _front_matter(card)
     assert front["license_name"] == "CC-BY-NC-SA-3.0" and "synthetic" in front["tags"]  # type: ignore[operator]
     assert "Synthetic data" in card and "Share-alike" in card and "Menze2015CVPR" in card
+    assert "Flow columns (`flow_occ`, `flow_noc`) are stored flat" in card
+    assert 'flow = row["flow_occ"].reshape(row["height"], row["width"], 2)' in card  # the reshape used below
     assert len(list((out / "default").glob("training-*.parquet"))) == 2  # 4 rows, 3 per shard
 
     loaded = datasets.load_dataset(str(out), "default", split="training", cache_dir=str(tmp_path / "hf-cache"))
@@ -46,7 +48,7 @@ def test_kitti_export_loads_back_bit_for_bit(tmp_path: Path) -> None:
         gt = loader.ground_truth(sample_id)
         row = numpy_rows[index]
         assert row["flow_occ"].dtype == np.float32
-        flow_occ = row["flow_occ"].reshape(row["height"], row["width"], 2)  # the reshape README.md documents
+        flow_occ = row["flow_occ"].reshape(row["height"], row["width"], 2)
         np.testing.assert_array_equal(flow_occ, gt["flow_occ"])  # no 8-bit truncation of 16-bit GT
         np.testing.assert_array_equal(row["valid_noc"].astype(bool), gt["valid_noc"])
         np.testing.assert_array_equal(row["obj_map"], gt["obj_map"])
