@@ -80,5 +80,6 @@ def flow_feature() -> datasets.List:
 
 
 def flow_column(flow: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The values of an (H, W, 2) flow in a `flow_feature()` column (a view, nothing is copied)."""
+    """The values of an (H, W, 2) flow in a `flow_feature()` column (a view of the C-contiguous arrays the readers
+    return, so nothing is copied)."""
     return flow.reshape(-1)
