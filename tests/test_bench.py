@@ -50,6 +50,20 @@ def test_flow_checks_compare_frames_and_pixels(tmp_path: Path) -> None:
         kitti.check(kitti.project(), kitti.reference() + 1)
 
 
+def test_load_dataset_check_compares_every_flow_value_and_the_frame_size(tmp_path: Path) -> None:
+    prepared = get_case("load-dataset").prepare(tmp_path, 1)
+    exported, raw = prepared.project(), prepared.reference()
+    prepared.check(exported, raw)
+    flow = exported[0]["flow_noc"].copy()
+    flow[-1] += 1  # the v of the last pixel
+    with pytest.raises(AssertionError, match="flow_noc differ"):
+        prepared.check([{**exported[0], "flow_noc": flow}], raw)
+    with pytest.raises(AssertionError, match="height differ"):  # the reshape back to (H, W, 2) would differ
+        prepared.check([{**exported[0], "height": exported[0]["height"] + 1}], raw)
+    with pytest.raises(AssertionError, match="columns"):
+        prepared.check([{key: value for key, value in exported[0].items() if key != "width"}], raw)
+
+
 def test_generated_inputs_are_reused_for_the_same_key(tmp_path: Path) -> None:
     built: list[Path] = []
 
