@@ -59,11 +59,12 @@ def where(filters: Filters, columns: Sequence[str]) -> tuple[str, dict[str, obje
             params["filter_params_low"], params["filter_params_high"] = filters.params
         else:
             clauses.append("FALSE")
-    clauses.append("provenance IN (SELECT unnest($filter_provenance::VARCHAR[]))")
-    params["filter_provenance"] = list(filters.provenances)
+    if not set(PROVENANCES) <= set(filters.provenances):  # every provenance allowed: no clause to evaluate
+        clauses.append("provenance IN (SELECT unnest($filter_provenance::VARCHAR[]))")
+        params["filter_provenance"] = list(filters.provenances)
     if not filters.synthetic and "synthetic" in columns:
         clauses.append("NOT coalesce(synthetic, FALSE)")
-    return " AND ".join(clauses), params
+    return " AND ".join(clauses) or "TRUE", params
 
 
 def apply(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:

@@ -26,7 +26,7 @@ PAGE_ROWS = 500
 # Every scored submission of a benchmark with what the page shows about it, from the store's `board_rows`
 # (one row per scored submission, written when it is scored; cost figures chosen at intake, see hub.store.costs).
 _ROWS_SQL = f"""
-SELECT * EXCLUDE (metrics), {PROVENANCE_SQL} AS provenance, metrics
+SELECT * EXCLUDE (metric_names, metric_values), {PROVENANCE_SQL} AS provenance, metric_names, metric_values
 FROM board_rows WHERE benchmark_id = $benchmark
 """
 _ROW_COLUMNS = (
@@ -70,47 +70,75 @@ def benchmark_page(
 ) -> BenchmarkPage:
     """The page's table, the Pareto front of the primary metric against the store column `cost` within each value
     of `groups` (one chart each: figures of different scope or method never share an axis), and the filters'
-    options, all from one connection (opening the file is a good part of a page view's time)."""
+    options, all from one connection (opening the file is a good part of a page view's time).
+
+    Ranking, counting and the front run on the narrow columns they need; the wide rows (every cost column and the
+    metrics) are then read once, for the table's rows and the front's together. At 100k submissions that one
+    read of the wide columns is most of the page's time (`mobench bench leaderboard`), so it is never done twice.
+    """
     condition, params = where(filters, _ROW_COLUMNS)
-    kept = f"SELECT * FROM ({_ROWS_SQL}) WHERE {condition}"
-    on_front = front_sql(kept, "primary_value", cost, groups, higher_is_better=spec.primary.higher_is_better)
+    narrow = ["submission", "primary_value", "scored_at", cost, *groups]
+    on_front = front_sql(
+        "SELECT * FROM kept", "primary_value", cost, groups, higher_is_better=spec.primary.higher_is_better
+    )
+    sql = f"""
+        {_ranked_ctes(spec, condition, narrow, limit)},
+        front AS ({on_front})
+        SELECT r.position, r.rank, r.tied, b.submission IN (SELECT submission FROM front) AS on_front,
+               (SELECT count(*) FROM kept) AS n_matching, b.{_wide(spec)}
+        FROM ({_ROWS_SQL}) b LEFT JOIN ranked r ON r.submission = b.submission
+        WHERE b.submission IN (SELECT submission FROM ranked WHERE position <= $limit
+                               UNION ALL SELECT submission FROM front)
+    """
     with store.read() as con:
-        table = _ranking(con, spec, filters, limit)
-        front = con.execute(
-            f"SELECT {_wide(spec)} FROM ({kept}) WHERE submission IN ({on_front})", {"benchmark": spec.id, **params}
-        ).df()
+        both = con.execute(sql, {"benchmark": spec.id, **params, "limit": limit}).df()
         options = _filter_options(con, spec.id)
-    return BenchmarkPage(table, front.rename(columns={"primary_value": spec.primary_metric}), options)
+    both = both.rename(columns={"primary_value": spec.primary_metric})
+    table = both[both["position"] <= limit].sort_values("position").drop(columns=["position", "on_front"])
+    table["rank"] = table["rank"].astype("Int64")
+    front = both[both["on_front"]].drop(columns=["position", "rank", "tied", "on_front", "n_matching"])
+    return BenchmarkPage(table.reset_index(drop=True), front.reset_index(drop=True), options)
 
 
 def _wide(spec: BenchmarkSpec) -> str:
-    """The page's columns of a board row: everything but the raw map, plus one column per non-primary metric."""
+    """The page's columns of a board row: all but the raw metric lists, plus one column per non-primary metric."""
     others = [m.name for m in spec.metrics if m.name != spec.primary_metric]
-    metric_columns = "".join(f", map_extract_value(metrics, {_literal(n)}) AS {_quote(n)}" for n in others)
-    return f"* EXCLUDE (metrics, benchmark_id){metric_columns}"
+    names = """from_json(metric_names, '["VARCHAR"]')"""
+    metric_columns = "".join(f", metric_values[list_position({names}, {_literal(n)})] AS {_quote(n)}" for n in others)
+    return f"* EXCLUDE (metric_names, metric_values, benchmark_id){metric_columns}"
+
+
+def _ranked_ctes(spec: BenchmarkSpec, condition: str, narrow: Sequence[str], limit: int | None) -> str:
+    """`WITH kept, ranked`: the `narrow` columns of the rows that pass `condition`, and the best `limit` (+1) of
+    them with their `position`, competition `rank` and whether they are `tied`.
+
+    Only the best `limit` (+1) rows are ranked: every row better than one of them is among them, so their
+    competition ranks are the global ones; the extra row tells whether the last shown row ties with the next.
+    """
+    best = f"primary_value {'DESC' if spec.primary.higher_is_better else 'ASC'} NULLS LAST"
+    return f"""
+        WITH kept AS (SELECT {", ".join(dict.fromkeys(narrow))} FROM ({_ROWS_SQL}) WHERE {condition}),
+        top AS (
+            SELECT submission, primary_value, scored_at FROM kept ORDER BY {best}, scored_at, submission
+            {"LIMIT $limit + 1" if limit is not None else ""}
+        ),
+        ranked AS (
+            SELECT submission, row_number() OVER (ORDER BY {best}, scored_at, submission) AS position,
+                   CASE WHEN primary_value IS NULL THEN NULL ELSE rank() OVER (ORDER BY {best}) END AS rank,
+                   primary_value IS NOT NULL AND count(*) OVER (PARTITION BY primary_value) > 1 AS tied
+            FROM top
+        )"""
 
 
 def _ranking(con: duckdb.DuckDBPyConnection, spec: BenchmarkSpec, filters: Filters, limit: int | None) -> pd.DataFrame:
     condition, params = where(filters, _ROW_COLUMNS)
-    best = f"primary_value {'DESC' if spec.primary.higher_is_better else 'ASC'} NULLS LAST"
-    # Only the best `limit` (+1) rows are ranked: every row better than one of them is among them, so their
-    # competition ranks are the global ones; the extra row tells whether the last shown row ties with the next.
     # Ranking and counting run on the narrow (id, value, time) rows; only the shown rows are then read whole.
     sql = f"""
-        WITH kept AS (SELECT submission, primary_value, scored_at FROM ({_ROWS_SQL}) WHERE {condition}),
-        top AS (
-            SELECT * FROM kept ORDER BY {best}, scored_at, submission
-            {"LIMIT $limit + 1" if limit is not None else ""}
-        ),
-        ranked AS (
-            SELECT *, CASE WHEN primary_value IS NULL THEN NULL ELSE rank() OVER (ORDER BY {best}) END AS rank,
-                   primary_value IS NOT NULL AND count(*) OVER (PARTITION BY primary_value) > 1 AS tied
-            FROM top
-        )
+        {_ranked_ctes(spec, condition, ["submission", "primary_value", "scored_at"], limit)}
         SELECT r.rank, r.tied, (SELECT count(*) FROM kept) AS n_matching, b.{_wide(spec)}
         FROM ranked r JOIN ({_ROWS_SQL}) b ON b.submission = r.submission
-        ORDER BY r.{best}, r.scored_at, r.submission
-        {"LIMIT $limit" if limit is not None else ""}
+        WHERE {"r.position <= $limit" if limit is not None else "TRUE"}
+        ORDER BY r.position
     """
     named: dict[str, object] = {"benchmark": spec.id, **params}
     if limit is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -15,6 +17,8 @@ from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.store import SCHEMA_VERSION, Store
+from hub.store.schema import MIGRATIONS
+from leaderboard import queries
 from tests.fixtures.store_rows import new_submission
 
 
@@ -101,24 +105,61 @@ def test_the_worker_states_are_leased_in_order_and_checked(tmp_path: Path) -> No
     assert costs == (1,)  # the cost row is chosen in the measuring step, not at intake
 
 
+def _store_at_version(path: Path, version: int) -> Store:
+    """A store as a mobench of schema `version` left it: only the first `version` migrations applied."""
+    store = Store(path)
+    with store.write() as con:
+        con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP)")
+        for number, migration in enumerate(MIGRATIONS[:version], start=1):
+            con.execute(migration)
+            con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [number])
+    return store
+
+
 def test_a_version_8_store_moves_to_the_new_state_names(tmp_path: Path) -> None:
     """Stores written before the state machine said running/scored: the migration renames, and re-queues a
     submission caught mid-run (its worker's lease means nothing to the new states)."""
-    store = Store(tmp_path / "db.duckdb")
-    store.init()
+    store = _store_at_version(tmp_path / "db.duckdb", 8)
     store.add_submission(new_submission("old-scored"))
     store.add_submission(new_submission("old-running"))
     with store.write() as con:
         con.execute("UPDATE submissions SET status = 'scored' WHERE id = 'old-scored'")
         con.execute("UPDATE submissions SET status = 'running', lease_expires_at = now() WHERE id = 'old-running'")
         con.execute("INSERT INTO events VALUES (now()::TIMESTAMP, 'old-scored', 'scored', NULL)")
-        con.execute("DELETE FROM schema_version WHERE version = 9")
     assert store.init() == SCHEMA_VERSION
     with store.read() as con:
         states = dict(con.execute("SELECT id, status FROM submissions").fetchall())
         kinds = {r[0] for r in con.execute("SELECT kind FROM events").fetchall()}
     assert states == {"old-scored": "published", "old-running": "queued"}
     assert "scored" not in kinds and "published" in kinds
+
+
+def test_a_version_9_store_gets_its_leaderboard_rows_back_with_the_metric_lists(tmp_path: Path) -> None:
+    """Migration 10 replaces board_rows' MAP of metrics by names + values and rebuilds the rows it drops: a published
+    submission of a version 9 store shows the same metrics on the leaderboard after the upgrade."""
+    store = _store_at_version(tmp_path / "db.duckdb", 9)
+    spec = get_benchmark("sintel-clean")
+    store.register_benchmark(spec, None, synthetic=True)
+    store.add_submission(new_submission("old"))
+    metrics = {m.name: float(i) / 4 for i, m in enumerate(spec.metrics)}
+    metrics["epe_matched"] = float("nan")  # a metric with nothing to average over stays missing, not 0
+    with store.write() as con:
+        con.executemany("INSERT INTO scores VALUES ('old', ?, ?, '', '')", list(metrics.items()))
+        con.execute("UPDATE submissions SET status = 'published' WHERE id = 'old'")
+        con.execute(
+            """INSERT INTO board_rows (submission, benchmark_id, model, model_version, device, runtime, precision,
+                   baseline, synthetic, config, split, primary_value, integrity, submitted_at, scored_at, metrics)
+               VALUES ('old', 'sintel-clean', 'm', '1', 'd', 'r', 'p', false, true, 'default', 'training', 0,
+                       'no measurements', now()::TIMESTAMP, now()::TIMESTAMP, MAP {'epe': 0.0})"""
+        )
+    assert store.init() == SCHEMA_VERSION
+    with store.read() as con:
+        names, values = con.execute("SELECT metric_names, metric_values FROM board_rows").fetchone()  # type: ignore[misc]
+    assert json.loads(names) == sorted(metrics)
+    assert values[sorted(metrics).index("epe")] == metrics["epe"]
+    row = queries.ranking(store, spec).iloc[0]
+    for name, value in metrics.items():
+        assert row[name] == value or (math.isnan(value) and math.isnan(row[name])), name
 
 
 def test_hidden_labels_are_replaced_not_appended(tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ The benchmark page ranks, filters and counts every scored submission of a benchm
 submissions, models, devices, cost figures and 10 M-row score tables for that on every click does not scale, so the
 store keeps this denormalised table: a submission's row is (re)written whenever what it shows can change (scored,
 measurements added, status changed) inside the same transaction, and `Store.init` fills it for stores recorded before
-it existed. The aggregate metrics travel as one MAP column, so a page fetches the metric columns of the rows it shows
-without touching the scores table.
+it existed. The aggregate metrics travel in the row, so a page fetches the metric columns of the rows it shows without
+touching the scores table: `metric_names` (a JSON array, in name order) and `metric_values` (a DOUBLE[] in the same
+order); `leaderboard.queries` takes a metric out by its position in the names.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ def board_rows_select(submission_filter: str) -> str:
     own = submission_filter.replace("sid", "s.id")
     return f"""
 WITH aggregate AS (
-    SELECT submission_id, map(list(metric ORDER BY metric), list(value ORDER BY metric)) AS metrics
+    SELECT submission_id, list(metric ORDER BY metric) AS names, list(value ORDER BY metric) AS metric_values
     FROM scores WHERE breakdown = '' AND ({scored}) GROUP BY submission_id
 )
 SELECT s.id AS submission, s.benchmark_id, m.name AS model, m.version AS model_version, m.params,
        d.name AS device, d.soc, d.form_factor, s.runtime, s.precision, s.is_baseline AS baseline, s.synthetic,
-       s.config, s.split, map_extract_value(a.metrics, b.primary_metric) AS primary_value,
+       s.config, s.split, a.metric_values[list_position(a.names, b.primary_metric)] AS primary_value,
        {_COSTS}, coalesce(c.integrity, 'no measurements') AS integrity,
-       s.n_samples, s.n_expected, s.created_at AS submitted_at, s.updated_at AS scored_at, a.metrics
+       s.n_samples, s.n_expected, s.created_at AS submitted_at, s.updated_at AS scored_at,
+       to_json(a.names)::VARCHAR AS metric_names, a.metric_values
 FROM submissions s
 JOIN benchmarks b ON b.id = s.benchmark_id
 JOIN models m ON m.id = s.model_id
