@@ -28,31 +28,32 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.mobile_mmlu import OPTION_LETTERS
-from submissions.readers.lm_eval import LETTER_RULE, Pick, read_predictions
+from submissions.readers.lm_eval import LETTER_RULE, read_predictions
 from submissions.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_to_displayed
 
 NAN = math.nan
 
 
-@dataclass(frozen=True)
-class _Question:
-    """One unit: a question's picks (official order, and the four rotations when a `*_perm` task ran), its gold
-    option and its field."""
+class _Question(NamedTuple):
+    """One unit: a question's gold option and field, and what was picked, as option indices in the official order
+    (None: no letter could be read). A NamedTuple of plain values: a run has one per question (16,186 for
+    Mobile-MMLU), built fast and pickled small for an executor in another process."""
 
     question_id: str
     field: str
-    pick: Pick
-    rotations: dict[int, Pick] | None
     gold: int
+    letter: str | None  # the displayed letter of the official-order pick
+    choice: int | None  # the option of the official-order pick
+    rotations: tuple[int | None, ...] | None  # the option picked under each of ROTATIONS, when all four were logged
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
         )
     subset = SUBSETS[request.spec.id]
     loader = request.ground_truth
-    questions = {row["question_id"]: row for row in loader}
-    expected = list(questions)
+    # each question's text and options in the official order, as a logged pick carries them
+    release = {row["question_id"]: (row["Question"], tuple(row[letter] for letter in OPTION_LETTERS)) for row in loader}
+    fields = {row["question_id"]: row["field"] for row in loader}
+    expected = list(release)
     key = request.labels
     unkeyed = [qid for qid in expected if qid not in key]
     if unkeyed:
@@ -81,17 +84,18 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
         )
 
     submitted = read_predictions(request.predictions, subset)
-    revision_problems = [
+    problems = [
         f"{pick.source}: question {pick.question_id}: the logged text differs from {loader.root} "
         "(logs made on another revision of the dataset?)"
-        for pick in [*submitted.original, *submitted.permuted]
-        if pick.question_id in questions and pick.question is not None and not _same_text(pick, questions)
+        for pick in submitted.logged()
+        if pick.question is not None
+        and pick.question_id in release
+        and (pick.question, pick.options) != release[pick.question_id]
     ]
     coverage = match_predictions(
         expected, ((p.question_id, p.source) for p in submitted.original), allow_partial=request.allow_partial
     )
-    problems = revision_problems
-    permuted: dict[str, dict[int, Pick]] = {}
+    rotations: dict[str, dict[int, int | None]] = {}
     if submitted.permuted:
         perm_ids = [f"{qid} rotation {r}" for qid in expected for r in ROTATIONS]
         perm_cov = match_predictions(
@@ -101,20 +105,16 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
         )
         problems += perm_cov.problems
         for pick in submitted.permuted:
-            permuted.setdefault(pick.question_id, {})[pick.rotation] = pick
+            rotations.setdefault(pick.question_id, {})[pick.rotation] = pick.original_choice
     coverage.raise_for_problems(problems)
 
     original = {p.question_id: p for p in submitted.original if p.question_id in coverage.to_score}
-    units = [
-        _Question(
-            qid,
-            questions[qid]["field"],
-            original[qid],
-            permuted[qid] if len(permuted.get(qid, {})) == len(ROTATIONS) else None,
-            OPTION_LETTERS.index(key[qid]),
-        )
-        for qid in coverage.to_score
-    ]
+    units = []
+    for qid in coverage.to_score:
+        pick, logged = original[qid], rotations.get(qid, {})
+        all_rotations = tuple(logged[r] for r in ROTATIONS) if len(logged) == len(ROTATIONS) else None
+        gold = OPTION_LETTERS.index(key[qid])
+        units.append(_Question(qid, fields[qid], gold, pick.letter, pick.original_choice, all_rotations))
     details: dict[str, Any] = {
         "prediction_form": submitted.form,
         "protocol": "cyclic rotations x4" if submitted.permuted else "official order only",
@@ -128,26 +128,22 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
 
 def _map(request: EvaluationRequest, units: Sequence[_Question]) -> list[dict[str, float]]:
     """Each question's own scores: correct, and with rotations correct under all four and consistent."""
-    return [_question_scores(q.pick, q.gold, q.rotations) for q in units]
+    return [_question_scores(q) for q in units]
 
 
 def _reduce(
     request: EvaluationRequest, plan: ScoringPlan[_Question], partials: list[dict[str, float]]
 ) -> EvaluationResult:
     """Every aggregate from the per-question picks (module docstring), per field too."""
-    gold = {q.question_id: q.gold for q in plan.units}
-    original = {q.question_id: q.pick for q in plan.units}
-    complete_perm = {q.question_id: q.rotations for q in plan.units if q.rotations is not None}
     sample_scores = {q.question_id: scores for q, scores in zip(plan.units, partials, strict=True)}
-    metrics = score_picks(original, gold, complete_perm if plan.context.permuted else None)
+    metrics = score_questions(plan.units, plan.context.permuted)
 
-    by_field: dict[str, list[str]] = defaultdict(list)
-    for q in plan.units:
-        by_field[q.field].append(q.question_id)
+    by_field: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for q, scores in zip(plan.units, partials, strict=True):
+        by_field[q.field].append(scores)
     breakdowns = {
         "field": {
-            name: _mean_scores([sample_scores[q] for q in qids]) | {"n_questions": float(len(qids))}
-            for name, qids in sorted(by_field.items())
+            name: _mean_scores(rows) | {"n_questions": float(len(rows))} for name, rows in sorted(by_field.items())
         }
     }
     return EvaluationResult.scored(
@@ -164,35 +160,34 @@ def _reduce(
 evaluate: ShardedEvaluator[_Question, dict[str, float]] = ShardedEvaluator(_plan, _map, _reduce)
 
 
-def score_picks(
-    original: dict[str, Pick], gold: dict[str, int], permuted: dict[str, dict[int, Pick]] | None
-) -> dict[str, float]:
-    """All aggregate metrics from per-question picks (`gold`: the key's option index per question)."""
-    n = len(gold)
-    correct = [original[q].original_choice == gold[q] for q in gold]
-    metrics: dict[str, float] = {"accuracy": _percent(sum(correct), n)}
+def score_questions(questions: Sequence[_Question], permuted: bool) -> dict[str, float]:
+    """All aggregate metrics from the questions' picks; the rotation metrics when a `*_perm` task ran."""
+    n = len(questions)
+    metrics: dict[str, float] = {"accuracy": _percent(sum(q.choice == q.gold for q in questions), n)}
+    letters = Counter(q.letter for q in questions)
     for letter in OPTION_LETTERS:
-        metrics[f"pick_rate_{letter.lower()}"] = _percent(sum(original[q].letter == letter for q in gold), n)
-    metrics["no_answer_rate"] = _percent(sum(original[q].letter is None for q in gold), n)
+        metrics[f"pick_rate_{letter.lower()}"] = _percent(letters[letter], n)
+    metrics["no_answer_rate"] = _percent(letters[None], n)
     # recall per displayed gold position: (hits, total) for A..D
     recall: list[list[int]] = [[0, 0] for _ in OPTION_LETTERS]
-    if permuted is None:
-        for q in gold:
-            recall[gold[q]][0] += original[q].original_choice == gold[q]
-            recall[gold[q]][1] += 1
+    if not permuted:
+        for q in questions:
+            recall[q.gold][0] += q.choice == q.gold
+            recall[q.gold][1] += 1
         metrics |= dict.fromkeys(
             ("accuracy_perm_mean", "accuracy_all_perms", "consistency", "consistency_pairwise"), NAN
         )
     else:
+        complete = {q.question_id: q.rotations for q in questions if q.rotations is not None}
         hits = identical = all_correct = same_pairs = pairs = 0
-        for q in gold:
-            choices = [permuted[q][r].original_choice for r in ROTATIONS]
+        for q in questions:
+            gold, choices = q.gold, complete[q.question_id]
             for r, choice in zip(ROTATIONS, choices, strict=True):
-                position = original_to_displayed(gold[q], r)
-                recall[position][0] += choice == gold[q]
+                position = original_to_displayed(gold, r)
+                recall[position][0] += choice == gold
                 recall[position][1] += 1
-            hits += sum(choice == gold[q] for choice in choices)
-            all_correct += all(choice == gold[q] for choice in choices)
+            hits += sum(choice == gold for choice in choices)
+            all_correct += all(choice == gold for choice in choices)
             identical += choices[0] is not None and len(set(choices)) == 1
             for i in ROTATIONS:
                 for j in ROTATIONS[i + 1 :]:
@@ -207,12 +202,11 @@ def score_picks(
     return metrics
 
 
-def _question_scores(pick: Pick, gold: int, rotations: dict[int, Pick] | None) -> dict[str, float]:
-    scores = {"correct": float(pick.original_choice == gold)}
-    if rotations is not None:
-        choices = [rotations[r].original_choice for r in ROTATIONS]
-        scores["correct_all_perms"] = float(all(c == gold for c in choices))
-        scores["consistent"] = float(choices[0] is not None and len(set(choices)) == 1)
+def _question_scores(q: _Question) -> dict[str, float]:
+    scores = {"correct": float(q.choice == q.gold)}
+    if q.rotations is not None:
+        scores["correct_all_perms"] = float(all(c == q.gold for c in q.rotations))
+        scores["consistent"] = float(q.rotations[0] is not None and len(set(q.rotations)) == 1)
     return scores
 
 
@@ -222,11 +216,6 @@ def _mean_scores(rows: list[dict[str, float]]) -> dict[str, float]:
     return {
         names[metric]: _percent(sum(row[metric] for row in rows), len(rows)) for metric in rows[0] if metric in names
     }
-
-
-def _same_text(pick: Pick, questions: dict[str, dict[str, Any]]) -> bool:
-    row = questions[pick.question_id]
-    return pick.question == row["Question"] and pick.options == tuple(row[letter] for letter in OPTION_LETTERS)
 
 
 def _percent(numerator: float, denominator: int) -> float:
