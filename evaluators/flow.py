@@ -218,7 +218,35 @@ class _Pool:
 # Per-image scoring
 
 
-def kitti_image_pool(pred: FloatArray, pred_valid: BoolArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+# What scoring needs of one image's ground truth, from the ground truth alone: computed once per version of the
+# GT files and cached (`loaders.gt_cache`), then shared by every submission scored against it. A view holds no
+# metric value, only pixel sets and GT values, so the pools below give the same bits from a view as from the GT.
+
+_KITTI_SETS = (("", "occ", "flow_occ", "valid_occ"), ("_noc", "noc", "flow_noc", "valid_noc"))
+
+
+def kitti_gt_view(gt: Mapping[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
+    """The KITTI ground truth of one image as `kitti_view_pool` scores it: per GT set (`occ`, `noc`) its valid mask
+    `<set>_valid` (H, W), and at its valid pixels in row-major order the GT flow `<set>_flow` (N, 2) float32,
+    |GT|² `<set>_mag_sq` (N,) float64 and the foreground flag `<set>_foreground` (N,) (``obj_map > 0``).
+
+    Why only the valid pixels: KITTI's GT is sparse (LiDAR), and no metric looks at any other pixel.
+    """
+    foreground = np.asarray(gt["obj_map"]) > 0
+    view: dict[str, NDArray[Any]] = {}
+    for _suffix, name, flow_key, valid_key in _KITTI_SETS:
+        valid = np.asarray(gt[valid_key], dtype=bool)
+        flow = np.asarray(gt[flow_key])[valid]
+        view |= {
+            f"{name}_valid": valid,
+            f"{name}_flow": flow,
+            f"{name}_mag_sq": squared_magnitude(flow),
+            f"{name}_foreground": foreground[valid],
+        }
+    return view
+
+
+def kitti_view_pool(pred: FloatArray, pred_valid: BoolArray, view: Mapping[str, NDArray[Any]]) -> _Pool:
     """All KITTI 2015 counts and sums of one image (everything except `epe_image_mean`, which is per image).
 
     Follows devkit `evaluate_scene_flow.cpp::flowErrorsOutlier`, called once with flow_noc and once with flow_occ:
@@ -230,24 +258,83 @@ def kitti_image_pool(pred: FloatArray, pred_valid: BoolArray, gt: Mapping[str, N
       num_pixels_all``), i.e. before interpolation;
     - epe / epe_noc: end-point error over GT-valid pixels, on the interpolated prediction (community figure,
       RAFT `validate_kitti`; the KITTI server reports none).
+
+    `view` is `kitti_gt_view` of the image's GT. Only the GT-valid pixels of the prediction are taken, in row-major
+    order, so every per-pixel value and every sum is the one the whole image would give, without passes over the
+    pixels no metric counts. A dense prediction (most are) is taken as it is: `interpolate_background` would only
+    convert it to float64, which `squared_endpoint_error` does anyway.
     """
-    filled = interpolate_background(pred, pred_valid)
-    foreground = np.asarray(gt["obj_map"]) > 0
+    filled = pred if pred_valid.all() else interpolate_background(pred, pred_valid)
+    pixels = filled.reshape(-1, 2)
     pool = _Pool()
-    for suffix, flow_key, valid_key in (("", "flow_occ", "valid_occ"), ("_noc", "flow_noc", "valid_noc")):
-        gt_valid = np.asarray(gt[valid_key], dtype=bool)
-        gt_flow = np.asarray(gt[flow_key])
-        epe_sq = squared_endpoint_error(filled, gt_flow)
-        outliers = kitti_outliers(epe_sq, squared_magnitude(gt_flow))
-        pool.add_percent(f"fl_bg{suffix}", outliers[gt_valid & ~foreground])
-        pool.add_percent(f"fl_fg{suffix}", outliers[gt_valid & foreground])
-        pool.add_percent(f"fl_all{suffix}", outliers[gt_valid])
-        pool.add_mean(f"epe{suffix}", np.sqrt(epe_sq[gt_valid]))
-    pool.add_percent("density", pred_valid[np.asarray(gt["valid_occ"], dtype=bool)])
+    for suffix, name, _flow_key, _valid_key in _KITTI_SETS:
+        epe_sq = squared_endpoint_error(pixels[view[f"{name}_valid"].ravel()], view[f"{name}_flow"])
+        outliers = kitti_outliers(epe_sq, view[f"{name}_mag_sq"])
+        foreground = view[f"{name}_foreground"]
+        pool.add_percent(f"fl_bg{suffix}", outliers[~foreground])
+        pool.add_percent(f"fl_fg{suffix}", outliers[foreground])
+        pool.add_percent(f"fl_all{suffix}", outliers)
+        pool.add_mean(f"epe{suffix}", np.sqrt(epe_sq))
+    pool.add_percent("density", pred_valid.ravel()[view["occ_valid"].ravel()])
     return pool
 
 
-def sintel_image_pool(pred: FloatArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+def kitti_image_pool(pred: FloatArray, pred_valid: BoolArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+    """`kitti_view_pool` of the image's GT as the loader gives it (uncached)."""
+    return kitti_view_pool(pred, pred_valid, kitti_gt_view(gt))
+
+
+# Bits of a Sintel view's `labels`: each pixel's membership of every pixel set the metrics pool over.
+UNMATCHED = 0b1  # occluded or GT target outside the frame
+INVALID = 0b10  # flagged in invalid/
+SPEED_SHIFT = 2  # 2 bits: 0 = s0-10, 1 = s10-40, 2 = s40+, 3 = none (non-finite GT)
+DISTANCE_SHIFT = 4  # 2 bits: 0 = d0-10, 1 = d10-60, 2 = d60-140, 3 = none (farther, or no boundary in the frame)
+_BIN_BITS = 0b11
+_SPEED_BINS = ("s0_10", "s10_40", "s40_plus")
+_DISTANCE_BINS = ("d0_10", "d10_60", "d60_140")
+
+
+def _bin_labels(members: Sequence[BoolArray]) -> NDArray[np.uint8]:
+    """Per pixel, the index of the one disjoint set in `members` that holds it, or len(members) if none does."""
+    labels = np.full(members[0].shape, len(members), dtype=np.uint8)
+    for index, member in enumerate(members):
+        labels[member] = index
+    return labels
+
+
+def sintel_gt_view(gt: Mapping[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
+    """The Sintel ground truth of one frame pair as `sintel_view_pool` scores it: the GT `flow` (H, W, 2), a uint8
+    `labels` (H, W) whose bits place each pixel in every pixel set of the metrics (`UNMATCHED`, `INVALID`, the
+    speed bin at `SPEED_SHIFT`, the distance bin at `DISTANCE_SHIFT`), and `has_boundary` (0-d bool): whether
+    the occlusion map has a boundary at all (without one, the d-bins get no pixels, not even an empty set).
+
+    Why: the out-of-frame test, the speed and the distance transform depend on the GT alone and cost more than the
+    prediction's EPE; one byte per pixel keeps them for every later submission.
+    """
+    gt_flow = np.asarray(gt["flow"])
+    occluded = np.asarray(gt["occlusion"], dtype=bool)
+    speed = np.sqrt(squared_magnitude(gt_flow))
+    slow, fast = SPEED_EDGES_PX
+    labels = _bin_labels([speed < slow, (speed >= slow) & (speed <= fast), speed > fast]) << SPEED_SHIFT
+    distance = occlusion_boundary_distance(occluded)
+    if distance is None:
+        labels |= _BIN_BITS << DISTANCE_SHIFT
+    else:
+        near, mid, far = DISTANCE_EDGES_PX
+        bins = [distance < near, (distance >= near) & (distance < mid), (distance >= mid) & (distance <= far)]
+        labels |= _bin_labels(bins) << DISTANCE_SHIFT
+    labels[occluded | out_of_frame(gt_flow)] |= UNMATCHED
+    labels[np.asarray(gt["invalid"], dtype=bool)] |= INVALID
+    return {"flow": gt_flow, "labels": labels, "has_boundary": np.asarray(distance is not None)}
+
+
+def _members(values: NDArray[np.float64], labels: NDArray[np.uint8], bits: int, value: int) -> NDArray[np.float64]:
+    """The values of the pixels whose `labels & bits` is `value`, in row-major order (all of them: no copy)."""
+    member = (labels & bits) == value
+    return values if np.count_nonzero(member) == member.size else values[member]
+
+
+def sintel_view_pool(pred: FloatArray, view: Mapping[str, NDArray[Any]]) -> _Pool:
     """All Sintel counts and sums of one frame pair, over ALL pixels (the community convention, RAFT/GMFlow).
 
     - epe: every pixel, `invalid/` masks ignored (RAFT `validate_sintel`, GMFlow, torchvision, ptlflow);
@@ -259,31 +346,29 @@ def sintel_image_pool(pred: FloatArray, gt: Mapping[str, NDArray[Any]]) -> _Pool
     - d0_10 / d10_60 / d60_140: by distance to the nearest occlusion boundary, [0, 10), [10, 60), [60, 140]
       (definition in `occlusion_boundary_distance`; frames without a boundary add nothing);
     - acc_1px / acc_3px / acc_5px: percent of pixels with EPE < 1 / 3 / 5 px (RAFT's "1px/3px/5px").
+
+    `view` is `sintel_gt_view` of the pair's GT. Each set's EPE values are pooled in row-major order, as boolean
+    indexing of the whole image gives them, so the float64 sums keep their bits.
     """
-    gt_flow = np.asarray(gt["flow"])
-    occluded = np.asarray(gt["occlusion"], dtype=bool)
-    invalid = np.asarray(gt["invalid"], dtype=bool)
-    epe = np.sqrt(squared_endpoint_error(pred, gt_flow))
-    speed = np.sqrt(squared_magnitude(gt_flow))
-    unmatched = occluded | out_of_frame(gt_flow)
+    epe = np.sqrt(squared_endpoint_error(pred, view["flow"])).ravel()
+    labels = view["labels"].ravel()
     pool = _Pool()
-    pool.add_mean("epe", epe.ravel())
-    pool.add_mean("epe_matched", epe[~unmatched])
-    pool.add_mean("epe_unmatched", epe[unmatched])
-    pool.add_mean("epe_excl_invalid", epe[~invalid])
-    slow, fast = SPEED_EDGES_PX
-    pool.add_mean("s0_10", epe[speed < slow])
-    pool.add_mean("s10_40", epe[(speed >= slow) & (speed <= fast)])
-    pool.add_mean("s40_plus", epe[speed > fast])
-    distance = occlusion_boundary_distance(occluded)
-    if distance is not None:
-        near, mid, far = DISTANCE_EDGES_PX
-        pool.add_mean("d0_10", epe[distance < near])
-        pool.add_mean("d10_60", epe[(distance >= near) & (distance < mid)])
-        pool.add_mean("d60_140", epe[(distance >= mid) & (distance <= far)])
+    pool.add_mean("epe", epe)
+    pool.add_mean("epe_matched", _members(epe, labels, UNMATCHED, 0))
+    pool.add_mean("epe_unmatched", _members(epe, labels, UNMATCHED, UNMATCHED))
+    pool.add_mean("epe_excl_invalid", _members(epe, labels, INVALID, 0))
+    binned = [(SPEED_SHIFT, _SPEED_BINS), *([(DISTANCE_SHIFT, _DISTANCE_BINS)] if view["has_boundary"] else [])]
+    for shift, names in binned:
+        for index, name in enumerate(names):
+            pool.add_mean(name, _members(epe, labels, _BIN_BITS << shift, index << shift))
     for threshold in ACCURACY_THRESHOLDS_PX:
         pool.add_percent(f"acc_{threshold}px", epe < threshold)
     return pool
+
+
+def sintel_image_pool(pred: FloatArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+    """`sintel_view_pool` of the pair's GT as the loader gives it (uncached)."""
+    return sintel_view_pool(pred, sintel_gt_view(gt))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -298,9 +383,14 @@ class FlowLoader(Protocol):
 
     def ground_truth(self, sample_id: str) -> dict[str, NDArray[Any]]: ...
 
+    def cached_ground_truth(
+        self, sample_id: str, derive: Callable[[dict[str, NDArray[Any]]], Mapping[str, NDArray[Any]]]
+    ) -> dict[str, NDArray[Any]]: ...
+
     def image_pair(self, sample_id: str) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]: ...
 
 
+# (prediction, its valid mask, the sample's GT view) -> the sample's pool
 _Scorer = Callable[[NDArray[np.float32], BoolArray, Mapping[str, NDArray[Any]]], _Pool]
 # one unit: a sample id and its prediction file (relative to the predictions folder)
 _Unit = tuple[str, str]
@@ -310,9 +400,11 @@ _Partial = _Pool | str
 
 @dataclass(frozen=True)
 class _FlowProtocol:
-    """What distinguishes the two benchmarks: the per-image scorer, the GT key giving the image size, the
-    breakdown grouping and the metrics with no per-sample value (computed from the per-sample scores)."""
+    """What distinguishes the two benchmarks: the GT view (cached, see `loaders.gt_cache`), the per-image scorer of
+    a view, the view key giving the image size, the breakdown grouping and the metrics with no per-sample value
+    (computed from the per-sample scores)."""
 
+    view: Callable[[Mapping[str, NDArray[Any]]], dict[str, NDArray[Any]]]
     score: _Scorer
     shape_key: str
     group: Callable[[str], str] | None = None
@@ -332,15 +424,15 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Unit]:
 
 def _mapper(protocol: _FlowProtocol) -> Callable[[EvaluationRequest, Sequence[_Unit]], list[_Partial]]:
     def map_units(request: EvaluationRequest, units: Sequence[_Unit]) -> list[_Partial]:
-        """Read, check and score each unit's prediction against its ground truth: one pool per image."""
+        """Read, check and score each unit's prediction against its ground truth's view: one pool per image."""
         layout = prediction_layout(request.spec)
         loader = _open_loader(request)
         partials: list[_Partial] = []
         for sample_id, source in units:
-            gt = loader.ground_truth(sample_id)
-            shape = gt[protocol.shape_key].shape[:2]
+            view = loader.cached_ground_truth(sample_id, protocol.view)
+            shape = view[protocol.shape_key].shape[:2]
             prediction = read_prediction(layout, request.predictions / source, sample_id, shape)
-            partials.append(prediction if isinstance(prediction, str) else protocol.score(*prediction, gt))
+            partials.append(prediction if isinstance(prediction, str) else protocol.score(*prediction, view))
         return partials
 
     return map_units
@@ -394,12 +486,14 @@ def _kitti_reduce(request: EvaluationRequest, plan: ScoringPlan[_Unit], partials
     return result
 
 
-def _score_sintel(pred: NDArray[np.float32], valid: BoolArray, gt: Mapping[str, NDArray[Any]]) -> _Pool:
+def _score_sintel(pred: NDArray[np.float32], valid: BoolArray, view: Mapping[str, NDArray[Any]]) -> _Pool:
     # .flo predictions are dense: every pixel is valid, so `valid` carries no information here.
-    return sintel_image_pool(pred, gt)
+    return sintel_view_pool(pred, view)
 
 
-_KITTI_POOLED = _sharded(_FlowProtocol(kitti_image_pool, shape_key="flow_occ", split_only=("epe_image_mean",)))
+_KITTI_POOLED = _sharded(
+    _FlowProtocol(kitti_gt_view, kitti_view_pool, shape_key="occ_valid", split_only=("epe_image_mean",))
+)
 
 # Score KITTI 2015 flow predictions with the devkit's metrics (see `kitti_image_pool` and `_kitti_reduce`).
 evaluate_kitti_2015: ShardedEvaluator[_Unit, _Partial] = ShardedEvaluator(_plan, _KITTI_POOLED.map, _kitti_reduce)
@@ -407,7 +501,9 @@ evaluate_kitti_2015: ShardedEvaluator[_Unit, _Partial] = ShardedEvaluator(_plan,
 # Score Sintel flow predictions (see `sintel_image_pool`), pooled over the split's pixels; breakdown `scene`: the
 # same metrics pooled over each scene's pixels.
 evaluate_sintel: ShardedEvaluator[_Unit, _Partial] = _sharded(
-    _FlowProtocol(_score_sintel, shape_key="flow", group=lambda tail: tail.split("/")[0], group_name="scene")
+    _FlowProtocol(
+        sintel_gt_view, _score_sintel, shape_key="flow", group=lambda tail: tail.split("/")[0], group_name="scene"
+    )
 )
 
 

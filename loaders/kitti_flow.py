@@ -26,13 +26,14 @@ from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_column, flow_feature
 from loaders.formats.kitti_png import read_kitti_flow
 from loaders.formats.masks import label_map_feature, mask_feature, read_label_map, read_rgb8
+from loaders.gt_cache import CachedGroundTruth
 
 _FRAME = re.compile(r"^(\d{6})_10\.png$")
 GT_FOLDERS = ("flow_occ", "flow_noc", "obj_map")
 GT_KEYS = ("flow_occ", "valid_occ", "flow_noc", "valid_noc", "obj_map")
 
 
-class KittiFlow2015(DatasetLoader):
+class KittiFlow2015(DatasetLoader, CachedGroundTruth):
     """KITTI 2015 optical flow: frame NNNNNN_10 -> NNNNNN_11 of the left camera.
 
     <root>/                              (data_scene_flow.zip, unpacked)
@@ -112,24 +113,27 @@ class KittiFlow2015(DatasetLoader):
             raise FormatError(second_path, f"frame size {second.shape[:2]} differs from _10.png {first.shape[:2]}")
         return first, second
 
+    def ground_truth_files(self, sample_id: str) -> list[Path]:
+        """The sample's `flow_occ`, `flow_noc` and `obj_map` PNGs, in that order."""
+        frame = self.frame_of(sample_id)
+        if not self.has_ground_truth:
+            raise DatasetLayoutError(f"{sample_id}: the KITTI 2015 {self.split} split ships no ground truth")
+        return [self.root / self.split / folder / f"{frame}_10.png" for folder in GT_FOLDERS]
+
     def ground_truth(self, sample_id: str) -> dict[str, NDArray[Any]]:
         """The GT arrays of one sample (no images, so the evaluator stays cheap).
 
         `flow_occ`/`flow_noc` are (H, W, 2) float32 (0 where invalid), `valid_occ`/`valid_noc` (H, W) bool and
-        `obj_map` (H, W) uint8.
+        `obj_map` (H, W) uint8. Decoded on every call; an evaluator reads what it derives from them through
+        `cached_ground_truth` instead, decoded once per version of these files.
         """
-        frame = self.frame_of(sample_id)
-        if not self.has_ground_truth:
-            raise DatasetLayoutError(f"{sample_id}: the KITTI 2015 {self.split} split ships no ground truth")
-        split_dir = self.root / self.split
-        flow_occ, valid_occ = read_kitti_flow(split_dir / "flow_occ" / f"{frame}_10.png")
-        noc_path = split_dir / "flow_noc" / f"{frame}_10.png"
+        occ_path, noc_path, obj_path = self.ground_truth_files(sample_id)
+        flow_occ, valid_occ = read_kitti_flow(occ_path)
         flow_noc, valid_noc = read_kitti_flow(noc_path)
-        obj_path = split_dir / "obj_map" / f"{frame}_10.png"
         obj_map = read_label_map(obj_path)
         for path, shape in [(noc_path, valid_noc.shape), (obj_path, obj_map.shape)]:
             if shape != valid_occ.shape:
-                raise FormatError(path, f"size {shape} differs from flow_occ/{frame}_10.png {valid_occ.shape}")
+                raise FormatError(path, f"size {shape} differs from flow_occ/{occ_path.name} {valid_occ.shape}")
         return {
             "flow_occ": flow_occ,
             "valid_occ": valid_occ,

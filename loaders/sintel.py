@@ -28,6 +28,7 @@ from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_column, flow_feature, read_flo
 from loaders.formats.masks import mask_feature, read_mask, read_rgb8
+from loaders.gt_cache import CachedGroundTruth
 
 _FRAME = re.compile(r"^frame_(\d{4})\.png$")
 PASSES = ("clean", "final")
@@ -40,7 +41,7 @@ class _Pair:
     frame: int  # number of the first frame; the flow maps frame -> frame + 1
 
 
-class Sintel(DatasetLoader):
+class Sintel(DatasetLoader, CachedGroundTruth):
     """MPI-Sintel optical flow, one pass (clean or final) at a time.
 
     <root>/                                (MPI-Sintel-complete.zip, unpacked)
@@ -160,16 +161,24 @@ class Sintel(DatasetLoader):
             raise FormatError(second_path, f"frame size {second.shape[:2]} differs from the previous frame's")
         return first, second
 
-    def ground_truth(self, sample_id: str) -> dict[str, NDArray[Any]]:
-        """`flow` (H, W, 2) float32, `occlusion` and `invalid` (H, W) bool, for frame i -> i+1."""
+    def ground_truth_files(self, sample_id: str) -> list[Path]:
+        """The pair's `flow/` `.flo`, `occlusions/` and `invalid/` PNGs, in that order."""
         pair = self._pair(sample_id)
         if not self.has_ground_truth:
             raise DatasetLayoutError(f"{sample_id}: the Sintel {self.split} split ships no ground truth")
-        name = f"frame_{pair.frame:04d}"
-        flow = read_flo(self._flow / pair.scene / f"{name}.flo")
+        name = f"{pair.scene}/frame_{pair.frame:04d}"
+        return [self._flow / f"{name}.flo", self._occlusions / f"{name}.png", self._invalid / f"{name}.png"]
+
+    def ground_truth(self, sample_id: str) -> dict[str, NDArray[Any]]:
+        """`flow` (H, W, 2) float32, `occlusion` and `invalid` (H, W) bool, for frame i -> i+1.
+
+        Decoded on every call; an evaluator reads what it derives from them through `cached_ground_truth` instead,
+        decoded once per version of these files.
+        """
+        flow_path, *mask_paths = self.ground_truth_files(sample_id)
+        flow = read_flo(flow_path)
         masks = {}
-        for key, folder in [("occlusion", self._occlusions), ("invalid", self._invalid)]:
-            path = folder / pair.scene / f"{name}.png"
+        for key, path in zip(("occlusion", "invalid"), mask_paths, strict=True):
             masks[key] = read_mask(path)
             if masks[key].shape != flow.shape[:2]:
                 raise FormatError(path, f"mask size {masks[key].shape} differs from the flow size {flow.shape[:2]}")

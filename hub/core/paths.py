@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 
 DB_ENV = "MOBENCH_DB"
 HOME_ENV = "MOBENCH_HOME"
@@ -15,6 +15,14 @@ def data_home() -> Path:
     """The folder for the store and accepted submissions: $MOBENCH_HOME, else the user data dir."""
     env = os.environ.get(HOME_ENV)
     return Path(env) if env else Path(user_data_dir("mobench", appauthor=False))
+
+
+def cache_home() -> Path:
+    """The folder for what mobench can always recompute (the ground-truth cache, `loaders.gt_cache`): `cache/` in
+    $MOBENCH_HOME when that is set, so a private home (the tests', a demo's) keeps its caches too, else the user
+    cache dir."""
+    env = os.environ.get(HOME_ENV)
+    return Path(env) / "cache" if env else Path(user_cache_dir("mobench", appauthor=False))
 
 
 def default_store() -> str:

@@ -1,0 +1,215 @@
+"""A disk cache of what scoring computes from a release's ground truth alone, shared by every submission.
+
+Why: the worker scores every submission of a benchmark against the same ground truth, and for optical flow, decoding
+it (KITTI: three 16-bit PNGs per pair; Sintel: two mask PNGs) and deriving the pixel sets the metrics need (Sintel's
+distance to the nearest occlusion boundary, its speed bins and out-of-frame test) cost more than reading the
+submission itself. `GroundTruthCache.arrays` computes such arrays once per version of a sample's ground-truth files
+and keeps them in one file; every later call, from any process, maps that file instead.
+
+Keys. An entry is named by the sha256 of
+- the recipe: the name of the function that derives the arrays and a fingerprint of the code involved (the source
+  files of the loader's module, of the derive function's module and of every codec in `loaders/formats/`, and the
+  numpy and OpenCV versions), so that edited decoding or metric code never reads an entry of the old code;
+- every source file's resolved path, size, mtime_ns, ctime_ns and inode, so that a changed ground-truth file is
+  never served stale (ctime and inode also catch a file replaced by `cp -p` or `rsync -a`, which keep the mtime).
+The sources are stat'ed again once the arrays are computed: if one changed meanwhile, they are returned, not stored.
+
+Entries. One file per entry: a run of `.npy` records (numpy's own header format, no pickle), first the array names,
+then each array, every record starting on a 64-byte boundary so the mapped arrays are aligned. It is written to a
+temporary file beside it and published with `os.replace`, which is atomic: a reader sees a whole entry or none,
+several processes may fill one entry at once (they write the same bytes; the last rename wins), and an entry that
+cannot be read back exactly (bad header, wrong size) is recomputed and replaced the same way. A hit maps the file
+read-only, so its arrays share the page cache instead of being copied into fresh memory (on a busy VM the page
+faults of a fresh 3.5 MB array cost ten times its copy). All returned arrays, computed or mapped, are read-only.
+
+Where: `$MOBENCH_GT_CACHE` if set (a folder, or `off` to disable the cache: every call then computes), else
+`ground-truth/` in `hub.core.paths.cache_home()`. Nothing is evicted: deleting the folder clears it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import logging
+import mmap
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+import loaders.formats
+from hub.core.paths import cache_home
+
+GT_CACHE_ENV = "MOBENCH_GT_CACHE"
+OFF = "off"
+SUFFIX = ".arrays"
+_ALIGN = 64  # numpy's own alignment of .npy data (`numpy.lib.format.ARRAY_ALIGN`)
+
+Arrays = dict[str, NDArray[Any]]
+Derive = Callable[[dict[str, NDArray[Any]]], Mapping[str, NDArray[Any]]]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GroundTruthCache:
+    """Arrays computed from source files, kept in `folder` (None: no cache, every call computes)."""
+
+    folder: Path | None
+
+    @classmethod
+    def from_environment(cls) -> GroundTruthCache:
+        """The cache `$MOBENCH_GT_CACHE` names (`off`: none), else `ground-truth/` in the cache home."""
+        value = os.environ.get(GT_CACHE_ENV, "")
+        if value.lower() == OFF:
+            return cls(None)
+        return cls(Path(value) if value else cache_home() / "ground-truth")
+
+    def arrays(self, sources: Sequence[Path], recipe: str, compute: Callable[[], Mapping[str, NDArray[Any]]]) -> Arrays:
+        """`compute()`, read-only, from the entry of (`recipe`, the sources as they are now) when there is one.
+
+        A source that cannot be stat'ed (missing) bypasses the cache, so `compute` raises the loader's own error.
+        The cache never fails a call: an entry it cannot read is recomputed, one it cannot write is only logged.
+        """
+        if self.folder is None:
+            return _read_only(compute())
+        try:
+            before = _signature(sources)
+        except OSError:
+            return _read_only(compute())
+        key = hashlib.sha256(json.dumps([recipe, before]).encode("utf-8")).hexdigest()
+        path = self.folder / key[:2] / f"{key}{SUFFIX}"
+        cached = _read(path)
+        if cached is not None:
+            return cached
+        computed = _read_only(compute())
+        try:
+            if _signature(sources) == before:
+                _write(path, computed)
+        except OSError as error:
+            _log.warning("ground-truth cache: could not store %s: %s", path, error)
+        return computed
+
+
+class CachedGroundTruth(ABC):
+    """What a loader whose ground truth is a few files per sample adds for its evaluators: `cached_ground_truth`."""
+
+    @abstractmethod
+    def ground_truth(self, sample_id: str) -> dict[str, NDArray[Any]]:
+        """The sample's ground-truth arrays, decoded from its files."""
+
+    @abstractmethod
+    def ground_truth_files(self, sample_id: str) -> list[Path]:
+        """The files `ground_truth(sample_id)` reads: what a cached derivation of it depends on."""
+
+    def cached_ground_truth(self, sample_id: str, derive: Derive) -> Arrays:
+        """`derive(self.ground_truth(sample_id))` as read-only arrays, computed once per version of the sample's
+        ground-truth files and then read from the `GroundTruthCache`.
+
+        `derive` must be a module-level function of the ground truth alone (its qualified name and its module's
+        source are part of the key), e.g. the pixel sets a metric needs, which are the same for every submission.
+        """
+        return GroundTruthCache.from_environment().arrays(
+            self.ground_truth_files(sample_id),
+            _recipe(type(self), derive),
+            lambda: derive(self.ground_truth(sample_id)),
+        )
+
+
+@functools.cache
+def _recipe(loader: type, derive: Derive) -> str:
+    """The name of `derive` and a fingerprint of every piece of code between the source files and its arrays."""
+    name = f"{derive.__module__}.{derive.__qualname__}"
+    if "<" in derive.__qualname__:  # a lambda or a local function: two of them could share this name
+        raise TypeError(f"cached_ground_truth needs a module-level function, got {name}")
+    files = {inspect.getfile(loader), inspect.getfile(derive)}
+    formats = Path(inspect.getfile(loaders.formats)).parent
+    digest = hashlib.sha256()
+    for file in [*sorted(files), *sorted(str(p) for p in formats.glob("*.py"))]:
+        digest.update(Path(file).read_bytes())
+    return f"{name} numpy {np.__version__} opencv {cv2.__version__} code {digest.hexdigest()}"
+
+
+def _signature(sources: Sequence[Path]) -> list[tuple[str, int, int, int, int]]:
+    """(resolved path, size, mtime_ns, ctime_ns, inode) of every source: what a stale entry would differ in."""
+    signature = []
+    for source in sources:
+        resolved = Path(source).resolve()
+        stat = resolved.stat()
+        signature.append((str(resolved), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+    return signature
+
+
+def _read_only(arrays: Mapping[str, NDArray[Any]]) -> Arrays:
+    """The arrays as read-only views, so a caller behaves the same on a cold cache (computed) as on a warm one
+    (mapped)."""
+    views = {}
+    for name, array in arrays.items():
+        view = np.asarray(array).view()
+        view.flags.writeable = False
+        views[name] = view
+    return views
+
+
+def _read(path: Path) -> Arrays | None:
+    """The entry at `path` mapped read-only, or None when it is missing or not exactly what `_write` writes."""
+    try:
+        with path.open("rb") as fh:
+            buffer = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:  # ValueError: an empty file cannot be mapped
+        _log.warning("ground-truth cache: ignoring unreadable entry %s: %s", path, error)
+        return None
+    try:
+        names = np.lib.format.read_array(buffer, allow_pickle=False)
+        buffer.seek(_aligned(buffer.tell()))
+        arrays = {str(name): _mapped_array(buffer) for name in names.tolist()}
+        if buffer.tell() != len(buffer):
+            raise ValueError(f"{len(buffer) - buffer.tell()} bytes after the last array")
+    except (ValueError, TypeError, OSError, EOFError) as error:
+        _log.warning("ground-truth cache: recomputing corrupt entry %s: %s", path, error)
+        return None
+    return arrays
+
+
+def _mapped_array(buffer: mmap.mmap) -> NDArray[Any]:
+    """The `.npy` record at the buffer's position as a read-only view of the buffer; the position moves past it."""
+    version = np.lib.format.read_magic(buffer)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran_order, dtype = read_header(buffer)
+    offset = buffer.tell()
+    count = int(np.prod(shape, dtype=np.int64))
+    array = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
+    buffer.seek(_aligned(offset + array.nbytes))
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _write(path: Path, arrays: Mapping[str, NDArray[Any]]) -> None:
+    """Publish the entry atomically: written to a temporary file in the same folder, then renamed over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for array in [np.array(list(arrays), dtype=str), *arrays.values()]:
+                np.lib.format.write_array(fh, array, allow_pickle=False)
+                fh.write(bytes(_aligned(fh.tell()) - fh.tell()))
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // _ALIGN) * _ALIGN
