@@ -16,12 +16,13 @@ generations of the generative tasks; its rule is `LETTER_RULE`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -287,36 +288,75 @@ def read_lm_eval_output(folder: Path, subset: str) -> SubmittedPicks:
 def _read_samples(path: Path, info: TaskInfo, problems: list[str]) -> list[Pick]:
     """One samples file; problems (bad JSON, duplicate doc ids, wrong shapes) are collected, not raised.
 
-    Each line goes through `_fast_pick` first; whatever it does not take (a malformed or unusual record) is parsed
-    with `loads_json` and checked by `_pick_from_record`, which word every problem.
+    The lines are those `open_predictions` reads (UTF-8, a leading BOM dropped, lines ending at LF, CR or CRLF),
+    first as `_utf8_lines` gives them, with their bytes for msgspec; if it meets anything else (bytes that are not
+    UTF-8, a bare CR, an unreadable file), again from the start as `_text_lines` gives them, whose errors name the
+    file as for any prediction file. Each line goes through `_fast_pick` first; whatever it does not take (a
+    malformed or unusual record) is parsed with `loads_json` and checked by `_pick_from_record`, which word every
+    problem.
     """
-    picks: list[Pick] = []
-    doc_ids: dict[int | str, int] = {}
     name = path.name
-    with open_predictions(path) as handle:
-        for line_no, line in enumerate(handle, start=1):
-            where = f"{name} line {line_no}"
-            parsed = _fast_pick(line, info, where)
-            if parsed is None:
-                if not line or line.isspace():
+    sources: tuple[Iterator[tuple[str, str | bytes]], ...] = (_utf8_lines(path), _text_lines(path))
+    for lines in sources:
+        picks: list[Pick] = []
+        found: list[str] = []
+        doc_ids: dict[int | str, int] = {}
+        try:
+            for line_no, (line, data) in enumerate(lines, start=1):
+                where = f"{name} line {line_no}"
+                parsed = _fast_pick(line, data, info, where)
+                if parsed is None:
+                    if not line or line.isspace():
+                        continue
+                    try:
+                        record = loads_json(line)
+                    except json.JSONDecodeError as err:
+                        found.append(f"{where}: not JSON ({err.msg})")
+                        continue
+                    try:
+                        parsed = _pick_from_record(record, info, where), _doc_id(record)
+                    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
+                        found.append(f"{where}: not an lm-eval sample record of task {info.name} ({err!r})")
+                        continue
+                pick, doc_id = parsed
+                if doc_id in doc_ids:
+                    found.append(f"{where}: duplicate doc_id {doc_id} (first at line {doc_ids[doc_id]})")
                     continue
-                try:
-                    record = loads_json(line)
-                except json.JSONDecodeError as err:
-                    problems.append(f"{where}: not JSON ({err.msg})")
-                    continue
-                try:
-                    parsed = _pick_from_record(record, info, where), _doc_id(record)
-                except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
-                    problems.append(f"{where}: not an lm-eval sample record of task {info.name} ({err!r})")
-                    continue
-            pick, doc_id = parsed
-            if doc_id in doc_ids:
-                problems.append(f"{where}: duplicate doc_id {doc_id} (first at line {doc_ids[doc_id]})")
-                continue
-            doc_ids[doc_id] = line_no
-            picks.append(pick)
+                doc_ids[doc_id] = line_no
+                picks.append(pick)
+        except _NotPlainUtf8:
+            continue  # read it again as text
+        break
+    problems += found
     return picks
+
+
+class _NotPlainUtf8(Exception):
+    """A samples file `_utf8_lines` leaves to `_text_lines`."""
+
+
+def _utf8_lines(path: Path) -> Iterator[tuple[str, bytes]]:
+    """Each line of `path` as text and as its UTF-8 bytes, split where a text reader splits it; `_NotPlainUtf8`
+    where the bytes are not UTF-8, a CR does not end a CRLF, or the file cannot be read.
+
+    A multi-byte UTF-8 character has no LF byte, so checking each line is checking the whole file.
+    """
+    try:
+        with path.open("rb") as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                data = raw[len(codecs.BOM_UTF8) :] if line_no == 1 and raw.startswith(codecs.BOM_UTF8) else raw
+                if b"\r" in data and not (data.endswith(b"\r\n") and data.find(b"\r") == len(data) - 2):
+                    raise _NotPlainUtf8  # a bare CR, where a text reader ends a line too
+                yield data.decode("utf-8"), data
+    except (UnicodeDecodeError, OSError):
+        raise _NotPlainUtf8 from None
+
+
+def _text_lines(path: Path) -> Iterator[tuple[str, str]]:
+    """Each line of `path` as `open_predictions` reads it, twice: as text, and as what msgspec decodes."""
+    with open_predictions(path) as handle:
+        for line in handle:
+            yield line, line
 
 
 class _LoggedDoc(msgspec.Struct, gc=False):
@@ -354,7 +394,7 @@ _GENERATIVE_RECORD = msgspec.json.Decoder(_GenerativeRecord)
 _FAST_MAX_BRACKETS = 256
 
 
-def _fast_pick(line: str, info: TaskInfo, where: str) -> tuple[Pick, int | str] | None:
+def _fast_pick(line: str, data: str | bytes, info: TaskInfo, where: str) -> tuple[Pick, int | str] | None:
     """The pick and doc_id of a well-formed record of the usual shape, or None to leave the line to the slow path.
 
     msgspec decodes the few fields the reader uses straight into typed structs and only scans the rest (the
@@ -373,10 +413,10 @@ def _fast_pick(line: str, info: TaskInfo, where: str) -> tuple[Pick, int | str] 
     record: _LoglikelihoodRecord | _GenerativeRecord
     try:
         if info.generative:
-            record = _GENERATIVE_RECORD.decode(line)
+            record = _GENERATIVE_RECORD.decode(data)
             letter = extract_letter(record.resps[0][0])
         else:
-            record = _LOGLIKELIHOOD_RECORD.decode(line)
+            record = _LOGLIKELIHOOD_RECORD.decode(data)
             letter = _loglikelihood_letter(record.filtered_resps)
     except (msgspec.DecodeError, RecursionError, ValueError, IndexError):  # ValueError: also UnicodeEncodeError
         return None
