@@ -5,7 +5,8 @@ The card's YAML front matter lists every config with its `data_files` per split 
 `training` are allowed); the features travel inside the parquet schema metadata, so 16-bit flow stays float32
 arrays and images stay lossless PNG bytes. The card records the licence and citation, says whether the data is
 synthetic, says that the export is for local use when the licence forbids redistribution, and shows how to reshape
-flow columns, which are stored flat (`loaders.formats.flo.flow_feature`), back to (H, W, 2).
+the per-pixel columns, which are all stored flat in row order (`loaders.formats.flo.flow_feature`,
+`loaders.formats.masks.mask_feature`, `label_map_feature`), back to (H, W, 2) or (H, W).
 """
 
 from __future__ import annotations
@@ -14,15 +15,33 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import datasets
 import yaml
 
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
 from hub.wiring import make_loader
 from loaders.formats.flo import flow_feature
+from loaders.formats.masks import label_map_feature, mask_feature
 from loaders.synthetic import is_synthetic
+
+
+class PixelLayout(NamedTuple):
+    """A per-pixel feature, stored flat in row order, as the dataset card words it."""
+
+    feature: datasets.List
+    kind: str
+    values: str  # what the flat column holds
+    trailing: str  # the reshape's dimensions after (height, width)
+
+
+PIXEL_LAYOUTS = [
+    PixelLayout(flow_feature(), "flows", "H*W*2 float32 values, the (u, v) of each pixel", ", 2"),
+    PixelLayout(mask_feature(), "masks", "H*W bool values", ""),
+    PixelLayout(label_map_feature(), "label maps", 'H*W uint8 values (`with_format("numpy")` gives int64)', ""),
+]
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,8 @@ def export_benchmark(
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     exported: list[ExportedSplit] = []
-    flows: dict[str, None] = {}  # the flow columns, in the features' order
+    pixels: dict[str, datasets.List] = {}  # the per-pixel columns and their features, in the features' order
+    pixel_features = [layout.feature for layout in PIXEL_LAYOUTS]
     for cfg in [spec.config(name) for name in configs] if configs else spec.configs:
         for split in cfg.splits:
             if splits and split.name not in splits:
@@ -67,7 +87,7 @@ def export_benchmark(
                 on_split(cfg.name, split.name)
             loader = make_loader(spec, root, split.name, cfg.name)
             dataset = loader.to_dataset()
-            flows.update(dict.fromkeys(name for name, feature in dataset.features.items() if feature == flow_feature()))
+            pixels.update((name, feature) for name, feature in dataset.features.items() if feature in pixel_features)
             n_shards = max(1, -(-len(dataset) // max_rows_per_shard))
             files = []
             for index in range(n_shards):
@@ -76,7 +96,7 @@ def export_benchmark(
                 dataset.shard(n_shards, index, contiguous=True).to_parquet(str(path))
                 files.append(path)
             exported.append(ExportedSplit(cfg.name, split.name, len(dataset), files))
-    card = dataset_card(spec, exported, synthetic=is_synthetic(root), flow_columns=list(flows))
+    card = dataset_card(spec, exported, synthetic=is_synthetic(root), pixel_columns=pixels)
     (out / "README.md").write_text(card, encoding="utf-8")
     return exported
 
@@ -96,8 +116,9 @@ def _is_export(folder: Path) -> bool:
 
 
 def dataset_card(
-    spec: BenchmarkSpec, exported: list[ExportedSplit], *, synthetic: bool, flow_columns: list[str]
+    spec: BenchmarkSpec, exported: list[ExportedSplit], *, synthetic: bool, pixel_columns: dict[str, datasets.List]
 ) -> str:
+    """The dataset card; `pixel_columns` maps each per-pixel column to its feature (one of `PIXEL_LAYOUTS`)."""
     configs: dict[str, list[dict[str, str]]] = {}
     for item in exported:
         configs.setdefault(item.config, []).append(
@@ -125,15 +146,7 @@ def dataset_card(
         )
     elif spec.license.redistribution == "share-alike":
         notices.append(f"> **Share-alike.** Anything derived from this data must carry the {spec.license.id} licence.")
-    layout = ""
-    if flow_columns:
-        layout = (
-            f"\nFlow columns ({', '.join(f'`{name}`' for name in flow_columns)}) are stored flat, as the H*W*2 float32 "
-            "values (the (u, v) of each pixel in row-major order), because frame sizes may vary between rows; the "
-            "`height` and `width` columns give the shape back (a split without ground truth holds None):\n\n"
-            f'```python\nrow = ds.with_format("numpy")[0]\n'
-            f'flow = row["{flow_columns[0]}"].reshape(row["height"], row["width"], 2)\n```\n'
-        )
+    layout = _pixel_layout(pixel_columns)
     metrics = "\n".join(
         f"- `{m.name}` ({'higher' if m.higher_is_better else 'lower'} is better{', ' + m.unit if m.unit else ''}): "
         f"{m.description}"
@@ -178,6 +191,24 @@ Primary metric: `{spec.primary_metric}`.
 
 Homepage: {spec.homepage}
 """
+
+
+def _pixel_layout(pixel_columns: dict[str, datasets.List]) -> str:
+    """The card's paragraph on the per-pixel columns: which they are, and one reshape per kind."""
+    kinds, reshapes = [], []
+    for layout in PIXEL_LAYOUTS:
+        names = [name for name, feature in pixel_columns.items() if feature == layout.feature]
+        if names:
+            kinds.append(f"{layout.kind} ({', '.join(f'`{name}`' for name in names)}) as the {layout.values}")
+            reshapes.append(f'{names[0]} = row["{names[0]}"].reshape(row["height"], row["width"]{layout.trailing})')
+    if not kinds:
+        return ""
+    return (
+        "\nEvery per-pixel column is stored flat, pixels in row-major order, because frame sizes may vary between "
+        f"rows: {'; '.join(kinds)}. The `height` and `width` columns give the shape back (a split without ground "
+        "truth holds None):\n\n"
+        '```python\nrow = ds.with_format("numpy")[0]\n' + "\n".join(reshapes) + "\n```\n"
+    )
 
 
 def check_publishable(spec: BenchmarkSpec) -> None:

@@ -6,8 +6,9 @@ devkit's `evaluate_scene_flow.cpp`. torchvision and RAFT load `flow_occ` only, w
 
 Testing samples carry the same columns as training ones, with the ground-truth columns set to None: one schema
 for both splits keeps them in one `datasets` config (parquet shards of a config must share their features).
-Iterating the loader yields those rows, so flows come flat (`loaders.formats.flo.flow_feature`, reshaped with the
-`height` and `width` columns); `ground_truth()` gives them as (H, W, 2).
+Iterating the loader yields those rows, so every per-pixel column (flows, valid masks, object map) comes flat in
+row order (`loaders.formats.flo.flow_feature`, `loaders.formats.masks.mask_feature`), reshaped with the `height`
+and `width` columns; `ground_truth()` gives them as (H, W, 2) and (H, W).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_column, flow_feature
 from loaders.formats.kitti_png import read_kitti_flow
-from loaders.formats.masks import label_map_feature, mask_feature, read_label_map, read_rgb8
+from loaders.formats.masks import label_map_feature, mask_column, mask_feature, read_label_map, read_rgb8
 from loaders.gt_cache import CachedGroundTruth
 
 _FRAME = re.compile(r"^(\d{6})_10\.png$")
@@ -161,7 +162,13 @@ class KittiFlow2015(DatasetLoader, CachedGroundTruth):
                         self.root / self.split / "flow_occ" / f"{frame}_10.png",
                         f"GT size {gt['valid_occ'].shape} differs from the frame size {image1.shape[:2]}",
                     )
-                sample.update(gt, flow_occ=flow_column(gt["flow_occ"]), flow_noc=flow_column(gt["flow_noc"]))
+                sample.update(
+                    flow_occ=flow_column(gt["flow_occ"]),
+                    valid_occ=mask_column(gt["valid_occ"]),
+                    flow_noc=flow_column(gt["flow_noc"]),
+                    valid_noc=mask_column(gt["valid_noc"]),
+                    obj_map=mask_column(gt["obj_map"]),
+                )
             else:
                 sample.update(dict.fromkeys(GT_KEYS))
             yield sample

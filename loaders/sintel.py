@@ -8,8 +8,9 @@ than "all valid".
 
 Test samples carry the same columns as training ones, with the ground-truth columns set to None, so that both
 splits share one `datasets` schema (parquet shards of a config must share their features). Iterating the loader
-yields those rows, so the flow comes flat (`loaders.formats.flo.flow_feature`, reshaped with the `height` and
-`width` columns); `ground_truth()` gives it as (H, W, 2).
+yields those rows, so every per-pixel column (the flow, both masks) comes flat in row order
+(`loaders.formats.flo.flow_feature`, `loaders.formats.masks.mask_feature`), reshaped with the `height` and `width`
+columns; `ground_truth()` gives them as (H, W, 2) and (H, W).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_column, flow_feature, read_flo
-from loaders.formats.masks import mask_feature, read_mask, read_rgb8
+from loaders.formats.masks import mask_column, mask_feature, read_mask, read_rgb8
 from loaders.gt_cache import CachedGroundTruth
 
 _FRAME = re.compile(r"^frame_(\d{4})\.png$")
@@ -204,7 +205,11 @@ class Sintel(DatasetLoader, CachedGroundTruth):
                         self._flow / pair.scene / f"frame_{pair.frame:04d}.flo",
                         f"flow size {gt['flow'].shape[:2]} differs from the frame size {image1.shape[:2]}",
                     )
-                sample.update(gt, flow=flow_column(gt["flow"]))
+                sample.update(
+                    flow=flow_column(gt["flow"]),
+                    occlusion=mask_column(gt["occlusion"]),
+                    invalid=mask_column(gt["invalid"]),
+                )
             else:
                 sample.update(dict.fromkeys(GT_KEYS))
             yield sample

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -50,14 +51,21 @@ def test_flow_checks_compare_frames_and_pixels(tmp_path: Path) -> None:
         kitti.check(kitti.project(), kitti.reference() + 1)
 
 
-def test_load_dataset_check_compares_every_flow_value_and_the_frame_size(tmp_path: Path) -> None:
+def test_load_dataset_check_compares_every_pixel_its_dtype_and_the_frame_size(tmp_path: Path) -> None:
     prepared = get_case("load-dataset").prepare(tmp_path, 1)
     exported, raw = prepared.project(), prepared.reference()
     prepared.check(exported, raw)
+    assert exported[0]["valid_occ"].dtype == bool and exported[0]["obj_map"].dtype == np.int64  # numpy format's
     flow = exported[0]["flow_noc"].copy()
     flow[-1] += 1  # the v of the last pixel
     with pytest.raises(AssertionError, match="flow_noc differ"):
         prepared.check([{**exported[0], "flow_noc": flow}], raw)
+    valid = exported[0]["valid_occ"].copy()
+    valid[-1] = not valid[-1]  # the last pixel
+    with pytest.raises(AssertionError, match="valid_occ differ"):
+        prepared.check([{**exported[0], "valid_occ": valid}], raw)
+    with pytest.raises(AssertionError, match="valid_noc differ"):  # the same values, no longer bool
+        prepared.check([{**exported[0], "valid_noc": exported[0]["valid_noc"].astype(np.uint8)}], raw)
     with pytest.raises(AssertionError, match="height differ"):  # the reshape back to (H, W, 2) would differ
         prepared.check([{**exported[0], "height": exported[0]["height"] + 1}], raw)
     with pytest.raises(AssertionError, match="columns"):

@@ -15,6 +15,7 @@ from hub.core.errors import MobenchError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
 from hub.wiring import make_loader
+from loaders.kitti_flow import KittiFlow2015
 from loaders.synthetic.flow import build_kitti_2015, build_sintel
 
 
@@ -36,13 +37,20 @@ def test_kitti_export_loads_back_bit_for_bit(tmp_path: Path) -> None:
     front = _front_matter(card)
     assert front["license_name"] == "CC-BY-NC-SA-3.0" and "synthetic" in front["tags"]  # type: ignore[operator]
     assert "Synthetic data" in card and "Share-alike" in card and "Menze2015CVPR" in card
-    assert "Flow columns (`flow_occ`, `flow_noc`) are stored flat" in card
-    assert 'flow = row["flow_occ"].reshape(row["height"], row["width"], 2)' in card  # the reshape used below
+    assert "Every per-pixel column is stored flat" in card
+    assert "flows (`flow_occ`, `flow_noc`)" in card and "masks (`valid_occ`, `valid_noc`)" in card
+    assert "label maps (`obj_map`) as the H*W uint8 values" in card
+    # the reshapes used below
+    assert 'flow_occ = row["flow_occ"].reshape(row["height"], row["width"], 2)' in card
+    assert 'valid_occ = row["valid_occ"].reshape(row["height"], row["width"])' in card
+    assert 'obj_map = row["obj_map"].reshape(row["height"], row["width"])' in card
     assert len(list((out / "default").glob("training-*.parquet"))) == 2  # 4 rows, 3 per shard
 
     loaded = datasets.load_dataset(str(out), "default", split="training", cache_dir=str(tmp_path / "hf-cache"))
     loader = make_loader(get_benchmark("kitti-2015-flow"), root, "training")
+    assert isinstance(loader, KittiFlow2015)
     assert loaded["id"] == loader.sample_ids()
+    assert loaded.features == loader.features()  # obj_map stored as uint8, masks as bool
     numpy_rows = loaded.with_format("numpy")
     for index, sample_id in enumerate(loader.sample_ids()):
         gt = loader.ground_truth(sample_id)
@@ -50,8 +58,12 @@ def test_kitti_export_loads_back_bit_for_bit(tmp_path: Path) -> None:
         assert row["flow_occ"].dtype == np.float32
         flow_occ = row["flow_occ"].reshape(row["height"], row["width"], 2)
         np.testing.assert_array_equal(flow_occ, gt["flow_occ"])  # no 8-bit truncation of 16-bit GT
-        np.testing.assert_array_equal(row["valid_noc"].astype(bool), gt["valid_noc"])
-        np.testing.assert_array_equal(row["obj_map"], gt["obj_map"])
+        assert row["valid_occ"].dtype == bool
+        valid_occ = row["valid_occ"].reshape(row["height"], row["width"])
+        np.testing.assert_array_equal(valid_occ, gt["valid_occ"])
+        assert row["obj_map"].dtype == np.int64  # numpy format widens every integer column; the values are exact
+        obj_map = row["obj_map"].reshape(row["height"], row["width"])
+        np.testing.assert_array_equal(obj_map, gt["obj_map"])
         image1, _ = loader.image_pair(sample_id)
         np.testing.assert_array_equal(np.asarray(loaded[index]["image1"]), image1)
 
@@ -66,6 +78,7 @@ def test_research_only_licence_is_marked_local_use(tmp_path: Path) -> None:
     assert [(e.config, e.split) for e in exported] == [("default", "training")]
     card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     assert "Local use only" in card
+    assert "flows (`flow`)" in card and "masks (`occlusion`, `invalid`)" in card and "label maps" not in card
     with pytest.raises(MobenchError, match="--overwrite"):
         export_benchmark(get_benchmark("sintel-final"), root, tmp_path / "out")
     replaced = export_benchmark(get_benchmark("sintel-final"), root, tmp_path / "out", overwrite=True)

@@ -12,6 +12,7 @@ import pytest
 
 from hub.core.errors import DatasetLayoutError, FormatError
 from loaders.formats.flo import flow_feature
+from loaders.formats.masks import label_map_feature, mask_feature
 from loaders.kitti_flow import KittiFlow2015
 from loaders.sintel import Sintel
 from tests.fixtures.flow_trees import rgb_frame, write_kitti_tree, write_sintel_tree
@@ -228,16 +229,19 @@ def test_sintel_flow_of_the_wrong_size_is_a_format_error(sintel_root: Path) -> N
 
 def _assert_rows_equal_samples(loader: FlowLoader, rows: datasets.Dataset) -> None:
     """Every column of every row equals what the loader yields, bit for bit (images decoded to uint8 RGB), and the
-    documented reshape of each flow column gives the (H, W, 2) ground truth back."""
+    documented reshape of each per-pixel column, `(height, width[, 2])`, gives the ground truth back."""
     samples = list(loader)
     assert len(rows) == len(samples)
-    flows = [key for key, feature in loader.features().items() if feature == flow_feature()]
-    assert flows
+    assert rows.features == loader.features()  # label maps stored as uint8, whatever numpy format returns
+    layouts = [(flow_feature(), (2,)), (mask_feature(), ()), (label_map_feature(), ())]  # dims after (H, W)
+    pixels = {key: dims for key, feature in loader.features().items() for layout, dims in layouts if feature == layout}
     for row, sample in zip(rows.with_format("numpy"), samples, strict=True):
         assert set(row) == set(sample)
-        for key in flows if loader.split == "training" else ():
-            flow = row[key].reshape(row["height"], row["width"], 2)
-            np.testing.assert_array_equal(flow, loader.ground_truth(sample["id"])[key])
+        if loader.split == "training":
+            gt = loader.ground_truth(sample["id"])
+            assert set(pixels) == set(gt)  # every ground-truth array is a per-pixel column
+            for key, dims in pixels.items():
+                np.testing.assert_array_equal(row[key].reshape(row["height"], row["width"], *dims), gt[key])
         for key, value in sample.items():
             got: Any = row[key]
             if value is None:

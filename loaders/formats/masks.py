@@ -9,15 +9,15 @@ channel count are checked against what the official release ships, and a mismatc
   hold 255), so a pixel is set when its value is > 0.
 - KITTI `obj_map/`: 8-bit gray label map, 0 = background, > 0 = a foreground object (the devkit's fg test).
 
-The `*_feature()` helpers say how these arrays are typed as `datasets` columns. `Array2D` only allows the first
-dimension to vary (datasets 5.2.0: "Support only dynamic size on first dimension"), and KITTI frame sizes differ
-between sequences, so masks are nested lists, which round-trip through Arrow and parquet exactly.
+The `*_feature()` helpers say how these arrays are typed as `datasets` columns: flat, like flows
+(`loaders.formats.flo.flow_feature`), so that every per-pixel column of a flow dataset follows one rule, "flat in
+row order; reshape with the row's (height, width[, 2])".
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import datasets
@@ -31,6 +31,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # (OpenCV's own cap is 2^30), and OpenCV decodes into the whole raster before it finds that the pixel data is not
 # there: a minute and 12 GB of memory per file for a 16-bit RGB one.
 MAX_PNG_PIXELS = 50_000_000
+
+_Pixel = TypeVar("_Pixel", bound=np.generic)
 
 
 # PNG spec (ISO/IEC 15948, 11.2.2 IHDR): the bit depths each colour type allows.
@@ -132,13 +134,30 @@ def write_label_map(path: str | Path, labels: NDArray[np.uint8]) -> None:
 
 
 def mask_feature() -> datasets.List:
-    """An (H, W) bool column whose H and W may differ between rows."""
-    return datasets.List(datasets.List(datasets.Value("bool")))
+    """An (H, W) bool column whose H and W may differ between rows (KITTI sizes vary), stored flat.
+
+    The column holds the H*W values of `mask_column(mask)`, pixels in row-major order; the row's `height` and
+    `width` columns give the shape back: `np.asarray(row["valid_occ"]).reshape(row["height"], row["width"])`.
+    `.with_format("numpy")` returns it as bool.
+
+    Why flat: `Array2D(shape=(None, None))` is refused by datasets 5.2 (only the first dimension may be dynamic),
+    and nested (H, W) lists decode one numpy array per image row under `.with_format("numpy")` (about 4 ms per
+    KITTI mask, 3 per row); a flat list decodes as one array (under 1 ms), and a missing mask (test splits) stays
+    None.
+    """
+    return datasets.List(datasets.Value("bool"))
 
 
 def label_map_feature() -> datasets.List:
-    """An (H, W) uint8 column whose H and W may differ between rows.
+    """An (H, W) uint8 column whose H and W may differ between rows, stored flat like `mask_feature()`.
 
-    The values are exact; note that `.with_format("numpy")` hands integer lists back as int64.
+    The stored values are exact uint8 (`.with_format("arrow")` and the column's feature say so), but
+    `.with_format("numpy")` hands every integer column back as int64: the values are the same, the dtype is not.
     """
-    return datasets.List(datasets.List(datasets.Value("uint8")))
+    return datasets.List(datasets.Value("uint8"))
+
+
+def mask_column(pixels: NDArray[_Pixel]) -> NDArray[_Pixel]:
+    """The values of an (H, W) mask or label map in a `mask_feature()`/`label_map_feature()` column, in row-major
+    order (a view of the C-contiguous arrays the readers return, so nothing is copied)."""
+    return pixels.reshape(-1)
