@@ -195,7 +195,11 @@ class _Pool:
 
     def add_percent(self, name: str, flags: BoolArray) -> None:
         """Pool `flags` into the percentage metric `name` (percent of True)."""
-        self._add(name, int(np.count_nonzero(flags)), int(flags.size), 100.0)
+        self.add_count(name, int(np.count_nonzero(flags)), int(flags.size))
+
+    def add_count(self, name: str, hits: int, pixels: int) -> None:
+        """Pool `hits` of `pixels` into the percentage metric `name` (counted without selecting the pixels)."""
+        self._add(name, hits, pixels, 100.0)
 
     def _add(self, name: str, total: float, count: int, scale: float) -> None:
         self.totals[name] = self.totals.get(name, 0) + total
@@ -222,6 +226,15 @@ class _Pool:
 # GT files and cached (`loaders.gt_cache`), then shared by every submission scored against it. A view holds no
 # metric value, only pixel sets and GT values, so the pools below give the same bits from a view as from the GT.
 
+
+def _valid_pixels(flow: FloatArray, valid: BoolArray) -> FloatArray:
+    """The (u, v) of the `valid` pixels of an (H, W, 2) flow, as (N, 2) in row-major order (what ``flow[valid]``
+    gives). Each (u, v) pair is moved as one opaque item (a void view): boolean indexing of the pairs as a 2-D array
+    takes numpy's general path, 4-5x slower (5 ms on a KITTI frame)."""
+    pairs = np.ascontiguousarray(flow).view(f"V{2 * flow.itemsize}").reshape(valid.shape)
+    return pairs[valid].view(flow.dtype).reshape(-1, 2)
+
+
 _KITTI_SETS = (("", "occ", "flow_occ", "valid_occ"), ("_noc", "noc", "flow_noc", "valid_noc"))
 
 
@@ -236,7 +249,7 @@ def kitti_gt_view(gt: Mapping[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
     view: dict[str, NDArray[Any]] = {}
     for _suffix, name, flow_key, valid_key in _KITTI_SETS:
         valid = np.asarray(gt[valid_key], dtype=bool)
-        flow = np.asarray(gt[flow_key])[valid]
+        flow = _valid_pixels(np.asarray(gt[flow_key]), valid)
         view |= {
             f"{name}_valid": valid,
             f"{name}_flow": flow,
@@ -265,17 +278,19 @@ def kitti_view_pool(pred: FloatArray, pred_valid: BoolArray, view: Mapping[str, 
     convert it to float64, which `squared_endpoint_error` does anyway.
     """
     filled = pred if pred_valid.all() else interpolate_background(pred, pred_valid)
-    pixels = filled.reshape(-1, 2)
     pool = _Pool()
     for suffix, name, _flow_key, _valid_key in _KITTI_SETS:
-        epe_sq = squared_endpoint_error(pixels[view[f"{name}_valid"].ravel()], view[f"{name}_flow"])
+        epe_sq = squared_endpoint_error(_valid_pixels(filled, view[f"{name}_valid"]), view[f"{name}_flow"])
         outliers = kitti_outliers(epe_sq, view[f"{name}_mag_sq"])
         foreground = view[f"{name}_foreground"]
-        pool.add_percent(f"fl_bg{suffix}", outliers[~foreground])
-        pool.add_percent(f"fl_fg{suffix}", outliers[foreground])
-        pool.add_percent(f"fl_all{suffix}", outliers)
+        pixels, fg_pixels = outliers.size, int(np.count_nonzero(foreground))
+        hits, fg_hits = int(np.count_nonzero(outliers)), int(np.count_nonzero(outliers & foreground))
+        pool.add_count(f"fl_bg{suffix}", hits - fg_hits, pixels - fg_pixels)
+        pool.add_count(f"fl_fg{suffix}", fg_hits, fg_pixels)
+        pool.add_count(f"fl_all{suffix}", hits, pixels)
         pool.add_mean(f"epe{suffix}", np.sqrt(epe_sq))
-    pool.add_percent("density", pred_valid.ravel()[view["occ_valid"].ravel()])
+    gt_valid = view["occ_valid"]
+    pool.add_count("density", int(np.count_nonzero(pred_valid & gt_valid)), int(np.count_nonzero(gt_valid)))
     return pool
 
 

@@ -10,17 +10,19 @@ Keys. An entry is named by the sha256 of
 - the recipe: the name of the function that derives the arrays and a fingerprint of the code involved (the source
   files of the loader's module, of the derive function's module and of every codec in `loaders/formats/`, and the
   numpy and OpenCV versions), so that edited decoding or metric code never reads an entry of the old code;
-- every source file's resolved path, size, mtime_ns, ctime_ns and inode, so that a changed ground-truth file is
+- every source file's absolute path, size, mtime_ns, ctime_ns and inode, so that a changed ground-truth file is
   never served stale (ctime and inode also catch a file replaced by `cp -p` or `rsync -a`, which keep the mtime).
 The sources are stat'ed again once the arrays are computed: if one changed meanwhile, they are returned, not stored.
 
-Entries. One file per entry: a run of `.npy` records (numpy's own header format, no pickle), first the array names,
-then each array, every record starting on a 64-byte boundary so the mapped arrays are aligned. It is written to a
-temporary file beside it and published with `os.replace`, which is atomic: a reader sees a whole entry or none,
-several processes may fill one entry at once (they write the same bytes; the last rename wins), and an entry that
-cannot be read back exactly (bad header, wrong size) is recomputed and replaced the same way. A hit maps the file
-read-only, so its arrays share the page cache instead of being copied into fresh memory (on a busy VM the page
-faults of a fresh 3.5 MB array cost ten times its copy). All returned arrays, computed or mapped, are read-only.
+Entries. One file per entry: a magic line, a JSON header (each array's name, dtype string and shape; plain dtypes
+only, nothing is unpickled) and the arrays' bytes in C order, each on a 64-byte boundary so the mapped arrays are
+aligned. (Not `.npy` records: numpy parses each of their headers with `ast.literal_eval`, tens of microseconds an
+array.) It is written to a temporary file beside it and published with `os.replace`, which is atomic: a reader sees
+a whole entry or none, several processes may fill one entry at once (they write the same bytes; the last rename
+wins), and an entry that cannot be read back exactly (bad header, wrong size) is recomputed and replaced the same
+way. A hit maps the file read-only, so its arrays share the page cache instead of being copied into fresh memory
+(on a busy VM the page faults of a fresh 3.5 MB array cost ten times its copy). All returned arrays, computed or
+mapped, are read-only.
 
 Where: `$MOBENCH_GT_CACHE` if set (a folder, or `off` to disable the cache: every call then computes), else
 `ground-truth/` in `hub.core.paths.cache_home()`. Nothing is evicted: deleting the folder clears it.
@@ -33,6 +35,7 @@ import hashlib
 import inspect
 import json
 import logging
+import math
 import mmap
 import os
 import tempfile
@@ -53,7 +56,9 @@ from hub.core.paths import cache_home
 GT_CACHE_ENV = "MOBENCH_GT_CACHE"
 OFF = "off"
 SUFFIX = ".arrays"
-_ALIGN = 64  # numpy's own alignment of .npy data (`numpy.lib.format.ARRAY_ALIGN`)
+_MAGIC = b"MOBENCH-GT-CACHE-1\n"  # the format's version: a new layout gets a new magic
+_HEADER_START = len(_MAGIC) + 8  # the magic, then the header's length in 8 little-endian bytes
+_ALIGN = 64  # every array starts on a 64-byte boundary (numpy's own .npy alignment), so mapped arrays are aligned
 
 Arrays = dict[str, NDArray[Any]]
 Derive = Callable[[dict[str, NDArray[Any]]], Mapping[str, NDArray[Any]]]
@@ -141,12 +146,12 @@ def _recipe(loader: type, derive: Derive) -> str:
 
 
 def _signature(sources: Sequence[Path]) -> list[tuple[str, int, int, int, int]]:
-    """(resolved path, size, mtime_ns, ctime_ns, inode) of every source: what a stale entry would differ in."""
+    """(absolute path, size, mtime_ns, ctime_ns, inode) of every source: what a stale entry would differ in. A
+    symbolic link is followed, so the stat is its target's (a link moved to another file changes the inode)."""
     signature = []
     for source in sources:
-        resolved = Path(source).resolve()
-        stat = resolved.stat()
-        signature.append((str(resolved), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+        stat = os.stat(source)
+        signature.append((os.path.abspath(source), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
     return signature
 
 
@@ -172,38 +177,38 @@ def _read(path: Path) -> Arrays | None:
         _log.warning("ground-truth cache: ignoring unreadable entry %s: %s", path, error)
         return None
     try:
-        names = np.lib.format.read_array(buffer, allow_pickle=False)
-        buffer.seek(_aligned(buffer.tell()))
-        arrays = {str(name): _mapped_array(buffer) for name in names.tolist()}
-        if buffer.tell() != len(buffer):
-            raise ValueError(f"{len(buffer) - buffer.tell()} bytes after the last array")
-    except (ValueError, TypeError, OSError, EOFError) as error:
+        if buffer[: len(_MAGIC)] != _MAGIC:
+            raise ValueError("no entry header")
+        length = int.from_bytes(buffer[len(_MAGIC) : _HEADER_START], "little")
+        offset = _aligned(_HEADER_START + length)
+        arrays = {}
+        for name, descr, shape in json.loads(buffer[_HEADER_START : _HEADER_START + length]):
+            dtype = np.dtype(descr)
+            if dtype.hasobject or dtype.fields or not all(isinstance(n, int) and n >= 0 for n in shape):
+                raise ValueError(f"unexpected array {name!r}: {descr} {shape}")
+            count = math.prod(shape)
+            arrays[name] = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset).reshape(shape)
+            offset = _aligned(offset + count * dtype.itemsize)
+        if offset != len(buffer):
+            raise ValueError(f"{len(buffer)} bytes where the header describes {offset}")
+    except (ValueError, TypeError) as error:  # TypeError: a header of the wrong shape
         _log.warning("ground-truth cache: recomputing corrupt entry %s: %s", path, error)
         return None
     return arrays
 
 
-def _mapped_array(buffer: mmap.mmap) -> NDArray[Any]:
-    """The `.npy` record at the buffer's position as a read-only view of the buffer; the position moves past it."""
-    version = np.lib.format.read_magic(buffer)
-    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, fortran_order, dtype = read_header(buffer)
-    offset = buffer.tell()
-    count = int(np.prod(shape, dtype=np.int64))
-    array = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
-    buffer.seek(_aligned(offset + array.nbytes))
-    return array.reshape(shape, order="F" if fortran_order else "C")
-
-
 def _write(path: Path, arrays: Mapping[str, NDArray[Any]]) -> None:
     """Publish the entry atomically: written to a temporary file in the same folder, then renamed over `path`."""
+    header = json.dumps([[name, array.dtype.str, list(array.shape)] for name, array in arrays.items()]).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            for array in [np.array(list(arrays), dtype=str), *arrays.values()]:
-                np.lib.format.write_array(fh, array, allow_pickle=False)
+            fh.write(_MAGIC + len(header).to_bytes(8, "little") + header)
+            for array in arrays.values():
                 fh.write(bytes(_aligned(fh.tell()) - fh.tell()))
+                fh.write(array.tobytes(order="C"))
+            fh.write(bytes(_aligned(fh.tell()) - fh.tell()))
         os.replace(temporary, path)
     except BaseException:
         with suppress(FileNotFoundError):

@@ -38,6 +38,9 @@ class PredictionLayout:
     description: str
     read: Callable[[Path], tuple[NDArray[np.float32], BoolArray]]
     write: Callable[[Path, NDArray[np.float32]], None]
+    # True when `read` decodes integers (KITTI's 16-bit PNG), so its flow is finite by construction and
+    # `read_prediction` skips the check (a pass over the whole frame)
+    always_finite: bool = False
 
     def relative_path(self, sample_id: str) -> PurePosixPath:
         tail = sample_id.split("/")[-self.id_parts :]
@@ -69,6 +72,7 @@ KITTI_2015_LAYOUT = PredictionLayout(
     description="flow/<frame>_10.png (KITTI 16-bit flow PNG)",
     read=read_kitti_flow,
     write=_write_kitti_dense,
+    always_finite=True,
 )
 SINTEL_LAYOUT = PredictionLayout(
     folder="",
@@ -152,7 +156,8 @@ def read_prediction(
             f"sample {sample_id}: {path}: prediction is {flow.shape[1]}x{flow.shape[0]} (WxH) but the ground "
             f"truth is {shape[1]}x{shape[0]}; predictions must be exactly the ground-truth size (unpad them)"
         )
-    if np.isfinite(flow).all():  # the common case, tested without copying the valid pixels out (6 ms a frame)
+    # the common case, tested without copying the valid pixels out (6 ms a frame)
+    if layout.always_finite or np.isfinite(flow).all():
         return flow, valid
     bad = ~np.isfinite(flow[valid])  # only the valid pixels must be finite
     if bad.any():
