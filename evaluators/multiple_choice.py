@@ -26,12 +26,16 @@ aggregate. Metrics (percentages; the four `*_perm`/consistency ones need a `*_pe
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
@@ -41,6 +45,10 @@ from submissions.readers.lm_eval import LETTER_RULE, read_predictions
 from submissions.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_to_displayed
 
 NAN = math.nan
+# the displayed position of gold option g under rotation r, at [g, r]
+_GOLD_POSITIONS = np.array([[original_to_displayed(g, r) for r in ROTATIONS] for g in range(len(OPTION_LETTERS))])
+_ROTATION_PAIRS = list(itertools.combinations(ROTATIONS, 2))
+_options = itemgetter(*OPTION_LETTERS)  # a release row's options, as a tuple in the official order
 
 
 class _Question(NamedTuple):
@@ -72,9 +80,11 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
         )
     subset = SUBSETS[request.spec.id]
     loader = request.ground_truth
-    # each question's text and options in the official order, as a logged pick carries them
-    release = {row["question_id"]: (row["Question"], tuple(row[letter] for letter in OPTION_LETTERS)) for row in loader}
-    fields = {row["question_id"]: row["field"] for row in loader}
+    release: dict[str, tuple[str, tuple[str, ...]]] = {}  # the text and options in the official order, as logged
+    fields: dict[str, str] = {}
+    for row in loader:
+        release[row["question_id"]] = (row["Question"], _options(row))
+        fields[row["question_id"]] = row["field"]
     expected = list(release)
     key = request.labels
     unkeyed = [qid for qid in expected if qid not in key]
@@ -89,13 +99,13 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
         "(logs made on another revision of the dataset?)"
         for pick in submitted.logged()
         if pick.question is not None
-        and pick.question_id in release
-        and (pick.question, pick.options) != release[pick.question_id]
+        and (text := release.get(pick.question_id)) is not None
+        and (pick.question != text[0] or pick.options != text[1])
     ]
     coverage = match_predictions(
         expected, ((p.question_id, p.source) for p in submitted.original), allow_partial=request.allow_partial
     )
-    rotations: dict[str, dict[int, int | None]] = {}
+    rotations: dict[str, dict[int, int | None]] = defaultdict(dict)
     if submitted.permuted:
         perm_ids = [f"{qid} rotation {r}" for qid in expected for r in ROTATIONS]
         perm_cov = match_predictions(
@@ -105,14 +115,14 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
         )
         problems += perm_cov.problems
         for pick in submitted.permuted:
-            rotations.setdefault(pick.question_id, {})[pick.rotation] = pick.original_choice
+            rotations[pick.question_id][pick.rotation] = pick.original_choice
     coverage.raise_for_problems(problems)
 
     original = {p.question_id: p for p in submitted.original if p.question_id in coverage.to_score}
     units = []
     for qid in coverage.to_score:
         pick, logged = original[qid], rotations.get(qid, {})
-        all_rotations = tuple(logged[r] for r in ROTATIONS) if len(logged) == len(ROTATIONS) else None
+        all_rotations = tuple(map(logged.__getitem__, ROTATIONS)) if len(logged) == len(ROTATIONS) else None
         gold = OPTION_LETTERS.index(key[qid])
         units.append(_Question(qid, fields[qid], gold, pick.letter, pick.original_choice, all_rotations))
     details: dict[str, Any] = {
@@ -161,43 +171,39 @@ evaluate: ShardedEvaluator[_Question, dict[str, float]] = ShardedEvaluator(_plan
 
 
 def score_questions(questions: Sequence[_Question], permuted: bool) -> dict[str, float]:
-    """All aggregate metrics from the questions' picks; the rotation metrics when a `*_perm` task ran."""
+    """All aggregate metrics from the questions' picks; the rotation metrics when a `*_perm` task ran.
+
+    Counted with numpy over all questions at once; every count is an exact integer, so the figures are those of a
+    loop over the questions. A pick without a letter is NaN, which equals nothing, as None equals no option.
+    """
     n = len(questions)
-    metrics: dict[str, float] = {"accuracy": _percent(sum(q.choice == q.gold for q in questions), n)}
+    gold = np.array([q.gold for q in questions], dtype=np.int64)
+    choice = np.array([q.choice for q in questions], dtype=np.float64)
+    metrics: dict[str, float] = {"accuracy": _percent(int(np.count_nonzero(choice == gold)), n)}
     letters = Counter(q.letter for q in questions)
     for letter in OPTION_LETTERS:
         metrics[f"pick_rate_{letter.lower()}"] = _percent(letters[letter], n)
     metrics["no_answer_rate"] = _percent(letters[None], n)
-    # recall per displayed gold position: (hits, total) for A..D
-    recall: list[list[int]] = [[0, 0] for _ in OPTION_LETTERS]
+    # recall per displayed gold position A..D: hits and totals
     if not permuted:
-        for q in questions:
-            recall[q.gold][0] += q.choice == q.gold
-            recall[q.gold][1] += 1
+        hits = np.bincount(gold[choice == gold], minlength=len(OPTION_LETTERS))
+        totals = np.bincount(gold, minlength=len(OPTION_LETTERS))
         metrics |= dict.fromkeys(
             ("accuracy_perm_mean", "accuracy_all_perms", "consistency", "consistency_pairwise"), NAN
         )
     else:
         complete = {q.question_id: q.rotations for q in questions if q.rotations is not None}
-        hits = identical = all_correct = same_pairs = pairs = 0
-        for q in questions:
-            gold, choices = q.gold, complete[q.question_id]
-            for r, choice in zip(ROTATIONS, choices, strict=True):
-                position = original_to_displayed(gold, r)
-                recall[position][0] += choice == gold
-                recall[position][1] += 1
-            hits += sum(choice == gold for choice in choices)
-            all_correct += all(choice == gold for choice in choices)
-            identical += choices[0] is not None and len(set(choices)) == 1
-            for i in ROTATIONS:
-                for j in ROTATIONS[i + 1 :]:
-                    same_pairs += choices[i] is not None and choices[i] == choices[j]
-                    pairs += 1
-        metrics["accuracy_perm_mean"] = _percent(hits, n * len(ROTATIONS))
-        metrics["accuracy_all_perms"] = _percent(all_correct, n)
-        metrics["consistency"] = _percent(identical, n)
-        metrics["consistency_pairwise"] = _percent(same_pairs, pairs)
-    recalls = [100.0 * h / t for h, t in recall if t]
+        rotated = np.array([complete[q.question_id] for q in questions], dtype=np.float64).reshape(n, len(ROTATIONS))
+        right = rotated == gold[:, None]
+        positions = _GOLD_POSITIONS[gold]
+        hits = np.bincount(positions[right], minlength=len(OPTION_LETTERS))
+        totals = np.bincount(positions.ravel(), minlength=len(OPTION_LETTERS))
+        same_pairs = sum(int(np.count_nonzero(rotated[:, i] == rotated[:, j])) for i, j in _ROTATION_PAIRS)
+        metrics["accuracy_perm_mean"] = _percent(int(np.count_nonzero(right)), n * len(ROTATIONS))
+        metrics["accuracy_all_perms"] = _percent(int(np.count_nonzero(right.all(axis=1))), n)
+        metrics["consistency"] = _percent(int(np.count_nonzero((rotated == rotated[:, :1]).all(axis=1))), n)
+        metrics["consistency_pairwise"] = _percent(same_pairs, n * len(_ROTATION_PAIRS))
+    recalls = [100.0 * h / t for h, t in zip(hits.tolist(), totals.tolist(), strict=True) if t]
     metrics["position_bias_rstd"] = statistics.pstdev(recalls) if recalls else NAN
     return metrics
 

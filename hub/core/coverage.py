@@ -53,16 +53,19 @@ def match_predictions(
     sample's prediction should have been (e.g. its file name), so the submitter knows what to add.
     """
     expected_set = set(expected)
-    seen: dict[str, list[str]] = {}
+    first: dict[str, str] = {}  # sample id -> its first source, in the order first seen
+    repeated: dict[str, list[str]] = {}  # sample id -> all its sources, for the ids given more than once
     extra: list[tuple[str, str]] = []
     for sample_id, source in provided:
-        if sample_id in expected_set:
-            seen.setdefault(sample_id, []).append(source)
+        if sample_id in first:
+            repeated.setdefault(sample_id, [first[sample_id]]).append(source)
+        elif sample_id in expected_set:
+            first[sample_id] = source
         else:
             extra.append((sample_id, source))
 
     problems: list[str] = []
-    missing = [sample_id for sample_id in expected if sample_id not in seen]
+    missing = [sample_id for sample_id in expected if sample_id not in first]
     if not allow_partial:
         problems += [
             f"sample {sample_id}: missing prediction"
@@ -70,10 +73,11 @@ def match_predictions(
             for sample_id in missing
         ]
     problems += [f"sample {sample_id}: not in this split ({source})" for sample_id, source in extra]
-    problems += [
-        f"sample {sample_id}: {len(sources)} predictions ({', '.join(sources)})"
-        for sample_id, sources in seen.items()
-        if len(sources) > 1
-    ]
-    to_score = {sample_id: seen[sample_id][0] for sample_id in expected if sample_id in seen}
+    if repeated:
+        problems += [
+            f"sample {sample_id}: {len(sources)} predictions ({', '.join(sources)})"
+            for sample_id in first
+            if (sources := repeated.get(sample_id))
+        ]
+    to_score = {sample_id: first[sample_id] for sample_id in expected if sample_id in first}
     return Coverage(to_score=to_score, missing=missing, problems=problems, n_expected=len(expected))

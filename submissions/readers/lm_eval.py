@@ -66,6 +66,9 @@ def extract_letter(text: str) -> str | None:
     return None
 
 
+_DISPLAYED = {letter: displayed for displayed, letter in enumerate(OPTION_LETTERS)}  # letter -> its position
+
+
 class Pick(msgspec.Struct, frozen=True, gc=False):
     """One presentation of one question and what the model picked there.
 
@@ -90,7 +93,7 @@ class Pick(msgspec.Struct, frozen=True, gc=False):
         """The index, in the official order, of the option picked."""
         if self.letter is None:
             return None
-        return displayed_to_original(OPTION_LETTERS.index(self.letter), self.rotation)
+        return displayed_to_original(_DISPLAYED[self.letter], self.rotation)
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -460,8 +463,7 @@ def _doc_id(record: dict[str, Any]) -> int | str:
 def _loglikelihood_letter(resps: Sequence[Any]) -> str:
     """The displayed letter of the highest of the N_OPTIONS log-likelihoods (`filtered_resps[i][0]`)."""
     scores = [float(resp[0]) for resp in resps]
-    # NaN and +inf fail the comparison; -inf is a score
-    if len(scores) != N_OPTIONS or not all(-math.inf <= s < math.inf for s in scores):
+    if len(scores) != N_OPTIONS or math.inf in scores or any(map(math.isnan, scores)):  # -inf is a score
         raise ValueError(f"expected {N_OPTIONS} log-likelihoods, got {resps!r}")
     return OPTION_LETTERS[scores.index(max(scores))]  # the first of equal maxima, as lm-eval's argmax
 
