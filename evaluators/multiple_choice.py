@@ -33,8 +33,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
+import msgspec
 import numpy as np
 
 from hub.core.coverage import match_predictions
@@ -48,13 +49,16 @@ NAN = math.nan
 # the displayed position of gold option g under rotation r, at [g, r]
 _GOLD_POSITIONS = np.array([[original_to_displayed(g, r) for r in ROTATIONS] for g in range(len(OPTION_LETTERS))])
 _ROTATION_PAIRS = list(itertools.combinations(ROTATIONS, 2))
+_ROTATION_IDS = [f" rotation {r}" for r in ROTATIONS]  # a question's id + this: the id of one presentation
 _options = itemgetter(*OPTION_LETTERS)  # a release row's options, as a tuple in the official order
 
 
-class _Question(NamedTuple):
+class _Question(msgspec.Struct, frozen=True, gc=False):
     """One unit: a question's gold option and field, and what was picked, as option indices in the official order
-    (None: no letter could be read). A NamedTuple of plain values: a run has one per question (16,186 for
-    Mobile-MMLU), built fast and pickled small for an executor in another process."""
+    (None: no letter could be read). A run has one per question (16,186 for Mobile-MMLU): a frozen msgspec Struct
+    of plain values is built fast, pickles small for an executor in another process, and, untracked by the garbage
+    collector (it holds no container that could form a cycle), does not make it sweep the whole heap while a large
+    run is scored."""
 
     question_id: str
     field: str
@@ -107,15 +111,12 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
     )
     rotations: dict[str, dict[int, int | None]] = defaultdict(dict)
     if submitted.permuted:
-        perm_ids = [f"{qid} rotation {r}" for qid in expected for r in ROTATIONS]
-        perm_cov = match_predictions(
-            perm_ids,
-            ((f"{p.question_id} rotation {p.rotation}", p.source) for p in submitted.permuted),
-            allow_partial=request.allow_partial,
-        )
-        problems += perm_cov.problems
+        provided: list[tuple[str, str]] = []
         for pick in submitted.permuted:
+            provided.append((f"{pick.question_id} rotation {pick.rotation}", pick.source))
             rotations[pick.question_id][pick.rotation] = pick.original_choice
+        perm_ids = [qid + rotation for qid in expected for rotation in _ROTATION_IDS]
+        problems += match_predictions(perm_ids, provided, allow_partial=request.allow_partial).problems
     coverage.raise_for_problems(problems)
 
     original = {p.question_id: p for p in submitted.original if p.question_id in coverage.to_score}

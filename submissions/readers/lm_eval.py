@@ -299,8 +299,7 @@ def _read_samples(path: Path, info: TaskInfo, problems: list[str]) -> list[Pick]
     problem.
     """
     name = path.name
-    sources: tuple[Iterator[tuple[str, str | bytes]], ...] = (_utf8_lines(path), _text_lines(path))
-    for lines in sources:
+    for lines in (_utf8_lines(path), _text_lines(path)):
         picks: list[Pick] = []
         found: list[str] = []
         doc_ids: dict[int | str, int] = {}
@@ -346,8 +345,9 @@ def _utf8_lines(path: Path) -> Iterator[tuple[str, bytes]]:
     """
     try:
         with path.open("rb") as handle:
-            for line_no, raw in enumerate(handle, start=1):
-                data = raw[len(codecs.BOM_UTF8) :] if line_no == 1 and raw.startswith(codecs.BOM_UTF8) else raw
+            if handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+                handle.seek(0)
+            for data in handle:
                 if b"\r" in data and not (data.endswith(b"\r\n") and data.find(b"\r") == len(data) - 2):
                     raise _NotPlainUtf8  # a bare CR, where a text reader ends a line too
                 yield data.decode("utf-8"), data
@@ -355,11 +355,11 @@ def _utf8_lines(path: Path) -> Iterator[tuple[str, bytes]]:
         raise _NotPlainUtf8 from None
 
 
-def _text_lines(path: Path) -> Iterator[tuple[str, str]]:
-    """Each line of `path` as `open_predictions` reads it, twice: as text, and as what msgspec decodes."""
+def _text_lines(path: Path) -> Iterator[tuple[str, bytes]]:
+    """Each line of `path` as `open_predictions` reads it, as text and as its UTF-8 bytes."""
     with open_predictions(path) as handle:
         for line in handle:
-            yield line, line
+            yield line, line.encode("utf-8")
 
 
 class _LoggedDoc(msgspec.Struct, gc=False):
@@ -397,7 +397,7 @@ _GENERATIVE_RECORD = msgspec.json.Decoder(_GenerativeRecord)
 _FAST_MAX_BRACKETS = 256
 
 
-def _fast_pick(line: str, data: str | bytes, info: TaskInfo, where: str) -> tuple[Pick, int | str] | None:
+def _fast_pick(line: str, data: bytes, info: TaskInfo, where: str) -> tuple[Pick, int | str] | None:
     """The pick and doc_id of a well-formed record of the usual shape, or None to leave the line to the slow path.
 
     msgspec decodes the few fields the reader uses straight into typed structs and only scans the rest (the
@@ -408,7 +408,7 @@ def _fast_pick(line: str, data: str | bytes, info: TaskInfo, where: str) -> tupl
     of another type than lm-eval writes, or a record `_pick_from_record` would reject goes the slow way, whose
     messages stay the only ones.
     """
-    if line.count("[") + line.count("{") >= _FAST_MAX_BRACKETS:
+    if data.count(b"[") + data.count(b"{") >= _FAST_MAX_BRACKETS:
         return None
     digits = sys.get_int_max_str_digits()
     if digits and len(line) > digits and re.search(rf"\d{{{digits + 1}}}", line):
