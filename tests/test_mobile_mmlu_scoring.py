@@ -14,9 +14,11 @@ from hub.core.errors import MobenchError, PredictionError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.wiring import make_request
+from loaders.formats.text import loads_json
 from loaders.mobile_mmlu import OPTION_LETTERS, read_answer_key
+from submissions.readers import lm_eval
 from submissions.readers.lm_eval import extract_letter
-from submissions.readers.mobile_mmlu_tasks import original_to_displayed
+from submissions.readers.mobile_mmlu_tasks import original_to_displayed, task_table
 from tests.fixtures.mobile_mmlu import ROWS, doc, gen_record, loglik_record, write_key, write_release, write_run
 
 # the key: question -> letter; gold content index is A=0 for the first three, B=1 for the last
@@ -32,7 +34,7 @@ ROW_BY_ID = {row[0]: row for row in ROWS}
 
 
 def _perm_records() -> list[dict[str, Any]]:
-    records = []
+    records: list[dict[str, Any]] = []
     for qid, contents in CONTENT_PICKS.items():
         for rotation, content in enumerate(contents):
             letter = OPTION_LETTERS[original_to_displayed(content, rotation)]
@@ -212,3 +214,102 @@ def test_a_folder_with_two_runs_is_rejected(tmp_path: Path) -> None:
     write_run(out, {"mobile_mmlu": records}, date="2025-03-02T10-00-00.000001")
     with pytest.raises(PredictionError, match="exactly one lm-eval run"):
         _score(tmp_path, out)
+
+
+def _slow_pick(line: str, task: str) -> tuple[Any, ...] | str:
+    """What the json.loads path makes of one line: the pick and doc id, or the problem's exception."""
+    info = task_table("mobile_mmlu")[task]
+    try:
+        record = loads_json(line)
+        return lm_eval._pick_from_record(record, info, "here"), lm_eval._doc_id(record)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
+        return repr(err)
+
+
+_PERM_RECORD = loglik_record(7, doc(ROWS[2], rotation=3), "C")
+
+
+_DOC_WITHOUT_ROTATION = {k: v for k, v in _PERM_RECORD["doc"].items() if k != "rotation"}
+
+
+def _with_acc(raw_json: str) -> str:
+    """The record with `raw_json` as its (unread) `acc` field."""
+    return json.dumps(_PERM_RECORD).replace('"acc": 0.0', '"acc": ' + raw_json)
+
+
+# lines the msgspec path must leave to json.loads: JSON it would read otherwise, or shapes it does not decode
+_LEFT_TO_JSON_LOADS = {
+    "NaN literal elsewhere": json.dumps({**_PERM_RECORD, "acc": math.nan}),
+    "integer over the digit limit elsewhere": _with_acc("9" * 5000),
+    "nested thousands deep elsewhere": json.dumps(_PERM_RECORD).replace(
+        '"acc": 0.0', '"acc": ' + "[" * 3000 + "]" * 3000
+    ),
+    "nested a few hundred deep elsewhere": json.dumps(_PERM_RECORD).replace(
+        '"acc": 0.0', '"acc": ' + "[" * 300 + "]" * 300
+    ),
+    "rotation as text": json.dumps({**_PERM_RECORD, "doc": {**_PERM_RECORD["doc"], "rotation": "3"}}),
+    "no rotation": json.dumps(
+        {**_PERM_RECORD, "doc": {k: v for k, v in _PERM_RECORD["doc"].items() if k != "rotation"}}
+    ),
+    "log-likelihoods as numbers": json.dumps({**_PERM_RECORD, "filtered_resps": [[-1.0, "False"]] * 4}),
+    "a NaN log-likelihood": json.dumps({**_PERM_RECORD, "filtered_resps": [["nan", "False"]] * 4}),
+    "three log-likelihoods": json.dumps({**_PERM_RECORD, "filtered_resps": [["-1", "False"]] * 3}),
+    "doc_id true": json.dumps({**_PERM_RECORD, "doc_id": True}),
+    "doc_id a float": json.dumps({**_PERM_RECORD, "doc_id": 7.0}),
+    "an option as a number": json.dumps({**_PERM_RECORD, "doc": {**_PERM_RECORD["doc"], "B": 12}}),
+    "a lone surrogate escape": json.dumps({**_PERM_RECORD, "doc": {**_PERM_RECORD["doc"], "Question": "\ud800"}}),
+    "not an object": json.dumps([_PERM_RECORD]),
+    "truncated": json.dumps(_PERM_RECORD)[:-10],
+}
+
+
+@pytest.mark.parametrize("case", sorted(_LEFT_TO_JSON_LOADS))
+def test_the_fast_path_leaves_what_it_cannot_read_exactly_to_json_loads(case: str) -> None:
+    line = _LEFT_TO_JSON_LOADS[case] + "\n"
+    info = task_table("mobile_mmlu")["mobile_mmlu_perm"]
+    assert lm_eval._fast_pick(line, line.encode(), info, "here") is None
+    assert _slow_pick(line, "mobile_mmlu_perm")  # json.loads decides: a pick or a worded problem
+
+
+@pytest.mark.parametrize("task", ["mobile_mmlu", "mobile_mmlu_perm", "mobile_mmlu_gen", "mobile_mmlu_gen_perm"])
+def test_the_fast_path_gives_what_json_loads_gives(task: str) -> None:
+    info = task_table("mobile_mmlu")[task]
+    for i, row in enumerate(ROWS):
+        for rotation in (0, 1, 2, 3) if info.permuted else (None,):
+            document = doc(row, rotation)
+            record = gen_record(i, document, "(B) because") if info.generative else loglik_record(i, document, "D")
+            for line in (json.dumps(record), json.dumps(record, ensure_ascii=False) + "\r\n"):
+                fast = lm_eval._fast_pick(line, line.encode(), info, "here")
+                assert fast is not None and fast == _slow_pick(line, task)
+
+
+def test_samples_files_read_the_same_as_text_whatever_their_line_ends(tmp_path: Path) -> None:
+    records = [loglik_record(i, doc(row, r), "A") for i, row in enumerate(ROWS) for r in range(4)]
+    for n, record in enumerate(records):
+        record["doc_id"] = n
+    info = task_table("mobile_mmlu")["mobile_mmlu_perm"]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    plain = tmp_path / "samples_plain.jsonl"
+    plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = lm_eval._read_samples(plain, info, [])
+    assert len(expected) == 16
+    for name, text in {"bom": "\ufeff" + "\n".join(lines), "crlf": "\r\n".join(lines) + "\r\n"}.items():
+        path = tmp_path / f"samples_{name}.jsonl"
+        path.write_text(text, encoding="utf-8", newline="")
+        problems: list[str] = []
+        got = lm_eval._read_samples(path, info, problems)
+        assert not problems and [p.source.replace(path.name, plain.name) for p in got] == [p.source for p in expected]
+        assert [(p.question_id, p.rotation, p.original_choice, p.options) for p in got] == [
+            (p.question_id, p.rotation, p.original_choice, p.options) for p in expected
+        ]
+    # a bare CR ends a line for a text reader: the record split there is two lines, neither of them JSON
+    bare_cr = tmp_path / "samples_cr.jsonl"
+    bare_cr.write_text("\n".join([lines[0], lines[1].replace(", ", ",\r", 1), *lines[2:]]), newline="")
+    problems = []
+    assert len(lm_eval._read_samples(bare_cr, info, problems)) == 15
+    assert [p.split(": ")[0] for p in problems] == [f"{bare_cr.name} line 2", f"{bare_cr.name} line 3"]
+    # bytes that are not UTF-8 anywhere, even in a prompt msgspec would only scan, reject the file by name
+    latin1 = tmp_path / "samples_latin1.jsonl"
+    latin1.write_bytes(plain.read_bytes().replace(b"provide only", b"pr\xefvide only", 1))
+    with pytest.raises(PredictionError, match=r"samples_latin1\.jsonl: not UTF-8 text"):
+        lm_eval._read_samples(latin1, info, [])
