@@ -274,3 +274,35 @@ def test_sintel_test_split_has_no_labels(tmp_path: Path) -> None:
     root = _sintel_fixture(tmp_path)
     with pytest.raises(MobenchError, match="split 'test' cannot be scored here"):
         evaluate_sintel(_request("sintel-final", root, tmp_path / "predictions", split="test"))
+
+
+# --- the ground-truth cache (loaders.gt_cache) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("benchmark", ["kitti-2015-flow", "sintel-final"])
+def test_scores_are_the_same_bits_with_the_gt_cache_cold_warm_and_off(
+    benchmark: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if benchmark == "sintel-final":
+        root, predictions, evaluate = (
+            _sintel_fixture(tmp_path),
+            _sintel_predictions(tmp_path, SINTEL_ERRORS),
+            evaluate_sintel,
+        )
+    else:
+        root, predictions, evaluate = _kitti_fixture(tmp_path), _kitti_predictions(tmp_path), evaluate_kitti_2015
+    monkeypatch.setenv("MOBENCH_GT_CACHE", "off")
+    off = evaluate(_request(benchmark, root, predictions)).exact_figures()
+    monkeypatch.setenv("MOBENCH_GT_CACHE", str(tmp_path / "cache"))
+    cold = evaluate(_request(benchmark, root, predictions)).exact_figures()
+    assert len(list((tmp_path / "cache").rglob("*.arrays"))) == (3 if benchmark == "sintel-final" else 2)
+    warm = evaluate(_request(benchmark, root, predictions)).exact_figures()
+    assert off == cold == warm
+
+
+def test_a_changed_gt_file_is_scored_as_it_is_now(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOBENCH_GT_CACHE", str(tmp_path / "cache"))
+    root, predictions = _sintel_fixture(tmp_path), _sintel_predictions(tmp_path, SINTEL_ERRORS)
+    assert evaluate_sintel(_request("sintel-final", root, predictions)).metrics["epe"] == pytest.approx(4 / 3)
+    write_flo(root / "training" / "flow" / "cave_2" / "frame_0001.flo", _constant(4, 6, 6, 0))  # EPE 0 -> 6
+    assert evaluate_sintel(_request("sintel-final", root, predictions)).metrics["epe"] == pytest.approx(10 / 3)
