@@ -19,18 +19,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hub.core.errors import FormatError
+from loaders.formats.masks import read_bytes
 
 FLO_TAG = b"PIEH"  # == np.float32(202021.25).tobytes() on little-endian
 HEADER_BYTES = 12
 MAX_SIDE = 100_000  # far beyond any real frame; a larger header value means a corrupt or foreign file
 
 
-def _flo_values(data: bytes | NDArray[np.uint8], name: str | Path) -> NDArray[np.float32]:
-    """The (H, W, 2) values of a `.flo` file's bytes, after checking its header and size: a view of `data`."""
+def read_flo_bytes(data: bytes, name: str | Path) -> NDArray[np.float32]:
+    """Decode the bytes of a `.flo` file into an (H, W, 2) float32 array (u, v in pixels)."""
     if len(data) < HEADER_BYTES:
         raise FormatError(name, f"truncated .flo file: {len(data)} bytes, the header alone is {HEADER_BYTES}")
-    if bytes(data[:4]) != FLO_TAG:
-        raise FormatError(name, f"bad .flo magic {bytes(data[:4])!r}: expected {FLO_TAG!r} (float32 202021.25)")
+    if data[:4] != FLO_TAG:
+        raise FormatError(name, f"bad .flo magic {data[:4]!r}: expected {FLO_TAG!r} (float32 202021.25)")
     width, height = (int(v) for v in np.frombuffer(data, dtype="<i4", count=2, offset=4))
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
         raise FormatError(name, f"absurd .flo size {width}x{height} (width x height); each must be 1..{MAX_SIDE}")
@@ -39,25 +40,12 @@ def _flo_values(data: bytes | NDArray[np.uint8], name: str | Path) -> NDArray[np
         kind = "truncated" if len(data) < expected else "oversized"
         raise FormatError(name, f"{kind} .flo file: {len(data)} bytes, expected 12 + 8*{width}*{height} = {expected}")
     values = np.frombuffer(data, dtype="<f4", count=2 * width * height, offset=HEADER_BYTES)
-    return values.reshape(height, width, 2).astype(np.float32, copy=False)  # a copy only on big-endian hosts
-
-
-def read_flo_bytes(data: bytes, name: str | Path) -> NDArray[np.float32]:
-    """Decode the bytes of a `.flo` file into an (H, W, 2) float32 array (u, v in pixels)."""
-    return _flo_values(data, name).copy()  # bytes are immutable: the array gets a writable buffer of its own
+    return values.reshape(height, width, 2).astype(np.float32)
 
 
 def read_flo(path: str | Path) -> NDArray[np.float32]:
-    """Read a `.flo` file into an (H, W, 2) float32 array (u, v in pixels).
-
-    The file is read straight into the array's own buffer (`numpy.fromfile`): one copy out of the page cache where
-    reading its bytes and converting them made two, and one fresh 3.5 MB buffer (Sintel) to fault in, not two.
-    """
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except OSError as exc:
-        raise FormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    return _flo_values(data, path)
+    """Read a `.flo` file into an (H, W, 2) float32 array (u, v in pixels)."""
+    return read_flo_bytes(read_bytes(path), path)
 
 
 def encode_flo(flow: NDArray[np.floating], name: str | Path = "flow array") -> bytes:
