@@ -7,6 +7,10 @@ Workload: the `flow` case's Sintel-size release and `.flo` submission (its build
   (the warm-up run pays for starting them), each chunk re-opening the release from a `ScoringJob`;
 - reference: the same map in this process (`LocalExecutor`, the worker's default).
 
+Both sides read the pairs' ground-truth views from the ground-truth cache (`loaders.gt_cache`, in `<workdir>/gt-cache`
+unless `$MOBENCH_GT_CACHE` says otherwise), filled by the project's warm-up run, so neither decodes GT in the timed
+runs and both do the same per-pair work.
+
 The check: every metric, breakdown and per-sample score is bit-identical (any NaN equals any NaN), so the speed-up
 can only come from running the same work in parallel. The ratio is the speed-up of 2 processes over 1.
 """
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.cli.bench import BenchCase, Prepared
-from hub.cli.bench.flow import SHAPE, sintel_workload
+from hub.cli.bench.flow import SHAPE, keep_gt_cache_in, sintel_workload
 from hub.executors import LocalExecutor, ProcessExecutor, score
 from hub.wiring import make_request
 
@@ -25,6 +29,7 @@ PROCESSES = 2
 
 
 def _prepare(workdir: Path, size: int) -> Prepared:
+    keep_gt_cache_in(workdir)  # before the pool spawns its processes, which inherit the environment
     spec, root, predictions, scenes = sintel_workload(workdir, size)
     request = make_request(spec, root, predictions)
     pool = ProcessExecutor(PROCESSES)
