@@ -50,6 +50,7 @@ NAN = math.nan
 _GOLD_POSITIONS = np.array([[original_to_displayed(g, r) for r in ROTATIONS] for g in range(len(OPTION_LETTERS))])
 _ROTATION_PAIRS = list(itertools.combinations(ROTATIONS, 2))
 _ROTATION_IDS = [f" rotation {r}" for r in ROTATIONS]  # a question's id + this: the id of one presentation
+_ALL_ROTATIONS = set(ROTATIONS)
 _options = itemgetter(*OPTION_LETTERS)  # a release row's options, as a tuple in the official order
 
 
@@ -111,12 +112,17 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
     )
     rotations: dict[str, dict[int, int | None]] = defaultdict(dict)
     if submitted.permuted:
-        provided: list[tuple[str, str]] = []
         for pick in submitted.permuted:
-            provided.append((f"{pick.question_id} rotation {pick.rotation}", pick.source))
             rotations[pick.question_id][pick.rotation] = pick.original_choice
-        perm_ids = [qid + rotation for qid in expected for rotation in _ROTATION_IDS]
-        problems += match_predictions(perm_ids, provided, allow_partial=request.allow_partial).problems
+        # one pick per question and rotation, nothing else, when the counts say so: 4n picks fill 4n distinct
+        # expected presentations only if none is missing, repeated or not in the split
+        exact = len(submitted.permuted) == len(expected) * len(ROTATIONS) and all(
+            rotations.get(qid, {}).keys() == _ALL_ROTATIONS for qid in expected
+        )
+        if not exact:  # word every missing, repeated or unknown presentation
+            perm_ids = [qid + rotation for qid in expected for rotation in _ROTATION_IDS]
+            provided = ((f"{p.question_id} rotation {p.rotation}", p.source) for p in submitted.permuted)
+            problems += match_predictions(perm_ids, provided, allow_partial=request.allow_partial).problems
     coverage.raise_for_problems(problems)
 
     original = {p.question_id: p for p in submitted.original if p.question_id in coverage.to_score}
