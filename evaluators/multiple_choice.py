@@ -31,7 +31,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
 
@@ -124,6 +124,15 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
             provided = ((f"{p.question_id} rotation {p.rotation}", p.source) for p in submitted.permuted)
             problems += match_predictions(perm_ids, provided, allow_partial=request.allow_partial).problems
     coverage.raise_for_problems(problems)
+    if submitted.permuted:
+        # The rotation metrics are taken over a question's four presentations: with allow_partial (otherwise a
+        # missing presentation was a problem above), a question logged in fewer counts as missing, like one not
+        # logged at all, so every figure has the same questions behind it.
+        complete = {
+            qid: source for qid, source in coverage.to_score.items() if len(rotations.get(qid, {})) == len(ROTATIONS)
+        }
+        if len(complete) < len(coverage.to_score):
+            coverage = replace(coverage, to_score=complete, missing=[q for q in expected if q not in complete])
 
     original = {p.question_id: p for p in submitted.original if p.question_id in coverage.to_score}
     units = []

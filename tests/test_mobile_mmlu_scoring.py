@@ -165,6 +165,22 @@ def test_missing_rotation_is_rejected(tmp_path: Path) -> None:
         _score(tmp_path, out)
 
 
+def test_a_partial_rotated_run_scores_only_the_questions_logged_in_all_four_rotations(tmp_path: Path) -> None:
+    """With allow_partial, a question whose rotation 3 is missing counts as missing (it crashed with a KeyError
+    before): the figures are those of the three complete questions."""
+    out = write_run(tmp_path / "out", {"mobile_mmlu_perm": _perm_records()[:-1]})
+    result = _score(tmp_path, out, allow_partial=True)
+    assert result.missing == ["3d4e5f6a"] and result.n_samples == 3
+    m = result.metrics
+    # rotation 0 contents 0, 0, 0 vs gold 0, 0, 0; presentations right 4 + 1 + 2 of 12; all four right: q1 only;
+    # same content under all four: q1 only
+    assert m["accuracy"] == 100.0
+    assert m["accuracy_perm_mean"] == pytest.approx(100 * 7 / 12)
+    assert m["accuracy_all_perms"] == pytest.approx(100 / 3)
+    assert m["consistency"] == pytest.approx(100 / 3)
+    assert "3d4e5f6a" not in result.sample_scores
+
+
 def test_duplicate_doc_ids_are_rejected(tmp_path: Path) -> None:
     records = [loglik_record(i, doc(row), "A") for i, row in enumerate(ROWS)]
     records.append(loglik_record(2, doc(ROWS[2]), "B"))
