@@ -49,16 +49,17 @@ def measurements_parse_cmd(
 
 @measurements_app.command("formats")
 def measurements_formats_cmd() -> None:
-    """List the measurement log formats mobench reads."""
+    """List the measurement log formats mobench reads, with the tool versions and output forms each was verified on."""
+    from submissions.readers.measurements.base import Verified
     from submissions.readers.measurements.detect import FORMATS
 
-    console.print(
-        make_table(
-            "measurement formats",
-            [{"format": k, "what": v.description} for k, v in FORMATS.items()],
-            ["format", "what"],
-        )
-    )
+    unverified = (Verified("-", "-", "not verified on a real log or the tool's source"),)
+    rows = [
+        {"format": name, "what": spec.description, "versions": v.versions, "form": v.form, "evidence": v.evidence}
+        for name, spec in FORMATS.items()
+        for v in spec.verified or unverified
+    ]
+    console.print(make_table("measurement formats", rows, ["format", "what", "versions", "form", "evidence"]))
 
 
 @app.command("measure")

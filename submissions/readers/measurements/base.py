@@ -114,13 +114,25 @@ class ParseResult:
 
 
 @dataclass(frozen=True)
+class Verified:
+    """One tool version and output form a parser was checked against, and on what evidence: a real log of the
+    shared corpus (read in tests/test_real_corpus*.py), the tool's own source (its printer), or mobench's own
+    fixture written in that form (tests/fixtures/measurement_logs.py)."""
+
+    versions: str
+    form: str
+    evidence: str
+
+
+@dataclass(frozen=True)
 class FormatSpec:
-    """A format the hub can read: its name, how to recognise it cheaply, and its parser."""
+    """A format the hub can read: its name, how to recognise it cheaply, its parser, and what it was verified on."""
 
     name: str
     description: str
     detect: Callable[[Source], bool]
     parse: Callable[[Source], ParseResult]
+    verified: tuple[Verified, ...] = ()
 
 
 def provenance(src: Source, fmt: str, flags: Sequence[str], *, original_text: str = "", **units: str) -> ProvenanceInfo:
