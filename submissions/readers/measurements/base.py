@@ -92,6 +92,9 @@ class ParseResult:
     extra_records: list[MeasurementRecord] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     parser_version: str = PARSER_VERSION
+    # what the log carries that mobench has no field for, kept as read ("<where>.<key>" -> value): never a reason
+    # to refuse the file
+    extras: dict[str, str | int | float | bool | None] = field(default_factory=dict)
 
     def records(self) -> list[MeasurementRecord]:
         """Every figure as a flat store row (reports flattened, then ready-made records)."""
@@ -106,6 +109,7 @@ class ParseResult:
             "source_file": self.source_file,
             "sha256": self.sha256,
             "flags": self.flags,
+            "extras": self.extras,
             "reports": [r.model_dump(mode="json", exclude_none=True) for r in self.reports],
             "traces": [t.to_json(include_samples=include_samples) for t in self.traces],
             "records": [r.model_dump(mode="json") for r in self.records()],
