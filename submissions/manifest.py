@@ -1,9 +1,13 @@
 """`manifest.yaml`: who submitted what model, run how, on which device, for which benchmark.
 
 Parsed with a `yaml.SafeLoader` (no object construction from untrusted YAML) and validated strictly: unknown keys
-are errors, because a misspelt key silently dropped is a wrong leaderboard row. The loader also refuses nesting
-deeper than `MAX_NESTING` (the manifest needs three levels; hostile nesting would exhaust the stack) and reports a
-scalar Python cannot build (a 5000-digit integer, the date 2001-13-45) as a YAML error with its line.
+are errors, because a misspelt key silently dropped is a wrong leaderboard row. The loader also refuses
+- anchors and aliases (`&a`, `*a`): a manifest needs neither, and expanding them is how a 444-byte text becomes
+  gigabytes (an alias bomb) before any field is checked;
+- a key given twice in one mapping (YAML says keys are unique; PyYAML silently keeps the last);
+- nesting deeper than `MAX_NESTING` (the manifest needs three levels; hostile nesting would exhaust the stack);
+- a scalar Python cannot build (a 5000-digit integer, the date 2001-13-45).
+Every refusal is one line naming the file, line and column, and quotes at most a short excerpt of the text.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hub.core.errors import SubmissionError
+from hub.core.errors import SubmissionError, excerpt
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_NESTING = 16
@@ -28,12 +32,29 @@ class _ManifestLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self._depth += 1
         try:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             if self._depth > MAX_NESTING:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_NESTING} levels", mark)
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_NESTING} levels", event.start_mark
+                )
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise yaml.composer.ComposerError(
+                    None, None, "anchors and aliases (&name, *name) are not accepted in a manifest", event.start_mark
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {excerpt(key)} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
@@ -123,10 +144,28 @@ def parse_manifest_text(text: str, shown: str) -> dict[str, Any]:
     try:
         raw = yaml.load(text, Loader=_ManifestLoader)
     except yaml.YAMLError as exc:
-        raise SubmissionError(f"{shown}: not valid YAML: {exc}") from exc
+        raise SubmissionError(f"{shown}: not valid YAML: {_one_line(exc)}") from exc
     if not isinstance(raw, dict):
         raise SubmissionError(f"{shown}: the manifest must be a YAML mapping, got {type(raw).__name__}")
     return raw
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: each part of what is wrong with where it is (PyYAML's own text spreads that over
+    several lines, with a caret drawing)."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return _short(str(exc))
+    parts = [
+        f"{_short(text)} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else _short(text)
+        for text, mark in ((exc.context, exc.context_mark), (exc.problem, exc.problem_mark))
+        if text
+    ]
+    return ": ".join(parts)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def load_manifest(path: Path, *, display_name: str | None = None) -> Manifest:

@@ -172,13 +172,15 @@ def submit(
     is_baseline: bool = False,
     trusted_measurements: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    shown: str | None = None,
 ) -> Receipt:
+    """Validate, stage and queue `source`; `shown` is how messages name a zip (the API's upload, not its path)."""
     store.init()
     accepted = submissions_dir(store.path)
     staging = accepted / f".staging-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     try:
-        top = stage(source, staging, limits)
+        top = stage(source, staging, limits, shown=shown)
         manifest = load_manifest(top / "manifest.yaml", display_name="manifest.yaml")
         try:
             spec = get_benchmark(manifest.benchmark)

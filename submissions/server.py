@@ -1,54 +1,81 @@
 """The HTTP submission API: remote `mobench submit`, token auth, rate limits, daily quotas, resumable uploads.
 
-Endpoints (the OpenAPI spec is served at /openapi.json, the docs at /docs):
+Endpoints (the OpenAPI spec is served at /openapi.json, the docs at /docs; `submissions.api_schema` declares it):
 
 - `GET /health`, `GET /benchmarks` (what the registry declares; never a data root or a label),
-- `POST /submissions` (multipart `archive`: a submission .zip) and `GET /submissions/{id}` (state, reason, the
-  worker holding it and its heartbeat, the log excerpt, aggregate scores only: no ground truth, no per-sample
-  labels, nothing of a hidden split),
+- `POST /submissions` (multipart `archive`: a submission .zip) and `GET /submissions/{id}`,
 - resumable uploads for large archives: `POST /uploads` (declared size + sha256), `PUT /uploads/{id}?offset=N`
   (the next chunk), `GET /uploads/{id}` (how much arrived, to resume after a dropped connection),
   `POST /uploads/{id}/complete` (checksum checked, then the same intake as `POST /submissions`).
 
-Every write needs `Authorization: Bearer <token>` (`mobench tokens create`); each token has a rate limit on
-starting submissions (an upload's chunks are not counted) and daily quotas per benchmark (`hub.store.accounts`).
-Archives are size-capped before they are read and then go through exactly the local intake
-(`submissions.queue.submit`): safe extraction, strict manifest, nothing executed. The server is one process that
-takes the store one short transaction at a time (see hub.store.connection); the worker and the leaderboard run as
-their own processes beside it and meet it only in the store's file lock (see the README).
+Every write needs `Authorization: Bearer <token>` (`mobench tokens create`), checked from the headers before the
+body is read, as is the declared size (`submissions.api_guard`). Each token has a rate limit on starting
+submissions and another on chunks, and daily quotas per benchmark, reserved atomically before the intake
+(`hub.store.accounts.reserve`). Archives then go through exactly the local intake (`submissions.queue.submit`):
+safe extraction, strict manifest, nothing executed; messages name files inside the archive, never a server path.
+
+What is public: a submission's state, its history of states and, once published, its aggregate scores (never
+per-sample data, ground truth or anything of a hidden split). Only the token that submitted it also sees why it was
+rejected or failed, the log excerpt, the worker holding it and the history's details. The server is one process
+that takes the store one short transaction at a time (see hub.store.connection); the worker and the leaderboard
+run as their own processes beside it.
 """
 
 import math
 import threading
 import time
 import uuid
-import zipfile
-import zlib
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
-from hub.core.errors import MobenchError, SubmissionError
-from hub.core.hashing import sha256_file
+from hub.core.errors import MobenchError, SubmissionError, excerpt
 from hub.core.paths import submissions_dir
 from hub.core.registry import all_benchmarks, get_benchmark
 from hub.core.version import mobench_version
 from hub.store import Store, accounts
 from hub.store.accounts import Token
+from submissions.api_guard import BodyTiming, RequestGuard, unauthorized
+from submissions.api_schema import (
+    UPLOAD_ID,
+    BenchmarkInfo,
+    Health,
+    HistoryEntry,
+    Receipt,
+    SubmissionView,
+    UploadRequest,
+    UploadState,
+    links,
+    problems,
+)
+from submissions.api_uploads import Uploads
+from submissions.archive import read_member
 from submissions.manifest import MAX_MANIFEST_BYTES, parse_manifest_text
 from submissions.queue import submit
+
+SMALL_BODY = 64 * 1024  # what a JSON request or an empty POST may carry
+DETAIL_CHARS = 2000  # no error message is longer (a submitter's input is quoted in short excerpts anyway)
 
 
 @dataclass(frozen=True)
 class ServerLimits:
     max_upload_bytes: int = 512 * 1024 * 1024
     chunk_bytes: int = 8 * 1024 * 1024
-    requests_per_minute: int = 60
+    requests_per_minute: int = 60  # starting a submission or an upload
+    chunks_per_minute: int = 600
     total_per_day: int = 10  # per token and benchmark, accepted or rejected (platform failures never count)
     valid_per_day: int = 5  # per token and benchmark, not rejected
+    upload_ttl_s: float = 24 * 3600  # an upload left incomplete this long expires
+    body: BodyTiming = field(default_factory=BodyTiming)
 
 
 class RateLimiter:
@@ -59,178 +86,249 @@ class RateLimiter:
         self._seen: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def allow(self, token_id: str) -> bool:
+    def check(self, token_id: str, what: str) -> None:
+        """Count one request, or refuse it with 429 and the seconds until a place frees."""
         now = time.monotonic()
         with self._lock:
             seen = self._seen[token_id]
             while seen and now - seen[0] > 60:
                 seen.popleft()
             if len(seen) >= self.per_minute:
-                return False
+                wait = math.ceil(60 - (now - seen[0])) or 1
+                raise HTTPException(
+                    429, f"more than {self.per_minute} {what} in a minute: slow down", {"Retry-After": str(wait)}
+                )
             seen.append(now)
-            return True
 
 
 def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
     limits = limits or ServerLimits()
     store = Store(db)
     store.init()
-    uploads = submissions_dir(store.path).parent / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    limiter = RateLimiter(limits.requests_per_minute)
+    uploads = Uploads(
+        store, submissions_dir(store.path).parent / "uploads", chunk_bytes=limits.chunk_bytes, ttl_s=limits.upload_ttl_s
+    )
+    uploads.expire()
+    starts, chunks = RateLimiter(limits.requests_per_minute), RateLimiter(limits.chunks_per_minute)
     # one intake at a time: two requests with the same content must not both pass the duplicate check
     intake_lock = threading.Lock()
     app = FastAPI(title="mobench submission API", version=mobench_version())
+    bearer = HTTPBearer(auto_error=False, description="a token from `mobench tokens create NAME`")
 
-    def caller(authorization: Annotated[str | None, Header()] = None) -> Token:
-        if not authorization or not authorization.startswith("Bearer "):
-            raise HTTPException(401, "send Authorization: Bearer <token> (mobench tokens create NAME)")
-        token = accounts.authenticate(store, authorization.removeprefix("Bearer ").strip())
+    def body_limit(method: str, path: str) -> int:
+        if method == "POST" and path == "/submissions":
+            return limits.max_upload_bytes + MAX_MANIFEST_BYTES  # the multipart envelope around the archive
+        if method == "PUT" and path.startswith("/uploads/"):
+            return limits.chunk_bytes
+        return SMALL_BODY
+
+    app.add_middleware(
+        RequestGuard,
+        authenticate=lambda secret: accounts.authenticate(store, secret),
+        body_limit=body_limit,
+        timing=limits.body,
+    )
+    _answer_problems_as_one_line(app)
+
+    def maybe_caller(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Token | None:
+        token: Token | None = getattr(request.state, "token", None)  # checked by RequestGuard from the headers
+        return token
+
+    def caller(token: Annotated[Token | None, Depends(maybe_caller)]) -> Token:
         if token is None:
-            raise HTTPException(401, "unknown or revoked token")
+            raise unauthorized()
         return token
 
-    def starting_caller(token: Annotated[Token, Depends(caller)]) -> Token:
-        """A caller starting a submission: these are rate-limited (an upload's chunks are not)."""
-        if not limiter.allow(token.id):
-            raise HTTPException(429, f"more than {limits.requests_per_minute} requests in a minute: slow down")
-        return token
+    def intake(token: Token, archive: Path, shown: str) -> Receipt:
+        benchmark = _benchmark_of(archive, shown)
+        try:
+            request_id = accounts.reserve(
+                store, token, benchmark, total_per_day=limits.total_per_day, valid_per_day=limits.valid_per_day
+            )
+        except accounts.QuotaExceeded as error:
+            raise HTTPException(429, str(error), {"Retry-After": str(error.retry_after_s)}) from None
+        try:
+            with intake_lock:
+                receipt = submit(archive, store, shown=shown)
+        except MobenchError as error:
+            accounts.settle(store, request_id, None, "rejected")
+            raise HTTPException(422, str(error)) from None
+        except BaseException:
+            accounts.release(store, request_id)
+            raise
+        if receipt.duplicate and not accounts.owns(store, token, receipt.id):
+            accounts.settle(store, request_id, receipt.id, "duplicate")
+            raise HTTPException(
+                409,
+                f"this content was already submitted by another token: its public state is /submissions/{receipt.id}",
+            )
+        accounts.settle(store, request_id, receipt.id, "duplicate" if receipt.duplicate else "queued")
+        return Receipt(id=receipt.id, benchmark=receipt.benchmark, status=receipt.status, duplicate=receipt.duplicate)
 
-    def check_length(request: Request) -> None:
-        declared = request.headers.get("content-length")
-        if declared is not None and int(declared) > limits.max_upload_bytes + MAX_MANIFEST_BYTES:
-            raise HTTPException(413, f"request larger than {limits.max_upload_bytes} bytes")
+    @app.get("/health", operation_id="health")
+    def health() -> Health:
+        return Health(status="ok", version=mobench_version(), schema_version=store.schema_version())
 
-    def intake(token: Token, archive: Path) -> dict[str, Any]:
-        benchmark = _benchmark_of(archive)
-        counts = accounts.daily_counts(store, token, benchmark)
-        if counts.total >= limits.total_per_day + token.extra_daily:
-            raise HTTPException(429, f"daily quota reached for {benchmark}: {counts.total} submissions in 24 h")
-        if counts.valid >= limits.valid_per_day + token.extra_daily:
-            raise HTTPException(429, f"daily quota reached for {benchmark}: {counts.valid} valid submissions in 24 h")
-        with intake_lock:
-            try:
-                receipt = submit(archive, store)
-            except MobenchError as error:
-                accounts.record_request(store, token, benchmark, None, "rejected")
-                raise HTTPException(422, str(error)) from None
-            accounts.record_request(store, token, benchmark, receipt.id, "duplicate" if receipt.duplicate else "queued")
-        return {
-            "id": receipt.id,
-            "benchmark": receipt.benchmark,
-            "status": receipt.status,
-            "duplicate": receipt.duplicate,
-        }
-
-    @app.get("/health")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "version": mobench_version(), "schema_version": store.schema_version()}
-
-    @app.get("/benchmarks")
-    def benchmarks() -> list[dict[str, Any]]:
+    @app.get("/benchmarks", operation_id="list_benchmarks")
+    def benchmarks() -> list[BenchmarkInfo]:
         return [
-            {
-                "id": spec.id,
-                "title": spec.title,
-                "family": spec.family,
-                "primary_metric": spec.primary_metric,
-                "higher_is_better": spec.primary.higher_is_better,
-                "configs": {c.name: {s.name: s.labels for s in c.splits} for c in spec.configs},
-                "prediction_format": spec.prediction_format,
-                "license": spec.license.id,
-            }
+            BenchmarkInfo(
+                id=spec.id,
+                title=spec.title,
+                family=spec.family,
+                primary_metric=spec.primary_metric,
+                higher_is_better=spec.primary.higher_is_better,
+                configs={c.name: {s.name: s.labels for s in c.splits} for c in spec.configs},
+                prediction_format=spec.prediction_format,
+                license=spec.license.id,
+            )
             for spec in all_benchmarks()
         ]
 
-    @app.post("/submissions", status_code=201, dependencies=[Depends(check_length)])
+    status_link = {"GetSubmission": ("get_submission", {"submission_id": "$response.body#/id"})}
+
+    @app.post(
+        "/submissions",
+        status_code=201,
+        operation_id="post_submission",
+        responses={
+            **links(201, "queued, or the same content this token sent before", **status_link),
+            **problems(400, 401, 408, 409, 413, 422, 429),
+        },
+    )
     def post_submission(
         archive: Annotated[UploadFile, File(description="the submission as a .zip")],
-        token: Annotated[Token, Depends(starting_caller)],
-    ) -> dict[str, Any]:
-        path = uploads / f"{uuid.uuid4().hex}.zip"
+        token: Annotated[Token, Depends(caller)],
+    ) -> Receipt:
+        starts.check(token.id, "submissions")
+        path = uploads.folder / f"{uuid.uuid4().hex}.zip"
         try:
             _copy_capped(archive.file, path, limits.max_upload_bytes)
-            return intake(token, path)
+            return intake(token, path, _shown_name(archive.filename))
         finally:
             path.unlink(missing_ok=True)
 
-    @app.get("/submissions/{submission_id}")
-    def get_submission(submission_id: str) -> dict[str, Any]:
-        return _submission_view(store, submission_id)
+    @app.get("/submissions/{submission_id}", operation_id="get_submission", responses=problems(401, 404))
+    def get_submission(submission_id: str, token: Annotated[Token | None, Depends(maybe_caller)]) -> SubmissionView:
+        return _submission_view(store, submission_id, token)
 
-    @app.post("/uploads", status_code=201)
-    def start_upload(body: dict[str, Any], token: Annotated[Token, Depends(starting_caller)]) -> dict[str, Any]:
-        size, digest = body.get("size"), str(body.get("sha256", ""))
-        if not isinstance(size, int) or size <= 0 or len(digest) != 64:
-            raise HTTPException(422, "send {'size': <bytes>, 'sha256': <64 hex digits>}")
-        if size > limits.max_upload_bytes:
+    upload_link = {"upload_id": "$response.body#/upload_id"}
+
+    @app.post(
+        "/uploads",
+        status_code=201,
+        operation_id="start_upload",
+        responses={
+            **links(
+                201,
+                "the upload is open: send chunks from offset 0",
+                PutChunk=("upload_chunk", {**upload_link, "offset": "$response.body#/offset"}),
+                GetUpload=("upload_status", upload_link),
+                Complete=("complete_upload", upload_link),
+            ),
+            **problems(400, 401, 408, 413, 422, 429),
+        },
+    )
+    def start_upload(body: UploadRequest, token: Annotated[Token, Depends(caller)]) -> UploadState:
+        starts.check(token.id, "submissions")
+        if body.size > limits.max_upload_bytes:
             raise HTTPException(413, f"archive larger than {limits.max_upload_bytes} bytes")
-        upload_id = uuid.uuid4().hex
-        with store.write() as con:
-            con.execute(
-                "INSERT INTO api_uploads VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL)",
-                [upload_id, token.id, size, digest],
-            )
-        (uploads / f"{upload_id}.part").touch()
-        return {"upload_id": upload_id, "offset": 0, "size": size, "chunk_bytes": limits.chunk_bytes}
+        upload_id = uploads.start(token, body.size, body.sha256)
+        return UploadState(upload_id=upload_id, offset=0, size=body.size, chunk_bytes=limits.chunk_bytes)
 
-    open_uploads: dict[tuple[str, str], tuple[int, str]] = {}  # (upload, token) -> (size, sha256), read once
+    upload_id_path = Annotated[str, PathParam(pattern=UPLOAD_ID, description="the id `POST /uploads` returned")]
 
-    def upload_of(upload_id: str, token: Token) -> tuple[Path, int, str]:
-        known = open_uploads.get((upload_id, token.id))
-        if known is None:  # e.g. after a server restart: the store still knows the upload, the part file stays
-            with store.read() as con:
-                row = con.execute(
-                    "SELECT size, sha256 FROM api_uploads WHERE id = ? AND token_id = ? AND completed_at IS NULL",
-                    [upload_id, token.id],
-                ).fetchone()
-            if row is not None:
-                known = open_uploads[(upload_id, token.id)] = (int(row[0]), str(row[1]))
-        part = uploads / f"{upload_id}.part"
-        if known is None or not part.is_file():
-            raise HTTPException(404, f"no open upload {upload_id} for this token")
-        return part, known[0], known[1]
+    @app.get("/uploads/{upload_id}", operation_id="upload_status", responses=problems(401, 404, 422))
+    def upload_status(upload_id: upload_id_path, token: Annotated[Token, Depends(caller)]) -> UploadState:
+        part, size, _ = uploads.find(upload_id, token)
+        return UploadState(upload_id=upload_id, offset=part.stat().st_size, size=size, chunk_bytes=limits.chunk_bytes)
 
-    @app.get("/uploads/{upload_id}")
-    def upload_status(upload_id: str, token: Annotated[Token, Depends(caller)]) -> dict[str, Any]:
-        part, size, _ = upload_of(upload_id, token)
-        return {"upload_id": upload_id, "offset": part.stat().st_size, "size": size}
-
-    @app.put("/uploads/{upload_id}")
+    @app.put(
+        "/uploads/{upload_id}",
+        operation_id="upload_chunk",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+        responses={
+            **links(
+                200,
+                "the chunk is stored: the next starts at `offset`",
+                PutChunk=("upload_chunk", {"upload_id": "$request.path.upload_id", "offset": "$response.body#/offset"}),
+                Complete=("complete_upload", {"upload_id": "$request.path.upload_id"}),
+            ),
+            **problems(400, 401, 404, 408, 409, 413, 422, 429),
+        },
+    )
     async def upload_chunk(
-        upload_id: str, request: Request, token: Annotated[Token, Depends(caller)], offset: Annotated[int, Query()]
-    ) -> dict[str, Any]:
-        part, size, _ = upload_of(upload_id, token)
-        have = part.stat().st_size
-        if offset != have:
-            raise HTTPException(409, f"the upload holds {have} bytes; send the chunk at offset {have}")
-        chunk = await request.body()
-        if len(chunk) > limits.chunk_bytes or have + len(chunk) > size:
-            raise HTTPException(413, f"chunk too large (at most {limits.chunk_bytes} bytes, {size - have} left)")
-        with part.open("ab") as handle:
-            handle.write(chunk)
-        return {"upload_id": upload_id, "offset": have + len(chunk), "size": size}
+        upload_id: upload_id_path,
+        request: Request,
+        token: Annotated[Token, Depends(caller)],
+        offset: Annotated[int, Query(ge=0, description="where this chunk starts: the bytes the upload holds")],
+    ) -> UploadState:
+        chunks.check(token.id, "chunks")
+        part, size, _ = uploads.find(upload_id, token)
+        declared = request.headers.get("content-length")
+        with uploads.writing(upload_id):
+            held = await uploads.append(
+                part, size, offset, int(declared) if declared is not None else None, request.stream()
+            )
+        return UploadState(upload_id=upload_id, offset=held, size=size, chunk_bytes=limits.chunk_bytes)
 
-    @app.post("/uploads/{upload_id}/complete", status_code=201)
-    def complete_upload(upload_id: str, token: Annotated[Token, Depends(caller)]) -> dict[str, Any]:
-        part, size, digest = upload_of(upload_id, token)
-        if part.stat().st_size != size:
-            raise HTTPException(409, f"the upload holds {part.stat().st_size} of {size} bytes: send the rest")
-        if sha256_file(part) != digest:
-            part.unlink()
-            raise HTTPException(422, "checksum mismatch: the archive arrived damaged; start the upload again")
-        archive = part.with_suffix(".zip")
-        part.rename(archive)
-        open_uploads.pop((upload_id, token.id), None)
-        try:
-            receipt = intake(token, archive)
-        finally:
-            archive.unlink(missing_ok=True)
-            with store.write() as con:
-                con.execute("UPDATE api_uploads SET completed_at = now()::TIMESTAMP WHERE id = ?", [upload_id])
-        return receipt
+    @app.post(
+        "/uploads/{upload_id}/complete",
+        status_code=201,
+        operation_id="complete_upload",
+        responses={**links(201, "the archive is submitted", **status_link), **problems(401, 404, 409, 413, 422, 429)},
+    )
+    def complete_upload(upload_id: upload_id_path, token: Annotated[Token, Depends(caller)]) -> Receipt:
+        part, size, digest = uploads.find(upload_id, token)
+        with uploads.writing(upload_id):
+            archive = uploads.complete(upload_id, part, size, digest)
+            try:
+                return intake(token, archive, "the uploaded archive")
+            finally:
+                archive.unlink(missing_ok=True)
+                uploads.close(upload_id)
 
     return app
+
+
+def _answer_problems_as_one_line(app: FastAPI) -> None:
+    """Every error body is {"detail": "<one line>"} as the spec declares: validation errors are worded as one line,
+    a 405 lists every method of its path in Allow (Starlette lists the first matching route's only), and no detail
+    is longer than DETAIL_CHARS."""
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]]
+        return JSONResponse({"detail": _cut("invalid request: " + "; ".join(parts))}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = {
+                method
+                for route in app.router.routes
+                if route.matches(request.scope)[0] != Match.NONE
+                for method in getattr(route, "methods", None) or ()
+            }
+            headers["Allow"] = ", ".join(sorted(allowed))
+        return JSONResponse({"detail": _cut(str(exc.detail))}, status_code=exc.status_code, headers=headers)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 3] + "..."
+
+
+def _shown_name(filename: str | None) -> str:
+    """How messages name an uploaded archive: its client-side file name, quoted short, or a neutral name."""
+    return f"archive {excerpt(Path(filename).name, 80)}" if filename else "the uploaded archive"
 
 
 def _copy_capped(source: Any, target: Path, cap: int) -> None:
@@ -243,39 +341,36 @@ def _copy_capped(source: Any, target: Path, cap: int) -> None:
             out.write(chunk)
 
 
-def _benchmark_of(archive: Path) -> str:
-    """The benchmark a zip's manifest names, read without extracting anything (for the quota check), by the same
-    hardened YAML loader and size cap as the intake's."""
+def _benchmark_of(archive: Path, shown: str) -> str:
+    """The benchmark a zip's manifest names, read without extracting anything (for the quota reservation), with
+    the intake's own zip checks and hardened YAML loader; every problem is a 422."""
     try:
-        with zipfile.ZipFile(archive) as zf:
-            names = [n for n in zf.namelist() if n.rstrip("/").split("/")[-1] == "manifest.yaml"]
-            if not names:
-                raise HTTPException(422, "the archive has no manifest.yaml")
-            with zf.open(min(names, key=len)) as member:
-                data = member.read(MAX_MANIFEST_BYTES + 1)
-        if len(data) > MAX_MANIFEST_BYTES:
-            raise HTTPException(422, f"manifest.yaml: manifest larger than {MAX_MANIFEST_BYTES} bytes")
-        raw = parse_manifest_text(data.decode("utf-8"), "manifest.yaml")
-    except (zipfile.BadZipFile, zlib.error, UnicodeDecodeError, RuntimeError, NotImplementedError) as error:
-        raise HTTPException(422, f"not a readable submission zip: {error}") from None
+        raw = parse_manifest_text(
+            read_member(archive, "manifest.yaml", MAX_MANIFEST_BYTES, shown).decode("utf-8"), "manifest.yaml"
+        )
+    except UnicodeDecodeError as error:
+        raise HTTPException(422, f"manifest.yaml: not UTF-8 text at byte {error.start}") from None
     except SubmissionError as error:
         raise HTTPException(422, str(error)) from None
+    benchmark = raw.get("benchmark")
+    if not isinstance(benchmark, str) or len(benchmark) > 100:
+        raise HTTPException(422, f"manifest.yaml: field 'benchmark': expected a benchmark id, got {excerpt(benchmark)}")
     try:
-        return get_benchmark(str(raw.get("benchmark"))).id
+        return get_benchmark(benchmark).id
     except MobenchError as error:
         raise HTTPException(422, f"manifest.yaml: field 'benchmark': {error}") from None
 
 
-def _submission_view(store: Store, submission_id: str) -> dict[str, Any]:
+def _submission_view(store: Store, submission_id: str, token: Token | None) -> SubmissionView:
     with store.read() as con:
         row = con.execute(
-            """SELECT id, benchmark_id, config, split, status, reason, created_at, updated_at, worker_id,
+            """SELECT id, benchmark_id, config, split, status, created_at, updated_at, reason, worker_id,
                       heartbeat_at, lease_expires_at, attempts, log_excerpt
                FROM submissions WHERE id = ?""",
             [submission_id],
         ).fetchone()
         if row is None:
-            raise HTTPException(404, f"no submission {submission_id}")
+            raise HTTPException(404, f"no submission {excerpt(submission_id)}")
         history = con.execute(
             "SELECT ts, kind, detail FROM events WHERE submission_id = ? ORDER BY ts", [submission_id]
         ).fetchall()
@@ -283,10 +378,24 @@ def _submission_view(store: Store, submission_id: str) -> dict[str, Any]:
             "SELECT metric, value FROM scores WHERE submission_id = ? AND breakdown = '' ORDER BY metric",
             [submission_id],
         ).fetchall()
-    keys = ("id", "benchmark", "config", "split", "status", "reason", "created_at", "updated_at", "worker",
-            "heartbeat_at", "lease_expires_at", "attempts", "log_excerpt")  # fmt: skip
-    view: dict[str, Any] = {k: (str(v) if hasattr(v, "isoformat") else v) for k, v in zip(keys, row, strict=True)}
-    view["history"] = [{"at": str(ts), "state": kind, "detail": detail} for ts, kind, detail in history]
-    # JSON has no NaN: a metric with nothing to average over is null, as `mobench evaluate --json` prints it
-    view["scores"] = {metric: value if value is None or math.isfinite(value) else None for metric, value in scores}
+    owner = token is not None and accounts.owns(store, token, submission_id)
+    text = [None if v is None else str(v) for v in row]
+    view = SubmissionView(
+        id=row[0],
+        benchmark=row[1],
+        config=row[2],
+        split=row[3],
+        status=row[4],
+        created_at=text[5],
+        updated_at=text[6],
+        history=[
+            HistoryEntry(at=str(ts), state=kind, detail=detail if owner else None) for ts, kind, detail in history
+        ],
+        # JSON has no NaN: a metric with nothing to average over is null, as `mobench evaluate --json` prints it
+        scores={m: v if v is None or math.isfinite(v) else None for m, v in scores} if row[4] == "published" else {},
+        owner=owner,
+    )
+    if owner:
+        view.reason, view.worker, view.heartbeat_at, view.lease_expires_at = text[7], text[8], text[9], text[10]
+        view.attempts, view.log_excerpt = row[11], row[12]
     return view

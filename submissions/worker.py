@@ -72,6 +72,19 @@ def scored_by(worker_id: str, executor: Executor) -> dict[str, str | None]:
     }
 
 
+def public_reason(store: Store, row: SubmissionRow, text: str) -> str:
+    """A rejection reason as its submitter may read it: file names relative to the submission's own folder, the
+    benchmark's data root and the hub's folder named, never shown (an evaluator's message names absolute paths)."""
+    private = [(str(Path(row.storage_path)) + os.sep, ""), (str(Path(row.storage_path)), "<submission>")]
+    registered = store.benchmark_root(row.benchmark_id)
+    if registered is not None:
+        private.append((str(registered[0]), "<data root>"))
+    private.append((str(store.path.parent), "<hub>"))
+    for path, shown in private:
+        text = text.replace(path, shown)
+    return text
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -133,7 +146,7 @@ def process_one(
             except LeaseLostError:
                 raise
             except MobenchError as exc:
-                store.set_status(row.id, "rejected", str(exc), worker_id=me)
+                store.set_status(row.id, "rejected", public_reason(store, row, str(exc)), worker_id=me)
                 return store.find_submission(row.id)
             except Exception as exc:  # a bug or an environment problem, not the submitter's fault
                 excerpt = traceback.format_exc()[-LOG_EXCERPT_CHARS:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import threading
@@ -15,7 +14,6 @@ from typing import Any
 import duckdb
 import pytest
 import uvicorn
-import yaml
 from fastapi.testclient import TestClient
 
 from hub.cli.demo import DemoSummary
@@ -24,22 +22,13 @@ from hub.core.registry import get_benchmark
 from hub.store import Store, accounts
 from submissions import client as upload_client
 from submissions import worker
-from submissions.client import remote_submit, zip_folder
+from submissions.client import remote_submit
 from submissions.server import ServerLimits, create_app
-
-BASELINE = "sintel-clean--opencv-dis-medium"
+from tests.fixtures.api_server import submission_zip
 
 
 def _zip(demo: DemoSummary, tmp_path: Path, version: str, **manifest_changes: Any) -> Path:
-    folder = tmp_path / f"src-{version}"
-    if folder.exists():  # the same submission again
-        return tmp_path / f"{version}.zip"
-    shutil.copytree(demo.db_path.parent / "baseline-runs" / BASELINE, folder)
-    manifest = yaml.safe_load((folder / "manifest.yaml").read_text())
-    manifest["model"]["version"] = version
-    manifest.update(manifest_changes)
-    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest))
-    return zip_folder(folder, tmp_path / f"{version}.zip")
+    return submission_zip(demo.db_path.parent / "baseline-runs", tmp_path, version, **manifest_changes)
 
 
 @pytest.fixture
@@ -82,8 +71,14 @@ def test_submit_score_and_read_back_with_a_token(hub: tuple[Store, str], demo: D
     assert _post(api, secret, archive).json()["duplicate"]  # same content: one submission
     assert api.get(f"/submissions/{receipt['id']}").json()["status"] == "queued"
     worker.process_one(store, worker_id="api-test")
-    view = api.get(f"/submissions/{receipt['id']}").json()
-    assert view["status"] == "published" and view["worker"] == "api-test" and view["scores"]["epe"] > 0
+    public = api.get(f"/submissions/{receipt['id']}").json()
+    # the public view: state, history of states and aggregate scores; the worker and details are the owner's
+    assert public["status"] == "published" and public["scores"]["epe"] > 0 and not public["owner"]
+    assert public["worker"] is None and {h["detail"] for h in public["history"]} == {None}
+    _, other = accounts.create_token(store, "other lab")
+    assert not api.get(f"/submissions/{receipt['id']}", headers={"Authorization": f"Bearer {other}"}).json()["owner"]
+    view = api.get(f"/submissions/{receipt['id']}", headers={"authorization": f"bearer {secret}"}).json()
+    assert view["owner"] and view["worker"] == "api-test" and view["scores"] == public["scores"]
     assert [h["state"] for h in view["history"]] == ["submitted", "validating", "scoring", "measuring", "published"]
     # aggregate scores only (the registry's metrics): no per-sample data, no ground truth
     assert set(view["scores"]) == {m.name for m in get_benchmark("sintel-clean").metrics}
@@ -126,7 +121,7 @@ def test_size_and_rate_limits(hub: tuple[Store, str], demo: DemoSummary, tmp_pat
     store, secret = hub
     archive = _zip(demo, tmp_path, "big")
     too_big = _post(_client(store, max_upload_bytes=1000), secret, archive)
-    assert too_big.status_code == 413 and "larger than 1000 bytes" in too_big.json()["detail"]
+    assert too_big.status_code == 413 and "larger than the 66536 bytes" in too_big.json()["detail"]  # from the headers
     api = _client(store, requests_per_minute=2)
     assert _post(api, secret, archive).status_code == 201
     assert _post(api, secret, archive).json()["duplicate"]

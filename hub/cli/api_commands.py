@@ -69,20 +69,31 @@ def server_cmd(
         int, typer.Option(help="Submissions per token, benchmark and day (platform failures never count).", min=1)
     ] = 10,
     valid_per_day: Annotated[int, typer.Option(help="Of those, how many may be valid (not rejected).", min=1)] = 5,
-    per_minute: Annotated[int, typer.Option(help="Requests per token and minute.", min=1)] = 60,
+    per_minute: Annotated[int, typer.Option(help="Submissions or uploads started per token and minute.", min=1)] = 60,
+    chunks_per_minute: Annotated[int, typer.Option(help="Upload chunks per token and minute.", min=1)] = 600,
+    chunk_mb: Annotated[int, typer.Option(help="Largest upload chunk, in MiB.", min=1)] = 8,
+    body_timeout: Annotated[
+        float, typer.Option(help="Seconds a request body may pause before it is refused (408).", min=0.1)
+    ] = 15.0,
+    upload_ttl_hours: Annotated[float, typer.Option(help="Hours after which an incomplete upload expires.")] = 24.0,
 ) -> None:
     """Start the HTTP submission API (OpenAPI at /docs); run `mobench worker` and `mobench serve` beside it."""
     try:
         import uvicorn
     except ImportError:
         raise MissingExtraError("serve", "uvicorn") from None
+    from submissions.api_guard import BodyTiming
     from submissions.server import ServerLimits, create_app
 
     limits = ServerLimits(
         max_upload_bytes=max_upload_mb * 1024 * 1024,
+        chunk_bytes=chunk_mb * 1024 * 1024,
         requests_per_minute=per_minute,
+        chunks_per_minute=chunks_per_minute,
         total_per_day=per_day,
         valid_per_day=valid_per_day,
+        upload_ttl_s=upload_ttl_hours * 3600,
+        body=BodyTiming(idle_s=body_timeout),
     )
     store = open_store(db)
     console.print(f"submission API on http://{host}:{port} (docs at /docs), store {store.name}")

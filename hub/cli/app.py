@@ -7,6 +7,7 @@ register on the shared Typer `app` (`hub.cli.common`) when imported here, so `mo
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -144,7 +145,27 @@ def _serve(db: str | Path, host: str, port: int) -> None:
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     console.print(f"leaderboard on http://{host}:{port}  (Ctrl+C to stop)")
-    subprocess.run(cmd, env={**os.environ, DB_ENV: str(db)}, check=False)
+    run_child(cmd, env={**os.environ, DB_ENV: str(db)})
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> int:
+    """Run `cmd` until it ends, passing on SIGTERM and SIGHUP (what a service manager sends to stop us) and waiting
+    for it: a child left behind would keep serving and hold the port. Ctrl+C reaches the child from the terminal."""
+    child = subprocess.Popen(cmd, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:  # the child got the same Ctrl+C from the terminal: wait for it to stop
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command("serve")

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+EXCERPT_CHARS = 80
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """A short, escaped quote of untrusted input for an error message: its repr, cut to `limit` characters, so a
+    message never echoes a submitter's megabytes or a line break of theirs."""
+    text = repr(value) if isinstance(value, str) else repr(str(value)[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class MobenchError(Exception):
     """Base class: an expected, user-facing failure (never a bug)."""

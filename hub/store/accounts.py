@@ -4,6 +4,10 @@ daily quotas they are counted against (per benchmark, as EvalAI does).
 Quotas are fair by construction: a submission the platform failed on (`failed`: a bug or an environment problem on
 the hub's side) never counts; `total` counts every accepted or rejected attempt, `valid` only those that were not
 rejected. A maintainer can grant a token extra submissions per day.
+
+Quotas are atomic: a request *reserves* its place (`reserve`: count and insert in one write transaction, which no
+other write of any process overlaps) before its intake runs, and `settle`s it with the outcome afterwards, or
+`release`s it when the hub failed. Eight concurrent requests against a quota of two get two places, not eight.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hub.core.errors import MobenchError
 from hub.store.connection import utc_now
@@ -32,6 +36,26 @@ class Token:
 class DailyCounts:
     total: int
     valid: int
+
+
+class QuotaExceeded(MobenchError):
+    """The token's daily quota for the benchmark is used up; `retry_after_s` says when a place frees."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+WINDOW = timedelta(days=1)
+# What counts against a token's daily quotas for one benchmark: platform failures and duplicates never count; a
+# reservation (a request whose intake is running) counts as valid until it is settled.
+_COUNTS = """
+    SELECT count(*) FILTER (WHERE coalesce(s.status, '') <> 'failed'),
+           count(*) FILTER (WHERE r.outcome <> 'rejected' AND coalesce(s.status, '') NOT IN ('failed', 'rejected')),
+           min(r.requested_at) FILTER (WHERE coalesce(s.status, '') <> 'failed')
+    FROM api_requests r LEFT JOIN submissions s ON s.id = r.submission_id
+    WHERE r.token_id = ? AND r.benchmark_id = ? AND r.requested_at > ? AND r.outcome <> 'duplicate'
+"""
 
 
 def token_hash(token: str) -> str:
@@ -87,23 +111,57 @@ def list_tokens(store: Store) -> list[dict[str, object]]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def record_request(store: Store, token: Token, benchmark_id: str, submission_id: str | None, outcome: str) -> None:
+def reserve(store: Store, token: Token, benchmark_id: str, *, total_per_day: int, valid_per_day: int) -> str:
+    """Reserve one of the token's daily places for `benchmark_id` (its extra grant added) and return the request's
+    id; a `QuotaExceeded` when none is left. The count and the reservation are one write transaction."""
+    request_id = uuid.uuid4().hex
+    now = utc_now()
+    with store.write() as con:
+        row = con.execute(_COUNTS, [token.id, benchmark_id, now - WINDOW]).fetchone()
+        counts = DailyCounts(int(row[0]), int(row[1])) if row else DailyCounts(0, 0)
+        oldest: datetime | None = row[2] if row else None
+        retry_after = max(1, int(((oldest + WINDOW) - now).total_seconds()) + 1) if oldest else 1
+        if counts.total >= total_per_day + token.extra_daily:
+            raise QuotaExceeded(
+                f"daily quota reached for {benchmark_id}: {counts.total} submissions in 24 h", retry_after
+            )
+        if counts.valid >= valid_per_day + token.extra_daily:
+            raise QuotaExceeded(
+                f"daily quota reached for {benchmark_id}: {counts.valid} valid submissions in 24 h", retry_after
+            )
+        con.execute(
+            "INSERT INTO api_requests VALUES (?, ?, NULL, 'reserved', ?, ?)", [token.id, benchmark_id, now, request_id]
+        )
+    return request_id
+
+
+def settle(store: Store, request_id: str, submission_id: str | None, outcome: str) -> None:
+    """Record what a reserved request became: `queued`, `duplicate` (counts nothing) or `rejected`."""
     with store.write() as con:
         con.execute(
-            "INSERT INTO api_requests VALUES (?, ?, ?, ?, ?)",
-            [token.id, benchmark_id, submission_id, outcome, utc_now()],
+            "UPDATE api_requests SET submission_id = ?, outcome = ? WHERE request_id = ?",
+            [submission_id, outcome, request_id],
         )
+
+
+def release(store: Store, request_id: str) -> None:
+    """Give a reservation back: the hub failed, not the submitter."""
+    with store.write() as con:
+        con.execute("DELETE FROM api_requests WHERE request_id = ? AND outcome = 'reserved'", [request_id])
+
+
+def owns(store: Store, token: Token, submission_id: str) -> bool:
+    """Whether `token` submitted `submission_id` (its owner sees the rejection reason, the log and the worker)."""
+    with store.read() as con:
+        row = con.execute(
+            "SELECT count(*) FROM api_requests WHERE token_id = ? AND submission_id = ? AND outcome = 'queued'",
+            [token.id, submission_id],
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def daily_counts(store: Store, token: Token, benchmark_id: str) -> DailyCounts:
     """What `token` submitted to `benchmark_id` in the last 24 h, platform failures left out."""
     with store.read() as con:
-        row = con.execute(
-            """SELECT count(*) FILTER (WHERE coalesce(s.status, '') <> 'failed'),
-                      count(*) FILTER (WHERE r.outcome <> 'rejected'
-                                       AND coalesce(s.status, '') NOT IN ('failed', 'rejected'))
-               FROM api_requests r LEFT JOIN submissions s ON s.id = r.submission_id
-               WHERE r.token_id = ? AND r.benchmark_id = ? AND r.requested_at > ? AND r.outcome <> 'duplicate'""",
-            [token.id, benchmark_id, utc_now() - timedelta(days=1)],
-        ).fetchone()
+        row = con.execute(_COUNTS, [token.id, benchmark_id, utc_now() - WINDOW]).fetchone()
     return DailyCounts(int(row[0]), int(row[1])) if row else DailyCounts(0, 0)

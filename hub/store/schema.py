@@ -206,6 +206,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE board_rows ADD COLUMN metric_values DOUBLE[];
     DELETE FROM board_rows;
     """,
+    # 11: an API request's own id, so the quota a request reserves before its intake (outcome 'reserved', counted
+    # like a valid submission) is settled or released by that request alone (hub.store.accounts.reserve).
+    """
+    ALTER TABLE api_requests ADD COLUMN request_id VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

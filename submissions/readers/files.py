@@ -9,7 +9,7 @@ submitter is told which of their files is broken rather than shown a traceback.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -51,3 +51,28 @@ def csv_errors(path: Path) -> Iterator[None]:
         yield
     except csv.Error as err:
         raise PredictionError([f"{path.name}: not a readable CSV ({err})"]) from None
+
+
+def csv_rows(
+    path: Path, handle: TextIO, required: Sequence[str], optional: Sequence[str] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a prediction CSV whose header holds the `required` columns and otherwise only
+    `optional` ones; an unknown column, or a row with more cells than the header, is a `PredictionError` naming the
+    file and line (a column mobench ignored would be a prediction nobody scored)."""
+    reader = csv.DictReader(handle)
+    header = [name.strip() for name in reader.fieldnames or []]
+    absent = [column for column in required if column not in header]
+    unknown = [column for column in header if column not in (*required, *optional)]
+    if absent or unknown:
+        wrong = [f"no {' or '.join(absent)} column"] if absent else []
+        wrong += [f"unexpected column(s) {', '.join(repr(c) for c in unknown)}"] if unknown else []
+        raise PredictionError(
+            [f"{path.name} line 1: {'; '.join(wrong)} (header: {','.join(header)!r}); expected {','.join(required)}"]
+        )
+    reader.fieldnames = header
+    for row in reader:
+        extra = row.pop(None, None)  # DictReader keeps surplus cells under the key None
+        if extra:
+            cells = len(header) + len(extra)
+            raise PredictionError([f"{path.name} line {reader.line_num}: {cells} cells, the header has {len(header)}"])
+        yield reader.line_num, row

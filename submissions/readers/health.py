@@ -7,7 +7,6 @@ A generated answer is read with `NUMBER_RULE` (`parse_number`), which the lm-eva
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -17,7 +16,7 @@ from pathlib import Path
 from hub.core.errors import PredictionError
 from loaders.formats.text import loads_json
 from loaders.health.tasks import HealthTask
-from submissions.readers.files import csv_errors, find_prediction_files, open_predictions
+from submissions.readers.files import csv_errors, csv_rows, find_prediction_files, open_predictions
 from submissions.readers.lm_eval import LmEvalRun, find_lm_eval_run, is_lm_eval_output
 
 NUMBER_RULE = (
@@ -85,12 +84,8 @@ def read_csv(path: Path, task: HealthTask) -> Submitted:
     problems: list[str] = []
     predictions: list[HealthPrediction] = []
     with open_predictions(path) as handle, csv_errors(path):
-        reader = csv.DictReader(handle)
-        header = [name.strip() for name in reader.fieldnames or []]
-        if header[:2] != ["window_id", "prediction"]:
-            raise PredictionError([f"{path}: header is {','.join(header)!r}; expected 'window_id,prediction'"])
-        for row in reader:
-            where = f"{path.name} line {reader.line_num}"
+        for line, row in csv_rows(path, handle, ("window_id", "prediction")):
+            where = f"{path.name} line {line}"
             window_id = (row.get("window_id") or "").strip()
             text = (row.get("prediction") or "").strip()
             if not window_id:

@@ -1,4 +1,6 @@
-"""Reading PIQ23 predictions: a CSV `IMAGE,SCORE`, one row per image of the split (other columns are ignored).
+"""Reading PIQ23 predictions: a CSV `IMAGE,SCORE`, one row per image of the split; the NTIRE 2024 submission kit's
+`CLASS` and `CONDITION` columns may stand beside them (its `results/result_23_PIQ.csv` has IMAGE,CLASS,CONDITION,
+SCORE) and are not read; any other column is refused.
 
 Image names are normalised as the loader normalises them (`loaders.piq23.image_name`: backslashes, case of the
 extension), so a submitter's paths match the release's whether they were written on Windows or not.
@@ -6,16 +8,16 @@ extension), so a submitter's paths match the release's whether they were written
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub.core.errors import PredictionError
 from loaders.piq23 import image_name
-from submissions.readers.files import csv_errors, find_prediction_files, open_predictions
+from submissions.readers.files import csv_errors, csv_rows, find_prediction_files, open_predictions
 
 PREDICTION_COLUMNS: tuple[str, str] = ("IMAGE", "SCORE")
+NTIRE_KIT_COLUMNS = ("CLASS", "CONDITION")
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,8 @@ def read_score_csv(path: Path) -> tuple[list[PredictionRow], list[str]]:
     rows: list[PredictionRow] = []
     problems: list[str] = []
     with open_predictions(path) as handle, csv_errors(path):
-        reader = csv.DictReader(handle)
-        header = [name.strip() for name in reader.fieldnames or []]
-        absent = [column for column in PREDICTION_COLUMNS if column not in header]
-        if absent:
-            raise PredictionError(
-                [f"{path.name}: no {' or '.join(absent)} column (header: {','.join(header)!r}); expected IMAGE,SCORE"]
-            )
-        reader.fieldnames = header
-        for row in reader:
-            source = f"{path.name} line {reader.line_num}"
+        for line, row in csv_rows(path, handle, PREDICTION_COLUMNS, NTIRE_KIT_COLUMNS):
+            source = f"{path.name} line {line}"
             image = image_name((row.get("IMAGE") or "").strip())
             if not image:
                 problems.append(f"{source}: empty IMAGE")

@@ -369,6 +369,24 @@ def _zip_crc(ws: Workspace) -> None:
     archive.write_bytes(bytes(data))
 
 
+@case("zip-bzip2-corrupt-manifest", "sintel", r"member 'manifest\.yaml' cannot be extracted: Invalid data stream")
+def _zip_bzip2(ws: Workspace) -> None:
+    archive = ws.zip(compression=zipfile.ZIP_BZIP2)
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"manifest.yaml") + len("manifest.yaml")  # the local header's name; its data follows
+    data[at + 4 : at + 40] = bytes(36)  # past the "BZh9" stream header: the compressed blocks are garbage now
+    archive.write_bytes(bytes(data))
+
+
+@case("zip-central-directory-past-the-end", "sintel", r"submission\.zip: not a readable zip archive")
+def _zip_cd_offset(ws: Workspace) -> None:
+    archive = ws.zip()
+    data = bytearray(archive.read_bytes())
+    end = data.rfind(b"PK\x05\x06")  # the end-of-central-directory record; its offset field is at +16
+    data[end + 16 : end + 20] = (len(data) + 1_000_000).to_bytes(4, "little")
+    archive.write_bytes(bytes(data))
+
+
 @case(
     "zip-local-header-name-differs",
     "sintel",
@@ -546,6 +564,15 @@ def _manifest_not_yaml(ws: Workspace) -> None:
     ws.manifest_text("benchmark: sintel-clean\nmodel: {name: [unclosed\n")
 
 
+@case(
+    "manifest-duplicate-key",
+    "sintel",
+    r"manifest\.yaml: not valid YAML: key 'runtime' appears twice in one mapping \(line \d+, column 1\)$",
+)
+def _manifest_duplicate_key(ws: Workspace) -> None:
+    ws.manifest_text((ws.folder / "manifest.yaml").read_text(encoding="utf-8") + "runtime: tflite\n")
+
+
 @case("manifest-python-object-tag", "sintel", r"manifest\.yaml: not valid YAML: .*python/object/apply:os\.system")
 def _manifest_python_tag(ws: Workspace) -> None:
     target = ws.outside / ws.marker("tag")
@@ -558,7 +585,11 @@ def _manifest_python_name(ws: Workspace) -> None:
     ws.manifest_text((ws.folder / "manifest.yaml").read_text(encoding="utf-8") + "runtime: !!python/name:os.system\n")
 
 
-@case("manifest-billion-laughs", "sintel", r"invalid manifest:\n  - field 'laughs': Extra inputs are not permitted")
+@case(
+    "manifest-billion-laughs",
+    "sintel",
+    r"manifest\.yaml: not valid YAML: anchors and aliases \(&name, \*name\) are not accepted in a manifest \(line \d+",
+)
 def _manifest_laughs(ws: Workspace) -> None:
     lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 10)]
@@ -566,7 +597,11 @@ def _manifest_laughs(ws: Workspace) -> None:
     ws.manifest_text((ws.folder / "manifest.yaml").read_text(encoding="utf-8") + f"laughs:\n{body}\n")
 
 
-@case("manifest-alias-bomb-in-a-field", "sintel", r"field 'model\.name': Input should be a valid string")
+@case(
+    "manifest-alias-bomb-in-a-field",
+    "sintel",
+    r"manifest\.yaml: not valid YAML: anchors and aliases .* \(line 2, column",
+)
 def _manifest_alias_field(ws: Workspace) -> None:
     text = (ws.folder / "manifest.yaml").read_text(encoding="utf-8")
     bomb = "a0: &a0 [x, x, x, x, x, x, x, x]\n" + "".join(
@@ -1041,7 +1076,7 @@ def _piq_latin1(ws: Workspace) -> None:
 @case(
     "piq23-missing-column",
     "piq23",
-    r"scores\.csv: no SCORE column \(header: 'IMAGE,MOS'\); expected IMAGE,SCORE",
+    r"scores\.csv line 1: no SCORE column; unexpected column\(s\) 'MOS' \(header: 'IMAGE,MOS'\); expected IMAGE,SCORE",
     at="worker",
 )
 def _piq_column(ws: Workspace) -> None:
@@ -1116,12 +1151,26 @@ def _health_latin1(ws: Workspace) -> None:
 @case(
     "health-missing-column",
     "health",
-    r"predictions\.csv: header is 'window_id'; expected 'window_id,prediction'",
+    r"predictions\.csv line 1: no prediction column \(header: 'window_id'\); expected window_id,prediction",
     at="worker",
 )
 def _health_column(ws: Workspace) -> None:
     path = ws.predictions / "predictions.csv"
     _write_lines(path, [line.split(",")[0] for line in _csv_lines(path)])
+
+
+@case("health-extra-column", "health", r"predictions\.csv line 1: unexpected column\(s\) 'confidence'", at="worker")
+def _health_extra_column(ws: Workspace) -> None:
+    path = ws.predictions / "predictions.csv"
+    lines = _csv_lines(path)
+    _write_lines(path, [lines[0] + ",confidence", *(line + ",0.9" for line in lines[1:])])
+
+
+@case("piq23-extra-cell", "piq23", r"scores\.csv line 3: 3 cells, the header has 2", at="worker")
+def _piq23_extra_cell(ws: Workspace) -> None:
+    path = ws.predictions / "scores.csv"
+    lines = _csv_lines(path)
+    _write_lines(path, [lines[0], lines[1], lines[2] + ",7", *lines[3:]])
 
 
 @case(
