@@ -44,6 +44,7 @@ from submissions.readers import health, iqa, lm_eval
 from submissions.readers.documents import parse_quad, read_prediction_lines
 from submissions.readers.measurements.detect import parse_file
 from tests.fixtures import measurement_logs as logs
+from tests.fixtures import runtime_log_forms as forms
 from tests.fixtures.reporting import print_counts
 
 TIME_LIMIT_S = 10.0  # one example; far beyond what any of them needs (milliseconds): only a hang gets there
@@ -506,6 +507,13 @@ MEASUREMENT_SEEDS = [
         logs.llama_bench_csv([logs.llama_row(512, 0, [1_000_000_000])]),
         logs.llama_perf_lines(),
         logs.llama_server_response(),
+        forms.llama_bench_markdown(),
+        forms.llama_bench_sql([(512, 0, 100.0, 1.0), (0, 128, 10.0, 0.5)]),
+        forms.llama_bench_csv_b1275(),
+        forms.llama_common_perf_print(extra_line="kv cache time =   3.25 ms"),
+        forms.tflite_runs_with_failure(),
+        forms.ort_perf_no_result_file(verbose_times=[0.3, 0.1, 0.2]),
+        forms.ort_result_with_stats([0.1, 0.3, 0.2]),
         logs.ort_perf_text(),
         logs.ort_result_file([0.1, 0.2]),
         logs.mlperf_summary(),

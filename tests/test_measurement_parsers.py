@@ -12,6 +12,7 @@ from hub.core.errors import FormatError
 from hub.core.measurements.record import MeasurementFile, MeasurementRecord
 from submissions.readers.measurements.detect import FORMATS, parse_file
 from tests.fixtures import measurement_logs as logs
+from tests.fixtures import runtime_log_forms as forms
 
 
 def one(records: list[MeasurementRecord], metric: str, statistic: str) -> MeasurementRecord:
@@ -28,6 +29,8 @@ CASES: list[tuple[str, str, str]] = [
     ("lb.json", logs.llama_bench_json([logs.llama_row(512, 0, [1_000_000_000])]), "llama-bench-json"),
     ("lb.jsonl", logs.llama_bench_jsonl([logs.llama_row(512, 0, [1_000_000_000])]), "llama-bench-jsonl"),
     ("lb.csv", logs.llama_bench_csv([logs.llama_row(512, 0, [1_000_000_000])]), "llama-bench-csv"),
+    ("lb.sql", forms.llama_bench_sql([(512, 0, 100.0, 1.0)]), "llama-bench-sql"),
+    ("lb.md", forms.llama_bench_markdown(), "llama-bench-md"),
     ("cli.log", logs.llama_perf_lines(), "llama-cpp-perf-lines"),
     ("server.json", logs.llama_server_response(), "llama-server-timings"),
     ("ort.txt", logs.ort_perf_text(), "ort-perf-test"),

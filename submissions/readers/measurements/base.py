@@ -162,6 +162,16 @@ def to_float(src: Source, line: int | None, text: str, what: str) -> float:
     return value
 
 
+def to_duration(src: Source, line: int | None, text: str, what: str, line_text: str = "") -> float:
+    """A time or latency as printed: finite and not negative, or a FormatError naming the file, the line and (given
+    `line_text`) the line's text. A negative time is a broken timer or an edited log, never a figure."""
+    where = f"{what} in {line_text.strip()!r}" if line_text else what
+    value = to_float(src, line, text, where)
+    if value < 0:
+        raise src.error(line, f"{where}: {text!r} is negative, not a time")
+    return value
+
+
 def json_opt_float(src: Source, obj: dict[str, Any], key: str, where: str) -> float | None:
     """A numeric JSON field (bools are not numbers), None when absent or null."""
     value = obj.get(key)

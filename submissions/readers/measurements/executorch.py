@@ -31,6 +31,7 @@ from submissions.readers.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,
+    Verified,
     count_flag,
     json_float,
     json_object,
@@ -72,7 +73,12 @@ def parse_minibench(src: Source) -> ParseResult:
         device = entry.get("deviceInfo") if isinstance(entry.get("deviceInfo"), dict) else {}
         groups.setdefault(key, (model, device or {}, {}))[2][str(metric)] = json_float(src, entry, "actualValue", where)
     reports = []
+    extras: dict[str, str | int | float | bool | None] = {}
     for model, device, metrics in groups.values():
+        name = str(model.get("name", ""))
+        for key, value in device.items():
+            if key not in {"device", "arch", "os", "totalMem"} and isinstance(value, str | int | float | bool):
+                extras[f"{name}.deviceInfo.{key}"] = value
         flags = ["deviceInfo_arch_is_Build_MODEL"]
         if metrics.get("load_status", 0) != 0:
             flags.append(f"load_status_nonzero:{metrics['load_status']:g}")
@@ -118,7 +124,7 @@ def parse_minibench(src: Source) -> ParseResult:
                 source_file=src.display,
             )
         )
-    return ParseResult(MINIBENCH, src.display, src.sha256, reports=reports)
+    return ParseResult(MINIBENCH, src.display, src.sha256, reports=reports, extras=extras)
 
 
 _OBSERVER = re.compile(r"PyTorchObserver (\{.*\})\s*$")
@@ -128,9 +134,17 @@ def detect_observer(src: Source) -> bool:
     return "PyTorchObserver {" in src.text
 
 
+_OBSERVER_READ = {
+    "SCALING_FACTOR_UNITS_PER_SECOND", "inference_start_ms", "prompt_eval_end_ms", "inference_end_ms", "first_token_ms",
+    "prompt_tokens", "generated_tokens", "model_load_start_ms", "model_load_end_ms",
+}  # fmt: skip
+
+
 def parse_observer(src: Source) -> ParseResult:
-    """One report per observer line (a runner prints one per generate() call)."""
+    """One report per observer line (a runner prints one per generate() call); the keys not read into a figure
+    (`aggregate_sampling_time_ms`, any a newer runner adds) are kept in the extras."""
     reports: list[MeasurementReport] = []
+    extras: dict[str, str | int | float | bool | None] = {}
     ignored = 0
     for number, line in src.lines():
         m = _OBSERVER.search(line)
@@ -170,6 +184,10 @@ def parse_observer(src: Source) -> ParseResult:
             rates["decode_tokens_per_s"] = generated / ((end - prompt_end) / scale)
             rates["tpot_s"] = (end - prompt_end) / scale / generated
         count_flag(flags, "non_observer_lines_ignored", ignored)
+        for key, raw in stats.items():
+            if key not in _OBSERVER_READ:
+                kept = raw if isinstance(raw, str | int | float | bool) or raw is None else json.dumps(raw)
+                extras[f"generate #{len(reports) + 1}.{key}"] = kept
         reports.append(
             MeasurementReport(
                 label=f"generate #{len(reports) + 1}",
@@ -187,10 +205,46 @@ def parse_observer(src: Source) -> ParseResult:
         )
     if not reports:
         raise src.error(None, "no PyTorchObserver line")
-    return ParseResult(OBSERVER, src.display, src.sha256, reports=reports)
+    return ParseResult(OBSERVER, src.display, src.sha256, reports=reports, extras=extras)
 
+
+_ET = "tool source: pytorch/executorch "
 
 SPECS = (
-    FormatSpec(MINIBENCH, "ExecuTorch Android minibench benchmark_results.json", detect_minibench, parse_minibench),
-    FormatSpec(OBSERVER, "ExecuTorch LLM runner PyTorchObserver stats lines", detect_observer, parse_observer),
+    FormatSpec(
+        MINIBENCH,
+        "ExecuTorch Android minibench benchmark_results.json",
+        detect_minibench,
+        parse_minibench,
+        verified=(
+            Verified(
+                "minibench, Sept 2024 (PR #5362)",
+                "avg_inference_latency(ms), model_load_time(ms), load_status; deviceInfo arch/device/os",
+                "real log: toollogs/executorch/et-pr5362_minibench_SM-S926U1_mv2_xnnpack.json",
+            ),
+            Verified(
+                "minibench Kotlin app (ModelRunner.kt @7b3d607, LlmBenchmark.kt @ab8fbae)",
+                "the metric names ModelRunner.kt and LlmBenchmark.kt write",
+                _ET + "extension/benchmark/android/benchmark/app/src/main/java/org/pytorch/minibench/",
+            ),
+        ),
+    ),
+    FormatSpec(
+        OBSERVER,
+        "ExecuTorch LLM runner PyTorchObserver stats lines",
+        detect_observer,
+        parse_observer,
+        verified=(
+            Verified(
+                "llama runner, QNN backend, Jan 2025 (PR #7175)",
+                "PyTorchObserver JSON line followed by the runner's stats lines",
+                "real log: toollogs/executorch/et-pr7175_qnn_llama3.2_observer_and_stats.txt",
+            ),
+            Verified(
+                "stats.h @fc7917d and @0e701ee",
+                "stats_to_json_string keys, SCALING_FACTOR_UNITS_PER_SECOND = 1000",
+                _ET + "extension/llm/runner/stats.h print_report",
+            ),
+        ),
+    ),
 )
