@@ -50,14 +50,15 @@ class BodyTiming:
 
 class RequestGuard:
     """Authenticates every request that carries a token (the token, or None, goes to `scope["state"]["token"]`),
-    and refuses from the headers a write without one and a body over `body_limit(method, path)`."""
+    and refuses from the headers a write without one and a body over `body_limit(method, path)` (None: no such
+    operation, which the router refuses without reading the body)."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         authenticate: Callable[[str], Token | None],
-        body_limit: Callable[[str, str], int],
+        body_limit: Callable[[str, str], int | None],
         timing: BodyTiming,
     ) -> None:
         self.app, self.authenticate, self.body_limit, self.timing = app, authenticate, body_limit, timing
@@ -68,10 +69,11 @@ class RequestGuard:
             return
         try:
             token = await self._token(Headers(scope=scope))
-            if scope["method"] in BODY_METHODS:
+            limit = self.body_limit(scope["method"], scope["path"])
+            if scope["method"] in BODY_METHODS and limit is not None:
                 if token is None:
                     raise unauthorized()
-                receive = self._bounded(receive, self._declared_size(scope))
+                receive = self._bounded(receive, limit, self._declared_size(scope, limit))
         except HTTPException as refusal:
             await _answer(refusal, scope, receive, send)
             return
@@ -90,20 +92,20 @@ class RequestGuard:
             raise unauthorized("unknown or revoked token")
         return token
 
-    def _declared_size(self, scope: Scope) -> tuple[int, int | None]:
-        limit = self.body_limit(scope["method"], scope["path"])
+    def _declared_size(self, scope: Scope, limit: int) -> int | None:
         declared = Headers(scope=scope).get("content-length")
         if declared is None:
-            return limit, None
+            return None
         if not declared.strip().isdigit():
             raise HTTPException(400, "Content-Length must be a number of bytes", headers=CLOSE)
         size = int(declared)
         if size > limit:
-            raise HTTPException(413, f"request body of {size} bytes, larger than the {limit} bytes this takes", headers=CLOSE)
-        return limit, size
+            raise HTTPException(
+                413, f"request body of {size} bytes, larger than the {limit} bytes this takes", headers=CLOSE
+            )
+        return size
 
-    def _bounded(self, receive: Receive, sizes: tuple[int, int | None]) -> Receive:
-        limit, declared = sizes
+    def _bounded(self, receive: Receive, limit: int, declared: int | None) -> Receive:
         timing = self.timing
         deadline = time.monotonic() + timing.grace_s + (declared if declared is not None else limit) / timing.min_rate
         received = 0

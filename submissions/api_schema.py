@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 UPLOAD_ID = r"^[0-9a-f]{32}$"
 
@@ -19,12 +19,30 @@ class Problem(BaseModel):
     detail: str = Field(description="what is wrong, and where (file, field, sample id), on one line")
 
 
-class UploadRequest(BaseModel):
-    """A resumable upload: its exact size and sha256, checked when it completes."""
+def _whole_number(value: object) -> object:
+    """JSON Schema's integer: a number with no fraction (10 and 10.0), never a boolean or a numeric string."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a whole number of bytes")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("expected a whole number of bytes")
+        return int(value)
+    return value
 
+
+class UploadBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    size: Annotated[StrictInt, Field(gt=0, description="the archive's size in bytes")]
     sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="the archive's sha256, 64 hex digits")]
+    size: int
+
+
+def upload_request(max_bytes: int) -> type[UploadBody]:
+    """The body of `POST /uploads` on a server that takes archives of up to `max_bytes`."""
+    # the constraints before the validator, or pydantic writes them into the JSON schema under their Python names
+    size = Annotated[
+        int, Field(gt=0, le=max_bytes, description="the archive's size in bytes"), BeforeValidator(_whole_number)
+    ]
+    return create_model("UploadRequest", __base__=UploadBody, size=(size, ...))
 
 
 class Receipt(BaseModel):

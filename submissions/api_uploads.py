@@ -82,19 +82,19 @@ class Uploads:
         have = part.stat().st_size
         if offset != have:
             raise HTTPException(409, f"the upload holds {have} bytes; send the chunk at offset {have}")
-        room = min(self.chunk_bytes, size - have)
-        too_large = f"chunk too large (at most {self.chunk_bytes} bytes a chunk, {size - have} left of the upload)"
-        if declared is not None and declared > room:
-            raise HTTPException(413, too_large)
+        left = size - have
+        if declared is not None:
+            _check_chunk(declared, self.chunk_bytes, left)
         written = 0
         try:
             with part.open("r+b") as out:
                 out.seek(have)
                 async for piece in pieces:
                     written += len(piece)
-                    if written > room:
-                        raise HTTPException(413, too_large, headers={"Connection": "close"})
+                    _check_chunk(written, self.chunk_bytes, left, streaming=True)
                     out.write(piece)
+            if written == 0:
+                raise HTTPException(422, f"an empty chunk: send the archive's bytes from offset {have}")
         except BaseException:
             with part.open("r+b") as out:
                 out.truncate(have)
@@ -133,3 +133,12 @@ class Uploads:
             if upload_id not in self._busy:
                 self.part(upload_id).unlink(missing_ok=True)
         return len(stale)
+
+
+def _check_chunk(length: int, chunk_bytes: int, left: int, *, streaming: bool = False) -> None:
+    """413 for a chunk over the server's chunk size; 409 for one past what the upload declared (its state)."""
+    close = {"Connection": "close"} if streaming else None  # the rest of the body is not read
+    if length > chunk_bytes:
+        raise HTTPException(413, f"chunk larger than {chunk_bytes} bytes: send smaller chunks", headers=close)
+    if length > left:
+        raise HTTPException(409, f"chunk past the declared size: the upload has {left} bytes left", headers=close)

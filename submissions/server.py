@@ -22,13 +22,14 @@ run as their own processes beside it.
 """
 
 import math
+import re
 import threading
 import time
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
@@ -38,28 +39,28 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from hub.core.errors import MobenchError, SubmissionError, excerpt
+from hub.core.errors import MobenchError, excerpt
 from hub.core.paths import submissions_dir
-from hub.core.registry import all_benchmarks, get_benchmark
+from hub.core.registry import all_benchmarks
 from hub.core.version import mobench_version
 from hub.store import Store, accounts
 from hub.store.accounts import Token
 from submissions.api_guard import BodyTiming, RequestGuard, unauthorized
+from submissions.api_reads import benchmark_of, submission_view
 from submissions.api_schema import (
     UPLOAD_ID,
     BenchmarkInfo,
     Health,
-    HistoryEntry,
     Receipt,
     SubmissionView,
-    UploadRequest,
+    UploadBody,
     UploadState,
     links,
     problems,
+    upload_request,
 )
 from submissions.api_uploads import Uploads
-from submissions.archive import read_member
-from submissions.manifest import MAX_MANIFEST_BYTES, parse_manifest_text
+from submissions.manifest import MAX_MANIFEST_BYTES
 from submissions.queue import submit
 
 SMALL_BODY = 64 * 1024  # what a JSON request or an empty POST may carry
@@ -115,12 +116,15 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
     app = FastAPI(title="mobench submission API", version=mobench_version())
     bearer = HTTPBearer(auto_error=False, description="a token from `mobench tokens create NAME`")
 
-    def body_limit(method: str, path: str) -> int:
+    def body_limit(method: str, path: str) -> int | None:
+        """What an operation's body may hold; None for no such operation (routing answers 404 or 405 unread)."""
         if method == "POST" and path == "/submissions":
             return limits.max_upload_bytes + MAX_MANIFEST_BYTES  # the multipart envelope around the archive
-        if method == "PUT" and path.startswith("/uploads/"):
+        if method == "PUT" and re.fullmatch(r"/uploads/[^/]+", path):
             return limits.chunk_bytes
-        return SMALL_BODY
+        if method == "POST" and re.fullmatch(r"/uploads(/[^/]+/complete)?", path):
+            return SMALL_BODY
+        return None
 
     app.add_middleware(
         RequestGuard,
@@ -142,7 +146,7 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
         return token
 
     def intake(token: Token, archive: Path, shown: str) -> Receipt:
-        benchmark = _benchmark_of(archive, shown)
+        benchmark = benchmark_of(archive, shown)
         try:
             request_id = accounts.reserve(
                 store, token, benchmark, total_per_day=limits.total_per_day, valid_per_day=limits.valid_per_day
@@ -193,6 +197,11 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
         "/submissions",
         status_code=201,
         operation_id="post_submission",
+        openapi_extra={
+            "requestBody": {
+                "content": {"multipart/form-data": {"encoding": {"archive": {"contentType": "application/zip"}}}}
+            }
+        },
         responses={
             **links(201, "queued, or the same content this token sent before", **status_link),
             **problems(400, 401, 408, 409, 413, 422, 429),
@@ -210,11 +219,17 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
         finally:
             path.unlink(missing_ok=True)
 
-    @app.get("/submissions/{submission_id}", operation_id="get_submission", responses=problems(401, 404))
+    @app.get(
+        "/submissions/{submission_id}",
+        operation_id="get_submission",
+        openapi_extra={"security": [{}, {"HTTPBearer": []}]},  # public; a token shows its owner more
+        responses=problems(401, 404),
+    )
     def get_submission(submission_id: str, token: Annotated[Token | None, Depends(maybe_caller)]) -> SubmissionView:
-        return _submission_view(store, submission_id, token)
+        return submission_view(store, submission_id, token)
 
     upload_link = {"upload_id": "$response.body#/upload_id"}
+    UploadRequest = upload_request(limits.max_upload_bytes)
 
     @app.post(
         "/uploads",
@@ -231,12 +246,11 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
             **problems(400, 401, 408, 413, 422, 429),
         },
     )
-    def start_upload(body: UploadRequest, token: Annotated[Token, Depends(caller)]) -> UploadState:
+    def start_upload(body: UploadRequest, token: Annotated[Token, Depends(caller)]) -> UploadState:  # type: ignore[valid-type]
         starts.check(token.id, "submissions")
-        if body.size > limits.max_upload_bytes:
-            raise HTTPException(413, f"archive larger than {limits.max_upload_bytes} bytes")
-        upload_id = uploads.start(token, body.size, body.sha256)
-        return UploadState(upload_id=upload_id, offset=0, size=body.size, chunk_bytes=limits.chunk_bytes)
+        upload = cast(UploadBody, body)  # UploadRequest is UploadBody with this server's size limit
+        upload_id = uploads.start(token, upload.size, upload.sha256)
+        return UploadState(upload_id=upload_id, offset=0, size=upload.size, chunk_bytes=limits.chunk_bytes)
 
     upload_id_path = Annotated[str, PathParam(pattern=UPLOAD_ID, description="the id `POST /uploads` returned")]
 
@@ -251,7 +265,9 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+                },
             }
         },
         responses={
@@ -339,63 +355,3 @@ def _copy_capped(source: Any, target: Path, cap: int) -> None:
             if written > cap:
                 raise HTTPException(413, f"archive larger than {cap} bytes")
             out.write(chunk)
-
-
-def _benchmark_of(archive: Path, shown: str) -> str:
-    """The benchmark a zip's manifest names, read without extracting anything (for the quota reservation), with
-    the intake's own zip checks and hardened YAML loader; every problem is a 422."""
-    try:
-        raw = parse_manifest_text(
-            read_member(archive, "manifest.yaml", MAX_MANIFEST_BYTES, shown).decode("utf-8"), "manifest.yaml"
-        )
-    except UnicodeDecodeError as error:
-        raise HTTPException(422, f"manifest.yaml: not UTF-8 text at byte {error.start}") from None
-    except SubmissionError as error:
-        raise HTTPException(422, str(error)) from None
-    benchmark = raw.get("benchmark")
-    if not isinstance(benchmark, str) or len(benchmark) > 100:
-        raise HTTPException(422, f"manifest.yaml: field 'benchmark': expected a benchmark id, got {excerpt(benchmark)}")
-    try:
-        return get_benchmark(benchmark).id
-    except MobenchError as error:
-        raise HTTPException(422, f"manifest.yaml: field 'benchmark': {error}") from None
-
-
-def _submission_view(store: Store, submission_id: str, token: Token | None) -> SubmissionView:
-    with store.read() as con:
-        row = con.execute(
-            """SELECT id, benchmark_id, config, split, status, created_at, updated_at, reason, worker_id,
-                      heartbeat_at, lease_expires_at, attempts, log_excerpt
-               FROM submissions WHERE id = ?""",
-            [submission_id],
-        ).fetchone()
-        if row is None:
-            raise HTTPException(404, f"no submission {excerpt(submission_id)}")
-        history = con.execute(
-            "SELECT ts, kind, detail FROM events WHERE submission_id = ? ORDER BY ts", [submission_id]
-        ).fetchall()
-        scores = con.execute(
-            "SELECT metric, value FROM scores WHERE submission_id = ? AND breakdown = '' ORDER BY metric",
-            [submission_id],
-        ).fetchall()
-    owner = token is not None and accounts.owns(store, token, submission_id)
-    text = [None if v is None else str(v) for v in row]
-    view = SubmissionView(
-        id=row[0],
-        benchmark=row[1],
-        config=row[2],
-        split=row[3],
-        status=row[4],
-        created_at=text[5],
-        updated_at=text[6],
-        history=[
-            HistoryEntry(at=str(ts), state=kind, detail=detail if owner else None) for ts, kind, detail in history
-        ],
-        # JSON has no NaN: a metric with nothing to average over is null, as `mobench evaluate --json` prints it
-        scores={m: v if v is None or math.isfinite(v) else None for m, v in scores} if row[4] == "published" else {},
-        owner=owner,
-    )
-    if owner:
-        view.reason, view.worker, view.heartbeat_at, view.lease_expires_at = text[7], text[8], text[9], text[10]
-        view.attempts, view.log_excerpt = row[11], row[12]
-    return view
