@@ -12,6 +12,7 @@ the per-pixel columns, which are all stored flat in row order (`loaders.formats.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
 from hub.wiring import make_loader
+from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_feature
 from loaders.formats.masks import label_map_feature, mask_feature
 from loaders.synthetic import is_synthetic
@@ -63,42 +65,117 @@ def export_benchmark(
     overwrite: bool = False,
     on_split: Callable[[str, str], None] | None = None,
 ) -> list[ExportedSplit]:
+    """Write the selected configs and splits of the release at `root` to `out`; returns what was written.
+
+    Every selected split is read before anything is written, and one that holds no sample (e.g. a copy of part of
+    a release) is refused with its reason: `datasets.load_dataset` cannot load an empty split. The shards go to a
+    hidden staging folder inside `out` that takes the place of `out`'s contents only once every split is written,
+    and the Arrow cache of the splits lives in a `mobench-ds-*` temporary folder; both are removed when the export
+    ends, also when it fails, so a failed export leaves `out` as it was (and no `out` if there was none).
+    """
+    _check_out(out, overwrite)
+    selected = _selected_loaders(spec, root, configs, splits)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".mobench-partial-", dir=out))
+    try:
+        with tempfile.TemporaryDirectory(prefix="mobench-ds-", ignore_cleanup_errors=True) as cache:
+            exported, pixels = _write_splits(selected, staging, out, Path(cache), max_rows_per_shard, on_split)
+        card = dataset_card(spec, exported, synthetic=is_synthetic(root), pixel_columns=pixels)
+        (staging / "README.md").write_text(card, encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            out.rmdir()
+        raise
+    _replace_contents(out, staging)
+    return exported
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an `out` that is a file, or a non-empty folder unless it is an earlier export and `overwrite` is set."""
     if out.exists() and not out.is_dir():
         raise MobenchError(f"{out} is a file; --out names the folder to write the export to")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise MobenchError(f"{out} exists and is not empty; pass --overwrite to replace it")
         if not _is_export(out):
-            # --overwrite deletes the folder: never one that holds anything but an earlier export.
+            # --overwrite deletes the folder's contents: never a folder that holds anything but an earlier export.
             raise MobenchError(
                 f"{out} holds files that are not a mobench export (README.md and <config>/*.parquet); "
                 "--overwrite replaces only an earlier export"
             )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+
+
+def _selected_loaders(
+    spec: BenchmarkSpec, root: Path, configs: list[str] | None, splits: list[str] | None
+) -> list[tuple[str, str, DatasetLoader]]:
+    """(config, split, loader) of every selected split, each checked to hold at least one sample."""
+    chosen = [spec.config(name) for name in configs] if configs else spec.configs
+    selected = [
+        (cfg.name, split.name, make_loader(spec, root, split.name, cfg.name))
+        for cfg in chosen
+        for split in cfg.splits
+        if not splits or split.name in splits
+    ]
+    if not selected:
+        known = "; ".join(f"{cfg.name}: {', '.join(sp.name for sp in cfg.splits)}" for cfg in chosen)
+        raise MobenchError(f"{spec.id}: no split {', '.join(splits or [])} in the selected config(s) ({known})")
+    sizes = [len(loader) for _, _, loader in selected]
+    empty = [f"{c}/{s}: {loader.empty_reason()}" for (c, s, loader), n in zip(selected, sizes, strict=True) if not n]
+    if empty:
+        full = [f"{c}/{s} ({n} rows)" for (c, s, _), n in zip(selected, sizes, strict=True) if n]
+        hint = f"; the selected splits that hold samples: {', '.join(full)} (choose with --config/--split)"
+        raise MobenchError(
+            f"{spec.id} from {root}: {len(empty)} split(s) hold no sample and cannot be exported (datasets cannot "
+            f"load an empty split): {'; '.join(empty)}{hint if full else ''}. Nothing was written."
+        )
+    return selected
+
+
+def _write_splits(
+    selected: list[tuple[str, str, DatasetLoader]],
+    staging: Path,
+    out: Path,
+    cache: Path,
+    max_rows_per_shard: int,
+    on_split: Callable[[str, str], None] | None,
+) -> tuple[list[ExportedSplit], dict[str, datasets.List]]:
+    """Write each split's parquet shards under `staging` (named as they will be under `out`); also returns the
+    per-pixel columns and their features, in the features' order."""
     exported: list[ExportedSplit] = []
-    pixels: dict[str, datasets.List] = {}  # the per-pixel columns and their features, in the features' order
+    pixels: dict[str, datasets.List] = {}
     pixel_features = [layout.feature for layout in PIXEL_LAYOUTS]
-    for cfg in [spec.config(name) for name in configs] if configs else spec.configs:
-        for split in cfg.splits:
-            if splits and split.name not in splits:
-                continue
-            if on_split is not None:
-                on_split(cfg.name, split.name)
-            loader = make_loader(spec, root, split.name, cfg.name)
-            dataset = loader.to_dataset()
-            pixels.update((name, feature) for name, feature in dataset.features.items() if feature in pixel_features)
-            n_shards = max(1, -(-len(dataset) // max_rows_per_shard))
-            files = []
-            for index in range(n_shards):
-                path = out / cfg.name / f"{split.name}-{index:05d}-of-{n_shards:05d}.parquet"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                dataset.shard(n_shards, index, contiguous=True).to_parquet(str(path))
-                files.append(path)
-            exported.append(ExportedSplit(cfg.name, split.name, len(dataset), files))
-    card = dataset_card(spec, exported, synthetic=is_synthetic(root), pixel_columns=pixels)
-    (out / "README.md").write_text(card, encoding="utf-8")
-    return exported
+    for config, split, loader in selected:
+        if on_split is not None:
+            on_split(config, split)
+        dataset = loader.to_dataset(cache / f"{config}-{split}")
+        pixels.update((name, feature) for name, feature in dataset.features.items() if feature in pixel_features)
+        n_shards = max(1, -(-len(dataset) // max_rows_per_shard))
+        files = []
+        for index in range(n_shards):
+            relative = Path(config) / f"{split}-{index:05d}-of-{n_shards:05d}.parquet"
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            dataset.shard(n_shards, index, contiguous=True).to_parquet(str(staging / relative))
+            files.append(out / relative)
+        exported.append(ExportedSplit(config, split, len(dataset), files))
+        del dataset  # its Arrow files are memory-mapped from `cache`
+    return exported, pixels
+
+
+def _replace_contents(out: Path, staging: Path) -> None:
+    """Make `out` hold exactly what its subfolder `staging` holds (the rest of `out` is an earlier export or
+    nothing: `_check_out`)."""
+    for path in out.iterdir():
+        if path == staging:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    for path in staging.iterdir():
+        path.rename(out / path.name)
+    staging.rmdir()
 
 
 def _is_export(folder: Path) -> bool:

@@ -7,6 +7,8 @@ per sample with a stable `id`. Its `features()` types every column, so `to_datas
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -14,8 +16,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import datasets
+from datasets.exceptions import DatasetGenerationError
 
-from hub.core.errors import DatasetLayoutError
+from hub.core.errors import DatasetLayoutError, MobenchError
 from hub.core.hashing import files_under
 
 
@@ -84,12 +87,44 @@ class DatasetLoader(ABC):
     def __len__(self) -> int:
         return len(self.sample_ids())
 
+    def empty_reason(self) -> str:
+        """Why this split holds no sample, for the refusal of an export or a scoring of it (a loader that knows
+        more, e.g. which files or windows were missing, says so)."""
+        return f"no sample of the release at {self.root} falls in it"
+
     def to_dataset(self, cache_dir: str | Path | None = None) -> datasets.Dataset:
-        """Materialise the split as an Arrow-backed `datasets.Dataset`, streaming samples to disk."""
-        cache = str(cache_dir) if cache_dir is not None else tempfile.mkdtemp(prefix="mobench-ds-")
-        return datasets.Dataset.from_generator(
-            _iterate, gen_kwargs={"loader": self}, features=self.features(), cache_dir=cache
-        )
+        """Materialise the split as an Arrow-backed `datasets.Dataset`, streaming samples to disk.
+
+        The Arrow files go to `cache_dir`, which the caller owns; without it, to a `mobench-ds-*` folder in the temp
+        dir that is removed when the process exits (or at once if building fails). An empty split gives an empty
+        dataset with the split's features. A `MobenchError` raised while reading a sample (a file the loader refuses)
+        comes out as itself, not wrapped in the `DatasetGenerationError` of `datasets`.
+        """
+        features = self.features()
+        if not self.sample_ids():
+            return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
+        own = cache_dir is None
+        cache = tempfile.mkdtemp(prefix="mobench-ds-") if cache_dir is None else str(cache_dir)
+        try:
+            dataset = datasets.Dataset.from_generator(
+                _iterate, gen_kwargs={"loader": self}, features=features, cache_dir=cache
+            )
+        except BaseException as error:
+            if own:
+                shutil.rmtree(cache, ignore_errors=True)
+            cause = _loader_error(error)
+            if cause is not None:
+                raise cause from None
+            raise
+        if own:
+            atexit.register(shutil.rmtree, cache, True)
+        return dataset
+
+
+def _loader_error(error: BaseException) -> MobenchError | None:
+    """The loader's own error behind the `DatasetGenerationError` that `datasets` raises for it, if any."""
+    cause = error.__cause__ if isinstance(error, DatasetGenerationError) else None
+    return cause if isinstance(cause, MobenchError) else None
 
 
 def _iterate(loader: DatasetLoader) -> Iterator[dict[str, Any]]:

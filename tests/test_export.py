@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import datasets
@@ -11,12 +15,13 @@ import yaml
 from typer.testing import CliRunner
 
 from hub.cli.app import app
-from hub.core.errors import MobenchError
+from hub.core.errors import FormatError, MobenchError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
 from hub.wiring import make_loader
 from loaders.kitti_flow import KittiFlow2015
 from loaders.synthetic.flow import build_kitti_2015, build_sintel
+from tests.fixtures.health import edge_pmdata
 
 
 def _front_matter(card: str) -> dict[str, object]:
@@ -118,3 +123,70 @@ def test_publish_dry_run_lists_a_share_alike_export(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "would upload 3 file(s)" in result.output and "share-alike" in result.output
+
+
+def test_an_empty_split_is_refused_with_its_reason_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(_fresh(tmp_path / "tmp")))
+    root = edge_pmdata(tmp_path / "pmdata")  # p01 (test side of `participant`) has a window; p02 has none
+    spec = get_benchmark("pmdata-stress")
+    out = tmp_path / "out"
+    export_benchmark(spec, root, out, configs=["all"])
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(MobenchError) as caught:
+        export_benchmark(spec, root, out, overwrite=True)
+    message = str(caught.value)
+    assert "\n" not in message and "participant/train: no window of participant(s) p02 falls in it" in message
+    assert "files absent: p02/fitbit/resting_heart_rate.json" in message
+    assert "participant/test (1 rows)" in message and "Nothing was written" in message
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # the earlier export is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "pmdata", "tmp"]  # no staging folder left
+    assert list((tmp_path / "tmp").iterdir()) == []  # no mobench-ds-* cache left
+    # `to_dataset` of an empty split is an empty dataset with the split's features, not a `datasets` ValueError
+    empty = make_loader(spec, root, "train", "participant")
+    assert len(empty.to_dataset(tmp_path / "cache")) == 0 and empty.to_dataset().features == empty.features()
+
+
+def test_a_file_refused_while_exporting_is_the_loaders_own_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(_fresh(tmp_path / "tmp")))
+    root = tmp_path / "sintel"
+    build_sintel(root, seed=0)
+    flo = sorted((root / "training" / "flow").rglob("*.flo"))[-1]
+    flo.write_bytes(flo.read_bytes()[:100])  # truncated: read only when its sample is exported
+    with pytest.raises(FormatError) as caught:  # not the DatasetGenerationError `datasets` wraps it in
+        export_benchmark(get_benchmark("sintel-clean"), root, tmp_path / "out", splits=["training"])
+    assert caught.value.path == flo
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sintel", "tmp"]  # no out, no staging folder
+    assert list((tmp_path / "tmp").iterdir()) == []  # the Arrow cache is removed on failure too
+
+
+def test_cli_export_errors_are_one_line_exit_2_and_leave_no_cache(tmp_path: Path) -> None:
+    root = edge_pmdata(tmp_path / "pmdata")
+    (root / "p02" / "pmsys" / "wellness.csv").write_text("when,stress\n2020-01-01T00:00:00.000Z,3\n", encoding="utf-8")
+    temp = _fresh(tmp_path / "tmp")
+    for args in (
+        ["export", "pmdata-stress", "--root", str(root), "--out", str(tmp_path / "out")],
+        ["evaluate", "pmdata-stress", "--root", str(root), "--predictions", str(tmp_path)],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "hub.cli.app", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "TMPDIR": str(temp)},
+        )
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        wellness = root / "p02" / "pmsys" / "wellness.csv"
+        assert result.stderr.strip().splitlines() == [
+            f"error: {wellness}: header lacks column(s) effective_time_frame, fatigue, mood, readiness, "
+            "sleep_duration_h, sleep_quality, soreness, soreness_area"
+        ]
+    assert not (tmp_path / "out").exists() and not [p for p in temp.iterdir() if p.name.startswith("mobench-ds-")]
+
+
+def _fresh(folder: Path) -> Path:
+    folder.mkdir()
+    return folder

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from evaluators.health import evaluate
+from hub.core.errors import FormatError
 from hub.core.registry import get_benchmark
 from hub.wiring import make_request
-from loaders.health.lifesnaps import LifeSnapsTask
+from loaders.health.lifesnaps import TASKS, LifeSnapsTask
+from loaders.health.lifesnaps_release import DAILY, PANAS, CsvLayout
 from tests.fixtures.health import daily_row, write_lifesnaps
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    daily = [
+def _daily() -> list[dict[str, object]]:
+    return [
         daily_row("u1", "2021-06-01", stress_score=70),
         daily_row("u1", "2021-06-03", stress_score=80, sleep_efficiency=80, minutesAwake=45),  # disorder by rule
         daily_row("u1", "2021-06-08", stress_score=90),  # the survey's own day: not before it
         daily_row("u1", "2021-06-05", spo2=""),  # spo2 missing: no sleep-disorder window; SRI fields complete
         daily_row("u2", "2021-06-02"),
     ]
-    panas = [
+
+
+def _panas() -> list[dict[str, object]]:
+    return [
         {
             "user_id": "u1",
             "type": "panas",
@@ -38,7 +43,11 @@ def root(tmp_path: Path) -> Path:
             "negative_affect_score": 20,
         },
     ]
-    return write_lifesnaps(tmp_path / "lifesnaps", daily, panas)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return write_lifesnaps(tmp_path / "lifesnaps", _daily(), _panas())
 
 
 def test_stress_resilience_window_by_hand(root: Path) -> None:
@@ -90,3 +99,54 @@ def test_participant_split_and_scoring(root: Path, tmp_path: Path) -> None:
     result = evaluate(make_request(spec, root, preds, "test", "all"))
     # labels 0, 1, 0, 0; all predicted 0: accuracy 3/4; F1 class 0 = 6/7, class 1 = 0 -> macro 3/7
     assert result.metrics["accuracy"] == 75.0 and result.metrics["macro_f1"] == pytest.approx(100 * 3 / 7)
+
+
+def _header(path: Path) -> str:
+    return path.read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_the_official_layout_and_a_reexport_give_the_same_windows(tmp_path: Path) -> None:
+    official = write_lifesnaps(tmp_path / "official", _daily(), _panas())
+    reexport = write_lifesnaps(tmp_path / "reexport", _daily(), _panas(), reexport=True)
+    # as written: the official daily table starts with pandas' unnamed index column, its surveys say user_id; the
+    # re-export has no index column and says id in both files
+    assert _header(official / DAILY).startswith(",id,date,") and _header(reexport / DAILY).startswith("id,date,")
+    assert _header(official / PANAS).startswith(",user_id,type,") and _header(reexport / PANAS).startswith("id,type,")
+    for task in TASKS:
+        first = LifeSnapsTask(official, "test", "all", task=task)
+        second = LifeSnapsTask(reexport, "test", "all", task=task)
+        assert list(first) == list(second) and len(first) >= 2
+    assert first.release.layouts == {DAILY: CsvLayout("id", True), PANAS: CsvLayout("user_id", True)}
+    assert second.release.layouts == {DAILY: CsvLayout("id", False), PANAS: CsvLayout("id", False)}
+
+
+def test_a_pandas_round_trip_index_name_is_read_as_the_index(tmp_path: Path) -> None:
+    root = write_lifesnaps(tmp_path / "lifesnaps", _daily(), _panas())
+    daily = root / DAILY
+    daily.write_text("Unnamed: 0" + daily.read_text(encoding="utf-8"), encoding="utf-8")
+    loader = LifeSnapsTask(root, "test", "all", task="sleep_disorder")
+    assert len(loader) == 4 and loader.release.layouts[DAILY] == CsvLayout("id", True)
+
+
+@pytest.mark.parametrize(
+    ("relative", "edit", "problem"),
+    [
+        (PANAS, lambda h: h.replace("user_id", "user"), "no participant column: the header has neither `user_id`"),
+        (PANAS, lambda h: h.replace(",type,", ",id,"), "both `user_id` and `id` columns"),
+        (DAILY, lambda h: h.replace(",rmssd,", ",,"), "column 6 has no name ('')"),
+        (DAILY, lambda h: h.replace(",rmssd,", ",date,"), "column 'date' appears twice (columns 3 and 6)"),
+        (DAILY, lambda h: h.replace(",spo2,", ",sp02,"), "header lacks column(s) spo2"),
+        # the index column's empty name lost from the header while the rows keep their index values: every value
+        # would sit under the next column's name
+        (DAILY, lambda h: h[1:], "line 2: 22 fields, but the header names 21 columns"),
+    ],
+)
+def test_an_unknown_layout_is_refused_naming_file_and_column(
+    tmp_path: Path, relative: str, edit: Callable[[str], str], problem: str
+) -> None:
+    root = write_lifesnaps(tmp_path / "lifesnaps", _daily(), _panas())
+    header, rest = (root / relative).read_text(encoding="utf-8").split("\n", 1)
+    (root / relative).write_text(edit(header) + "\n" + rest, encoding="utf-8")
+    with pytest.raises(FormatError) as caught:
+        LifeSnapsTask(root, "test", "all", task="stress_resilience").sample_ids()
+    assert caught.value.path == root / relative and caught.value.problem.startswith(problem)

@@ -13,11 +13,12 @@ from hub.core.errors import DatasetLayoutError, FormatError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
 from hub.wiring import make_loader
+from loaders.health import pmdata
 from loaders.health.clock import DST_AMBIGUOUS, DST_GAP, local_to_utc, parse_fitbit_time, zone
 from loaders.health.pmdata import PMDataTask, build_windows
 from loaders.health.pmdata_release import PMDataRelease
 from loaders.health.schema import QUALITY_DUPLICATE, QUALITY_MISSING, to_arrow
-from loaders.synthetic.health import build_pmdata, rhr_record, write_fitbit
+from loaders.synthetic.health import build_pmdata, rhr_record, sleep_record, write_fitbit
 from tests.fixtures.health import EDGE_WINDOW, REPORT, edge_pmdata
 
 
@@ -136,6 +137,25 @@ def test_long_table_counts_duplicates_and_gaps(tmp_path: Path) -> None:
     assert arrow.num_rows == len(table) and str(arrow.schema.field("time_utc").type) == "timestamp[us, tz=UTC]"
     wellness = [o for o in table if o.source == "pmsys/wellness.csv" and o.participant == "p01"]
     assert {o.modality: o.value for o in wellness}["stress"] == 4.0 and wellness[0].zone == "UTC"
+
+
+def test_a_record_written_twice_is_listed_once_a_declared_deviation(tmp_path: Path) -> None:
+    root = edge_pmdata(tmp_path / "pmdata")
+    log = sleep_record("2020-01-01T13:00:01.000", 450.5)
+    # as in p01's sleep.json: the same log (same logId and start) twice, the copies differing in a 30-day average
+    copy = {**log, "levels": {"summary": {"deep": {"minutes": 44, "thirtyDayAvgMinutes": 40}}}}
+    write_fitbit(root, "p01", "sleep.json", [sleep_record("2020-01-01T13:00:00.000", 420), log, copy])
+    loader = PMDataTask(root, "test", "all", item="stress")
+    row = next(r for r in loader if r["id"] == EDGE_WINDOW)
+    # Health-LLM, which lists every record of the file, would print [450.5, 450.5]
+    assert row["sleep_minutes"] == [450.5] and "[SleepMinutes]: [450.5] minutes" in row["question"]
+    assert loader.report.duplicates == {"p01/fitbit/sleep.json": 1}
+    # declared with the other two deviations: the benchmarks' description, the loader's docstring, the README
+    assert "three declared deviations" in get_benchmark("pmdata-stress").description
+    assert "record written twice in its file" in get_benchmark("pmdata-stress").description
+    assert "(3) a record written twice in a Fitbit file is listed once" in " ".join(str(pmdata.__doc__).split())
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "a Fitbit record written twice in its file is used once" in " ".join(readme.split())
 
 
 def test_no_participants_is_a_layout_error(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ import typer
 from rich.markup import escape
 
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
+from hub.core.errors import MobenchError
 from hub.core.registry import all_benchmarks, get_benchmark, unavailable_benchmarks
 from hub.executors import score
 from hub.wiring import make_request, read_labels
+from loaders.base import DatasetLoader
 
 
 @app.command("benchmarks")
@@ -72,24 +74,34 @@ def export_cmd(
     max_rows_per_shard: Annotated[int, typer.Option(help="Rows per parquet shard.", min=1)] = 500,
 ) -> None:
     """Write a benchmark as parquet + dataset card so `datasets.load_dataset(OUT, CONFIG, split=...)` works."""
+    import datasets
+
     from hub.export import export_benchmark
 
     spec = get_benchmark(benchmark)
-    with console.status("exporting") as status:
+    # the status line says which split is being written; the progress bars of `datasets` would only add lines
+    # (also before an error's one line)
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        with console.status("exporting") as status:
 
-        def on_split(cfg: str, sp: str) -> None:
-            status.update(f"exporting {spec.id}: config {cfg}, split {sp}")
+            def on_split(cfg: str, sp: str) -> None:
+                status.update(f"exporting {spec.id}: config {cfg}, split {sp}")
 
-        exported = export_benchmark(
-            spec,
-            root,
-            out,
-            configs=config,
-            splits=split,
-            overwrite=overwrite,
-            max_rows_per_shard=max_rows_per_shard,
-            on_split=on_split,
-        )
+            exported = export_benchmark(
+                spec,
+                root,
+                out,
+                configs=config,
+                splits=split,
+                overwrite=overwrite,
+                max_rows_per_shard=max_rows_per_shard,
+                on_split=on_split,
+            )
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
     for item in exported:
         console.print(f"{item.config}/{item.split}: {item.n_rows} rows in {len(item.files)} shard(s)")
     console.print(
@@ -139,6 +151,12 @@ def evaluate_cmd(
     split_spec = cfg.split(split or spec.default_split)
     labels = read_labels(spec, answers) if answers is not None else None
     request = make_request(spec, root, predictions, split_spec.name, cfg.name, allow_partial, labels)
+    ground_truth = request.ground_truth
+    if isinstance(ground_truth, DatasetLoader) and not ground_truth.sample_ids():
+        raise MobenchError(
+            f"{spec.id} {cfg.name}/{split_spec.name} from {root}: nothing to score, the split holds no sample: "
+            f"{ground_truth.empty_reason()}"
+        )
     with err_console.status(f"scoring {spec.id} / {split_spec.name}"):
         result = score(request)
     if as_json:

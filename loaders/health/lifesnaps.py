@@ -1,8 +1,9 @@
 """LifeSnaps (Yfantidou et al., Scientific Data 2022; Zenodo record 7229547) and its two Health-LLM tasks.
 
 Health-LLM reads the release's pre-made CSVs by column *position*, splitting each line on commas, which breaks on
-any quoted field (e.g. an `activityType` list); mobench reads them with a CSV parser, by column *name*. Tasks
-(loader option `task`):
+any quoted field (e.g. an `activityType` list); mobench reads them with a CSV parser, by column *name*, in the
+layout each file's header declares (the official one or a common re-export: `loaders.health.lifesnaps_release`).
+Tasks (loader option `task`):
 
 - `stress_resilience`: one window per PANAS survey (`scored_surveys/panas.csv`); label = positive / negative
   affect score (0.2-5); inputs = the participant's daily rows dated within the 7 days before the survey date
@@ -21,53 +22,36 @@ midnight UTC with zone `date`.
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import datasets
 
-from hub.core.errors import DatasetLayoutError, FormatError
+from hub.core.errors import DatasetLayoutError
 from loaders.base import DatasetLoader
-from loaders.formats.text import open_text
-from loaders.health.schema import QUALITY_OK, LoadReport, Observation
-from loaders.health.splits import PARTICIPANT_CONFIG, WindowKey, check_config_split, healthllm_split, select
+from loaders.health.lifesnaps_release import (
+    SLEEP_FIELDS,
+    SRI_FIELDS,
+    LifeSnapsRelease,
+    parse_day,
+    parse_float,
+)
+from loaders.health.schema import LoadReport
+from loaders.health.splits import (
+    PARTICIPANT_CONFIG,
+    WindowKey,
+    check_config_split,
+    empty_split_reason,
+    healthllm_split,
+    select,
+)
 from loaders.health.windows import LIFESNAPS_SRI_WINDOW_DAYS, in_window
 
-DAILY = "csv_rais_anonymized/daily_fitbit_sema_df_unprocessed.csv"
-PANAS = "scored_surveys/panas.csv"
 TASKS = ("stress_resilience", "sleep_disorder", "sleep_disorder_leakfree")
-# the daily fields Health-LLM requires per task (a row lacking any is skipped), in its prompt order
-SRI_FIELDS: tuple[str, ...] = (
-    "stress_score",
-    "lightly_active_minutes",
-    "moderately_active_minutes",
-    "very_active_minutes",
-    "sleep_efficiency",
-    "sleep_deep_ratio",
-    "sleep_light_ratio",
-    "sleep_rem_ratio",
-    "sleep_duration",
-)
-SLEEP_FIELDS: tuple[str, ...] = (
-    "sleep_duration",
-    "minutesAwake",
-    "sleep_efficiency",
-    "sleep_deep_ratio",
-    "sleep_wake_ratio",
-    "sleep_light_ratio",
-    "sleep_rem_ratio",
-    "rmssd",
-    "spo2",
-    "full_sleep_breathing_rate",
-    "bpm",
-    "resting_hr",
-)
 LEAKING_FIELDS: tuple[str, ...] = ("minutesAwake", "sleep_efficiency")
 SRI_INSTRUCTION = "Answer this question truthfully"
 SRI_QUESTION = (
@@ -96,29 +80,6 @@ _SLEEP_ITEMS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _float(text: str | None) -> float | None:
-    try:
-        value = float(text) if text is not None else math.nan
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _day(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class DailyRow:
-    participant: str
-    date: str
-    time_utc: datetime
-    values: dict[str, float]  # every numeric column that parsed
-
-
 @dataclass(frozen=True)
 class LifeSnapsWindow:
     id: str
@@ -137,57 +98,6 @@ class LifeSnapsWindow:
         return WindowKey(self.id, self.participant, self.time_utc)
 
 
-class LifeSnapsRelease:
-    """The release's pre-made CSVs, read by column name, with a `LoadReport`."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        base = root / "rais_anonymized" if (root / "rais_anonymized").is_dir() else root
-        self.base = base
-        self.report = LoadReport()
-
-    def _rows(self, relative: str, required: tuple[str, ...]) -> list[dict[str, str]]:
-        path = self.base / relative
-        if not path.is_file():
-            raise DatasetLayoutError(f"missing {relative} under {self.base}\n{LifeSnapsTask.layout()}")
-        with open_text(path) as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
-            if missing:
-                raise FormatError(path, f"header lacks column(s) {', '.join(missing)}")
-            rows = [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
-        self.report.rows[relative] = len(rows)
-        return rows
-
-    @cached_property
-    def daily(self) -> list[DailyRow]:
-        out = []
-        for row in self._rows(DAILY, ("id", "date", *SLEEP_FIELDS, *SRI_FIELDS)):
-            time_utc = _day(row["date"])
-            if time_utc is None:
-                self.report.skipped_records[f"{DAILY}: date not YYYY-MM-DD"] += 1
-                continue
-            values = {k: v for k, v in ((k, _float(row.get(k))) for k in (*SLEEP_FIELDS, *SRI_FIELDS)) if v is not None}
-            out.append(DailyRow(row["id"], row["date"], time_utc, values))
-        return out
-
-    @cached_property
-    def panas(self) -> list[dict[str, str]]:
-        return self._rows(PANAS, ("user_id", "submitdate", "positive_affect_score", "negative_affect_score"))
-
-    @cached_property
-    def participants(self) -> list[str]:
-        return sorted({r.participant for r in self.daily} | {r["user_id"] for r in self.panas})
-
-    def long_table(self) -> list[Observation]:
-        """The daily fields as observations (calendar dates as midnight UTC, zone `date`)."""
-        return [
-            Observation(r.participant, r.time_utc, r.date, "date", DAILY, name, value, "", QUALITY_OK)
-            for r in self.daily
-            for name, value in r.values.items()
-        ]
-
-
 def _list(values: list[float]) -> str:
     """Health-LLM's print of a 7-day list: `str()` of the floats, `[-1]` when empty."""
     return str(values) if values else "[-1]"
@@ -200,9 +110,11 @@ def build_sri(release: LifeSnapsRelease) -> tuple[list[LifeSnapsWindow], list[st
     seen: set[str] = set()
     usable = [r for r in release.daily if all(f in r.values for f in SRI_FIELDS)]
     for row in release.panas:
-        day = _day(row["submitdate"])
-        positive, negative = _float(row["positive_affect_score"]), _float(row["negative_affect_score"])
-        wid = f"lifesnaps/{row['user_id']}/{row['submitdate']}"
+        date = row.cells["submitdate"]
+        day = parse_day(date)
+        positive = parse_float(row.cells["positive_affect_score"])
+        negative = parse_float(row.cells["negative_affect_score"])
+        wid = f"lifesnaps/{row.participant}/{date}"
         if day is None or positive is None or negative is None or negative == 0:
             release.report.dropped_windows["stress_resilience: survey date or scores unreadable (or negative 0)"] += 1
             continue
@@ -214,7 +126,7 @@ def build_sri(release: LifeSnapsRelease) -> tuple[list[LifeSnapsWindow], list[st
         days = [
             r
             for r in usable
-            if r.participant == row["user_id"] and in_window(r.time_utc, day, LIFESNAPS_SRI_WINDOW_DAYS)
+            if r.participant == row.participant and in_window(r.time_utc, day, LIFESNAPS_SRI_WINDOW_DAYS)
         ]
         inputs = {f: [r.values[f] for r in days] for f in SRI_FIELDS if f != "sleep_duration"}
         if not days:
@@ -223,8 +135,8 @@ def build_sri(release: LifeSnapsRelease) -> tuple[list[LifeSnapsWindow], list[st
         windows.append(
             LifeSnapsWindow(
                 wid,
-                row["user_id"],
-                row["submitdate"],
+                row.participant,
+                date,
                 day,
                 label,
                 f"{label:.2f}",
@@ -279,8 +191,11 @@ class LifeSnapsTask(DatasetLoader):
     """The LifeSnaps Zenodo release (pre-made CSVs), unpacked:
 
         <root>/                               (or <root>/rais_anonymized/)
-          csv_rais_anonymized/daily_fitbit_sema_df_unprocessed.csv   one row per (id, date), columns by name
+          csv_rais_anonymized/daily_fitbit_sema_df_unprocessed.csv   ,id,date,... one row per (id, date)
           scored_surveys/panas.csv            user_id, type, submitdate, positive_affect_score, negative_affect_score
+
+    Columns are read by name: a leading unnamed column (pandas' index) is skipped, and the participant column is
+    `user_id` or `id` (a re-export names it `id` in every file and drops the index column).
 
     One sample per window of `task` (loader option: stress_resilience, sleep_disorder, sleep_disorder_leakfree);
     configs and splits as in `loaders.health.splits`.
@@ -294,7 +209,7 @@ class LifeSnapsTask(DatasetLoader):
         if task not in TASKS:
             raise DatasetLayoutError(f"LifeSnaps: unknown task {task!r}; tasks: {', '.join(TASKS)}")
         self.task = task
-        self.release = LifeSnapsRelease(self.root)
+        self.release = LifeSnapsRelease(self.root, self.layout())
 
     @cached_property
     def _built(self) -> tuple[list[LifeSnapsWindow], list[str]]:
@@ -306,6 +221,9 @@ class LifeSnapsTask(DatasetLoader):
     def report(self) -> LoadReport:
         _ = self._built
         return self.release.report
+
+    def empty_reason(self) -> str:
+        return empty_split_reason(str(self.config), self.split, self.release.participants, self.report)
 
     @cached_property
     def _selected(self) -> list[LifeSnapsWindow]:

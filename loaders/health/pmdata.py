@@ -9,7 +9,14 @@ rate of 0.0 (written with `date: null`) is a missing-value marker, not a reading
 mobench excludes it from windows and counts it); whole files are absent for some participants (p12/p13 have no
 resting heart rate, p03 no intraday heart rate): counted in the load report, never a crash; Fitbit times are naive
 local time and are converted with a declared zone (`loaders.health.clock`) before any comparison with the UTC
-wellness times.
+wellness times; a Fitbit record written twice (the same series and local time: p01's `sleep.json` holds 5 sleep
+logs twice, each copy with the same `logId` and start time) is used once and counted in the load report's
+`duplicates`, where Health-LLM, which lists every record of the file, prints it twice in the window's list.
+
+Deviations from Health-LLM, all declared (here, in the benchmarks' description in `hub/benchmarks/health.yaml` and
+in the README): (1) the default `participant` config puts nobody in both train and test (`healthllm` keeps its
+split); (2) resting-heart-rate missing markers are not read as 0 bpm readings; (3) a record written twice in a
+Fitbit file is listed once. Everything else (windows, lists, prompt wording and typos) is Health-LLM's.
 """
 
 from __future__ import annotations
@@ -44,7 +51,14 @@ from loaders.health.schema import (
     LoadReport,
     Observation,
 )
-from loaders.health.splits import PARTICIPANT_CONFIG, WindowKey, check_config_split, healthllm_split, select
+from loaders.health.splits import (
+    PARTICIPANT_CONFIG,
+    WindowKey,
+    check_config_split,
+    empty_split_reason,
+    healthllm_split,
+    select,
+)
 from loaders.health.tasks import PMDATA_ITEMS, pmdata_task
 from loaders.health.windows import (
     PMDATA_ANSWER,
@@ -103,8 +117,9 @@ def build_windows(release: PMDataRelease, item: str) -> tuple[list[PMDataWindow]
 
     mobench's windows: one per wellness report (a repeated `effective_time_frame` is used once); inputs are the
     participant's exercise bouts with both steps and calories, sleep logs, and non-missing resting heart rates whose
-    UTC time lies in (t_report - 14 d, t_report), in file order; a window lacking any of the three, or whose label is
-    blank, 0 on a 1-5 item, or outside the scale, is dropped and counted in `release.report.dropped_windows`.
+    UTC time lies in (t_report - 14 d, t_report), in file order, a record written twice in its file once (a declared
+    deviation: Health-LLM lists both copies); a window lacking any of the three, or whose label is blank, 0 on a 1-5
+    item, or outside the scale, is dropped and counted in `release.report.dropped_windows`.
 
     Health-LLM's list (`gen_dataset.py`): the same reports in sorted participant order (its `os.listdir` order is
     file-system dependent), compared as it compares them, Fitbit local time against the UTC report time with the
@@ -261,6 +276,9 @@ class PMDataTask(DatasetLoader):
         """The load report of the release, once the task's windows are built."""
         _ = self._built
         return self.release.report
+
+    def empty_reason(self) -> str:
+        return empty_split_reason(str(self.config), self.split, self.release.participants, self.report)
 
     def sample_ids(self) -> list[str]:
         return [w.id for w in self._selected]

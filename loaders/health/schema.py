@@ -94,6 +94,16 @@ class LoadReport:
             "dropped_windows": dict(sorted(self.dropped_windows.items())),
         }
 
+    def summary(self) -> str:
+        """One line: the files absent and the windows dropped, with how many for each reason."""
+        parts = []
+        if self.missing_files:
+            parts.append(f"files absent: {', '.join(sorted(self.missing_files))}")
+        if self.dropped_windows:
+            dropped = ", ".join(f"{reason} ({n})" for reason, n in sorted(self.dropped_windows.items()))
+            parts.append(f"windows dropped: {dropped}")
+        return "; ".join(parts) or "no file absent, no window dropped"
+
 
 def count_gaps(local_times: list[datetime], step: timedelta) -> int:
     """Missing steps in a series that should have one value every `step` (in local time, as the device writes it):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.core.errors import DatasetLayoutError
+from loaders.health.schema import LoadReport
 
 PARTICIPANT_CONFIG = "participant"
 HEALTHLLM_CONFIG = "healthllm"
@@ -106,6 +107,20 @@ def within_test_set(windows: Sequence[WindowKey]) -> set[str]:
         n_test = math.ceil(len(ordered) * WITHIN_TEST_FRACTION)
         test.update(w.id for w in ordered[len(ordered) - n_test :])
     return test
+
+
+def split_participants(config: str, split: str, participants: Sequence[str]) -> list[str]:
+    """The participants whose windows may fall in `config`/`split`: one side of the `participant` config, else all."""
+    if config != PARTICIPANT_CONFIG:
+        return sorted(participants)
+    test_people = participant_test_set(participants)
+    return [p for p in sorted(participants) if (p in test_people) == (split == "test")]
+
+
+def empty_split_reason(config: str, split: str, participants: Sequence[str], report: LoadReport) -> str:
+    """Why `config`/`split` holds no window, in one line: whose windows it would hold and the release's load report."""
+    people = split_participants(config, split, participants)
+    return f"no window of participant(s) {', '.join(people) or '(none)'} falls in it (load report: {report.summary()})"
 
 
 def check_config_split(dataset: str, config: str, split: str) -> None:
