@@ -126,7 +126,7 @@ def test_size_and_rate_limits(hub: tuple[Store, str], demo: DemoSummary, tmp_pat
     assert _post(api, secret, archive).status_code == 201
     assert _post(api, secret, archive).json()["duplicate"]
     limited = _post(api, secret, archive)
-    assert limited.status_code == 429 and "requests in a minute" in limited.json()["detail"]
+    assert limited.status_code == 429 and "submissions in a minute" in limited.json()["detail"] and limited.headers["retry-after"]
 
 
 @pytest.fixture(params=[4096])
@@ -214,3 +214,54 @@ while time.monotonic() < until:
     time.sleep(0.05)
 print(reads, errors)
 """
+
+
+def test_an_incomplete_upload_expires(hub: tuple[Store, str]) -> None:
+    store, secret = hub
+    api = _client(store, upload_ttl_s=0.0)
+    auth = {"Authorization": f"Bearer {secret}"}
+    first = api.post("/uploads", json={"size": 10, "sha256": "ab" * 32}, headers=auth).json()["upload_id"]
+    api.post("/uploads", json={"size": 10, "sha256": "ab" * 32}, headers=auth)  # starting another expires the first
+    gone = api.get(f"/uploads/{first}", headers=auth)
+    assert gone.status_code == 404 and "expire" in gone.json()["detail"]
+    assert not (store.path.parent / "uploads" / f"{first}.part").exists()
+
+
+def test_a_refused_submission_leaves_a_store_with_queued_work_as_it_was(
+    hub: tuple[Store, str], demo: DemoSummary, tmp_path: Path
+) -> None:
+    """A queued submission has no cost row yet; a refused submission must not add one (intake used to backfill)."""
+    from submissions.queue import submit
+    from tests.test_hostile import table_rows
+
+    store, _ = hub
+    submit(_zip(demo, tmp_path, "waiting"), store)
+    before = table_rows(store)
+    window = {"trace": "measurements/x.csv", "start_s": 5.0, "end_s": 1.0, "inferences": 1}
+    with pytest.raises(MobenchError, match=r"end_s \(1\.0\) must be after start_s \(5\.0\)"):
+        submit(_zip(demo, tmp_path, "backwards", power_windows=[window]), store)
+    assert table_rows(store) == before
+
+
+def test_sigterm_stops_the_leaderboard_and_its_streamlit_child(demo: DemoSummary) -> None:
+    import signal
+
+    from tests.fixtures.api_server import free_port
+
+    port = free_port()
+    cmd = [sys.executable, "-c", "from hub.cli.app import main; main()", "serve", "--db", str(demo.db_path)]
+    serve = subprocess.Popen([*cmd, "--port", str(port)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _listening(port):
+        assert serve.poll() is None and time.monotonic() < deadline, "mobench serve did not start"
+        time.sleep(0.2)
+    serve.send_signal(signal.SIGTERM)
+    assert serve.wait(timeout=30) is not None
+    assert not _listening(port)  # the Streamlit child is gone with it: nothing holds the port
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
