@@ -44,6 +44,7 @@ from submissions.readers import health, iqa, lm_eval
 from submissions.readers.documents import parse_quad, read_prediction_lines
 from submissions.readers.measurements.detect import parse_file
 from tests.fixtures import measurement_logs as logs
+from tests.fixtures import power_log_forms as power_forms
 from tests.fixtures import runtime_log_forms as forms
 from tests.fixtures.reporting import print_counts
 
@@ -530,6 +531,17 @@ MEASUREMENT_SEEDS = [
         logs.tegrastats_log([5000, 5100]),
         logs.rapl_csv([(0.0, 10), (1.0, 20)]),
         logs.powermetrics_text([(1000, 1000, 10, 0)] * 2),
+        power_forms.mlperf_app_v3(),
+        power_forms.tegrastats_jp7([(5000, 3000, 5500), (5100, 3000, 5500)]),
+        power_forms.tegrastats_legacy("nano"),
+        power_forms.powermetrics_one_sample(),
+        power_forms.batterystats_android8(),
+        power_forms.batterystats_android12(),
+        power_forms.batterystats_android15_vendor(),
+        power_forms.perf_stat_intervals([12.36, 12.01], [3.05, 2.98]),
+        power_forms.perf_stat_csv(interval=True),
+        power_forms.powercap_log([("intel-rapl:0", "package-0", 10**6, [(0.0, 999000), (1.0, 500)])]),
+        power_forms.perfetto_split("session_uuid", [("power.A_uws", 1, 1.0, "7"), ("power.A_uws", 2, 2.0, "7")]),
         json.dumps(
             {
                 "format": "mobench-records",

@@ -12,6 +12,7 @@ from hub.core.errors import FormatError
 from hub.core.measurements.record import MeasurementFile, MeasurementRecord
 from submissions.readers.measurements.detect import FORMATS, parse_file
 from tests.fixtures import measurement_logs as logs
+from tests.fixtures import power_log_forms as power_forms
 from tests.fixtures import runtime_log_forms as forms
 
 
@@ -49,6 +50,8 @@ CASES: list[tuple[str, str, str]] = [
     ("tegrastats.log", logs.tegrastats_log([5000, 5100]), "tegrastats"),
     ("rapl.csv", logs.rapl_csv([(0.0, 10), (1.0, 20)]), "rapl-csv"),
     ("powermetrics.txt", logs.powermetrics_text([(1000, 1000, 10, 0)] * 2), "powermetrics"),
+    ("rapl.log", power_forms.powercap_log([("d0", "package-0", 999, [(0.0, 1), (1.0, 9)])]), "rapl-powercap-log"),
+    ("perf.txt", power_forms.perf_stat_repeat(), "rapl-perf-stat"),
 ]
 
 

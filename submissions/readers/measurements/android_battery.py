@@ -12,7 +12,10 @@ negative current while charging, some devices report mA), so:
 - the unit is guessed from magnitude only when it must be (|I| < 20 000 means mA), and the guess is flagged.
 
 batterystats' "Estimated power use" block is a model estimate from `power_profile.xml`, not a measurement; it
-becomes `estimated_charge_drain` records (mAh → A·s) with method `batterystats_estimate`, never energy.
+becomes `estimated_charge_drain` records (mAh → A·s) with method `batterystats_estimate`, never energy: the
+consumer's total (`computed`), from Android 8 its total including smearing (`computed_including_smearing`), from
+Android 12 the apps' share of each Global component (`computed_apps`). Each line's other text (the per-component
+breakdown, `Excluded from smearing`, fg/bg shares, durations, power models) is kept as an extra under its line.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from submissions.readers.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,
+    Verified,
     count_flag,
     to_float,
 )
@@ -112,72 +116,150 @@ def parse_sysfs(src: Source) -> ParseResult:
     return ParseResult(SYSFS, src.display, src.sha256, traces=[trace], flags=flags)
 
 
-_BS_HEADER = re.compile(r"^\s*Estimated power use \(mAh\):\s*$")
-_BS_CAPACITY = re.compile(
-    rf"^\s*Capacity: ({FLOAT}), Computed drain: ({FLOAT}), actual drain: ({FLOAT})(?:-({FLOAT}))?\s*$"
-)
-_BS_ENTRY = re.compile(rf"^\s*(.+?): ({FLOAT})(?:\s+\(.*\))?\s*$")
+# ---- dumpsys batterystats: the "Estimated power use (mAh)" block -----------------------------------------------
+# Printers: BatteryStats.dumpLocked (Android 5-11: one BatterySipper a line, `Label: mAh ( comp=mAh ... )`, from
+# Android 8 followed by ` Including smearing: mAh ( ... )` and/or ` Excluded from smearing`); BatteryUsageStats.dump
+# (Android 12+: a `Global` list of `component: mAh [model] apps: mAh duration: ...`, then
+# `UID u0a12: mAh [fg: mAh bg: mAh fgs: mAh cached: mAh] ( comp=mAh (time) ... )`); vendor Android 15+ builds print
+# a UID's components on the following lines. The header line is `Capacity: mAh, [Rated: , Typical: ,] Computed
+# drain: mAh, actual drain: mAh[-mAh]`.
+
+_BS_HEADER = re.compile(r"^(\s*)Estimated power use \(mAh\):\s*$")
+_BS_SECTION = re.compile(r"^\s*(Statistics since [^:]*):\s*$")
+_BS_ENTRY = re.compile(rf"^(\s*)([^:=()\s][^:=()]*?): ({FLOAT})(.*)$")
+_BS_SMEARED = re.compile(rf"\bIncluding smearing: ({FLOAT})")
+_BS_APPS = re.compile(rf"^(?:\s*\[[^\]]*\])?\s+apps: ({FLOAT})")
+_BS_COMPONENTS = re.compile(r"^\s*(?:\([^)]*\)\s*)?[\w:.-]+=\S")  # a UID's components on their own line
+_DRAIN = re.compile(rf"^({FLOAT})(?:-({FLOAT}))?$")
+
+Estimate = tuple[str, str, str, float, str]  # (section, scope, statistic, mAh, line)
+_Extras = dict[str, str | int | float | bool | None]
 
 
 def detect_batterystats(src: Source) -> bool:
     return "Estimated power use (mAh):" in src.text
 
 
-def parse_batterystats(src: Source) -> ParseResult:
-    flags = ["estimate_from_power_profile_not_measured"]
-    records: list[MeasurementRecord] = []
-    sha = src.sha256
-
-    def record(scope: str, statistic: str, mah: float, line: str) -> None:
-        records.append(
-            MeasurementRecord(
-                metric="estimated_charge_drain",
-                statistic=statistic,
-                value=mah * MAH_TO_AS,
-                unit="A*s",
-                scope=scope,
-                method="batterystats_estimate",
-                tool="dumpsys batterystats",
-                parser=BATTERYSTATS,
-                parser_version=PARSER_VERSION,
-                provenance="self-reported",
-                source_file=src.display,
-                original_text=line.strip(),
-                raw_sha256=sha,
-                validation_flags=list(flags),
-            )
-        )
-
-    in_block = False
-    ignored = 0
+def _estimates(src: Source) -> tuple[list[Estimate], _Extras, int]:
+    """Every figure of every block, the text the records have no field for, and the lines outside the blocks."""
+    out: list[Estimate] = []
+    extras: _Extras = {}
+    ignored, section = 0, "Statistics"
+    block: int | None = None  # the header's indentation while inside a block
+    glob: int | None = None  # the `Global` line's indentation while inside the Global list (Android 12+)
+    label = ""
     for number, line in src.lines():
-        if _BS_HEADER.match(line):
-            in_block = True
+
+        def add(scope: str, statistic: str, value: str, what: str) -> None:
+            out.append((section, scope, statistic, to_float(src, number, value, what), line))  # noqa: B023
+
+        if m := _BS_HEADER.match(line):
+            block, glob, label = len(m.group(1)), None, ""
             continue
-        if not in_block:
+        indent = len(line) - len(line.lstrip())
+        if block is None or not line.strip() or indent <= block:
+            block = None
+            if m := _BS_SECTION.match(line):
+                section = m.group(1)
             ignored += 1
             continue
-        if not line.strip():
-            in_block = False
-            continue
-        if m := _BS_CAPACITY.match(line):
-            record("whole_device", "computed", to_float(src, number, m.group(2), "Computed drain"), line)
-            record("whole_device", "actual_min", to_float(src, number, m.group(3), "actual drain"), line)
-            high = m.group(4) or m.group(3)
-            record("whole_device", "actual_max", to_float(src, number, high, "actual drain"), line)
+        text = line.strip()
+        if text.startswith("Capacity: "):
+            # `Capacity: 3400, Computed drain: 766, actual drain: 884-918` (Samsung adds `Rated:`, `Typical:`)
+            pairs = dict(part.partition(": ")[::2] for part in text.split(", "))
+            drain = _DRAIN.match(pairs.pop("actual drain", ""))
+            if "Computed drain" not in pairs or drain is None:
+                raise src.error(
+                    number, f"not 'Capacity: <mAh>, Computed drain: <mAh>, actual drain: <mAh>[-<mAh>]': {text!r}"
+                )
+            add("whole_device", "computed", pairs.pop("Computed drain"), "Computed drain")
+            add("whole_device", "actual_min", drain.group(1), "actual drain")
+            add("whole_device", "actual_max", drain.group(2) or drain.group(1), "actual drain")
+            extras.update({f"{section}.{key} (mAh)": value for key, value in pairs.items()})
+        elif text == "Global":
+            glob = indent
         elif m := _BS_ENTRY.match(line):
-            record(m.group(1).strip(), "computed", to_float(src, number, m.group(2), m.group(1)), line)
+            label, rest = m.group(2).strip(), m.group(4)
+            if glob is not None and (len(m.group(1)) <= glob or label.startswith(("UID ", "User "))):
+                glob = None
+            label = f"Global {label}" if glob is not None else label
+            add(label, "computed", m.group(3), label)
+            if smeared := _BS_SMEARED.search(rest):
+                add(label, "computed_including_smearing", smeared.group(1), "Including smearing")
+            if glob is not None and (apps := _BS_APPS.match(rest)):
+                add(label, "computed_apps", apps.group(1), "apps")
+            if rest.strip():
+                extras[f"line {number}: {label}"] = rest.strip()
+        elif _BS_COMPONENTS.match(line) and label:
+            extras[f"line {number}: {label}"] = text
         else:
-            raise src.error(number, f"line of the 'Estimated power use' block not understood: {line.strip()!r}")
-    if not records:
+            raise src.error(number, f"line of the 'Estimated power use' block not understood: {text!r}")
+    return out, extras, ignored
+
+
+def parse_batterystats(src: Source) -> ParseResult:
+    flags = ["estimate_from_power_profile_not_measured"]
+    estimates, extras, ignored = _estimates(src)
+    if not estimates:
         raise src.error(None, "empty 'Estimated power use (mAh)' block")
     count_flag(flags, "lines_outside_estimate_block_ignored", ignored)
-    return ParseResult(BATTERYSTATS, src.display, sha, extra_records=records, flags=flags)
+    several = len({e[0] for e in estimates}) > 1
+    records = [
+        MeasurementRecord(
+            metric="estimated_charge_drain",
+            statistic=statistic,
+            value=mah * MAH_TO_AS,
+            unit="A*s",
+            scope=f"{section}: {scope}" if several else scope,
+            method="batterystats_estimate",
+            tool="dumpsys batterystats",
+            parser=BATTERYSTATS,
+            parser_version=PARSER_VERSION,
+            provenance="self-reported",
+            source_file=src.display,
+            original_text=line.strip(),
+            raw_sha256=src.sha256,
+            validation_flags=list(flags),
+        )
+        for section, scope, statistic, mah, line in estimates
+    ]
+    return ParseResult(BATTERYSTATS, src.display, src.sha256, extra_records=records, flags=flags, extras=extras)
 
 
+_AOSP = "AOSP frameworks/base core/java/android/os/"
 SPECS = (
-    FormatSpec(SYSFS, "timestamped /sys/class/power_supply/*/uevent samples", detect_sysfs, parse_sysfs),
     FormatSpec(
-        BATTERYSTATS, "dumpsys batterystats 'Estimated power use' block", detect_batterystats, parse_batterystats
+        SYSFS,
+        "timestamped /sys/class/power_supply/*/uevent samples",
+        detect_sysfs,
+        parse_sysfs,
+        verified=(
+            Verified("Linux power_supply ABI", "the date + cat uevent loop", "kernel ABI docs; mobench fixture"),
+        ),
+    ),
+    FormatSpec(
+        BATTERYSTATS,
+        "dumpsys batterystats 'Estimated power use (mAh)' block (Android 5-11 sippers, Android 12+ BatteryUsageStats)",
+        detect_batterystats,
+        parse_batterystats,
+        verified=(
+            Verified(
+                "Android 8.0",
+                "sipper lines with 'Including smearing' / 'Excluded from smearing'",
+                "real corpus log android_battery/duanqz_android8_dumpsys-batterystats_since-last-charge.txt",
+            ),
+            Verified(
+                "Android 12-14",
+                "Capacity line, Global component list, 'UID u0a..: mAh fg: bg: fgs: cached: ( comp=mAh (time) )'",
+                _AOSP + "BatteryUsageStats.java dump/printPowerComponent, UidBatteryConsumer.java dump; "
+                "BatteryStats.java calling stats.dump(pw, prefix); mobench fixture",
+            ),
+            Verified(
+                "vendor Android 15+ builds",
+                "'Rated:'/'Typical:' capacities, a UID's components on the following lines",
+                "a vendor build's decompiled BatteryUsageStats/UidBatteryConsumer; mobench fixture",
+            ),
+            Verified("Android 5-7", "sipper lines without smearing", "mobench fixture (the research notes' excerpt)"),
+        ),
     ),
 )

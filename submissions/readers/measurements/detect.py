@@ -20,8 +20,10 @@ from submissions.readers.measurements import (
     executorch,
     llamacpp,
     mlperf,
+    mlperf_mobile,
     monsoon,
     onnxruntime,
+    perf_stat,
     perfetto,
     powermetrics,
     qai_hub,
@@ -63,6 +65,7 @@ _ALL: tuple[FormatSpec, ...] = (
     *llamacpp.SPECS,
     *onnxruntime.SPECS,
     *mlperf.SPECS,
+    *mlperf_mobile.SPECS,
     *qai_hub.SPECS,
     *executorch.SPECS,
     *monsoon.SPECS,
@@ -70,6 +73,7 @@ _ALL: tuple[FormatSpec, ...] = (
     *perfetto.SPECS,
     *tegrastats.SPECS,
     *rapl.SPECS,
+    *perf_stat.SPECS,
     *powermetrics.SPECS,
 )
 

@@ -12,6 +12,11 @@ Sources: Perfetto docs (android.power data source, `android_power_rails_counters
 traces (J), and a window's energy is a counter difference. Rails do not cover the whole device. Battery
 `batt.current_ua` changes sign convention across versions and with charging, so battery power is |I·V| with a
 flag. Other battery tracks are listed as ignored; any other track is an error.
+
+A `session_uuid` or `machine_id` column (trace_processor's diff tests select them) keeps rails of the same name from
+different power-rail sessions or machines apart: each is its own counter. Columns not read are named in the extras.
+A query result that aggregated the counters (`AVG(value)`, `COUNT(*)`, ... with no `ts`) is a summary, not a
+measurement: it is claimed by detection only to be refused in one line that says so.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import FormatSpec, ParseResult, Source, json_object, to_float
+from submissions.readers.measurements.base import FormatSpec, ParseResult, Source, Verified, json_object, to_float
 
 CSV_FORMAT = "perfetto-power-csv"
 JSON_FORMAT = "perfetto-power-json"
@@ -32,22 +37,31 @@ NS = 1e-9
 UJ = 1e-6
 
 _RAIL = re.compile(r"^power\.(?:rails\.(?P<friendly>[\w.]+)|(?P<raw>\w+)_uws)$")
+_AGGREGATE = re.compile(r"^(?:AVG|COUNT|SUM|MIN|MAX|TOTAL|GROUP_CONCAT)\(", re.IGNORECASE)
+_SPLIT_BY = ("session_uuid", "machine_id")  # the same rail name in two sessions or machines is two counters
+_READ = {"ts", "name", "track_name", "value", "power_rail_name", "energy_since_boot", *_SPLIT_BY}
+_NULL = ("", "[NULL]", None)
 
 
-def _looks_like(text: str) -> bool:
-    return ("power.rails." in text or "_uws" in text or "power_rail_name" in text or "batt.current_ua" in text) and (
-        "ts" in text
-    )
+def _rail_like(text: str) -> bool:
+    return "power.rails." in text or "_uws" in text or "power_rail_name" in text or "batt.current_ua" in text
+
+
+def _header(src: Source) -> list[str]:
+    first = src.text.lstrip().split("\n", 1)[0].replace('"', "")
+    return [c.strip() for c in first.split(",")]
 
 
 def detect_csv(src: Source) -> bool:
-    first = src.text.lstrip().split("\n", 1)[0].replace('"', "")
-    cells = [c.strip() for c in first.split(",")]
-    return "ts" in cells and _looks_like(src.text) and not src.text.lstrip().startswith(("[", "{"))
+    if src.text.lstrip().startswith(("[", "{")):
+        return False
+    cells = _header(src)
+    aggregated = "ts" not in cells and any(_AGGREGATE.match(c) for c in cells)
+    return _rail_like(src.text) and ("ts" in cells or aggregated)
 
 
 def detect_json(src: Source) -> bool:
-    return src.text.lstrip().startswith("[") and '"ts"' in src.text and _looks_like(src.text)
+    return src.text.lstrip().startswith("[") and '"ts"' in src.text and _rail_like(src.text)
 
 
 Row = tuple[str, dict[str, Any]]  # (where, row)
@@ -58,6 +72,7 @@ def _rows_to_traces(src: Source, fmt: str, rows: list[Row]) -> ParseResult:
     rails: dict[str, list[tuple[float, float]]] = {}
     battery: dict[str, dict[float, float]] = {"batt.current_ua": {}, "batt.voltage_uv": {}}
     ignored: set[str] = set()
+    unread = sorted({key for _, row in rows for key in row if key not in _READ})
     for where, row in rows:
         ts = to_float(src, None, str(row.get("ts")), f"{where}.ts") if row.get("ts") is not None else None
         if ts is None:
@@ -73,6 +88,7 @@ def _rows_to_traces(src: Source, fmt: str, rows: list[Row]) -> ParseResult:
         value = to_float(src, None, str(row[value_key]), f"{where}.{value_key}")
         if m := _RAIL.match(track):
             rail = m.group("friendly") or m.group("raw")
+            rail += "".join(f" [{key}={row[key]}]" for key in _SPLIT_BY if row.get(key) not in _NULL)
             rails.setdefault(rail, []).append((ts * NS, value * UJ))
         elif track in battery:
             battery[track][ts] = value
@@ -124,12 +140,20 @@ def _rows_to_traces(src: Source, fmt: str, rows: list[Row]) -> ParseResult:
         flags.append("battery_current_or_voltage_alone_ignored")
     if not traces:
         raise src.error(None, "no power rail or battery current+voltage counters")
-    return ParseResult(fmt, src.display, src.sha256, traces=traces, flags=flags)
+    extras: dict[str, str | int | float | bool | None] = {"columns not read": ",".join(unread)} if unread else {}
+    return ParseResult(fmt, src.display, src.sha256, traces=traces, flags=flags, extras=extras)
 
 
 def parse_csv(src: Source) -> ParseResult:
     reader = csv.DictReader(io.StringIO(src.text, newline=""))
     fields = reader.fieldnames or []
+    aggregates = [f for f in fields if _AGGREGATE.match(f)]
+    if "ts" not in fields and aggregates:
+        raise src.error(
+            1,
+            f"aggregated rows ({', '.join(aggregates)}) with no time base: a summary of a trace, not a measurement "
+            "(export the counter rows: ts, name, value)",
+        )
     if "ts" not in fields or not ({"power_rail_name", "energy_since_boot"} <= set(fields) or "value" in fields):
         raise src.error(1, "CSV header needs ts and either power_rail_name+energy_since_boot or name+value")
     rows: list[Row] = []
@@ -148,7 +172,38 @@ def parse_json(src: Source) -> ParseResult:
     return _rows_to_traces(src, JSON_FORMAT, [(f"[{i}]", json_object(src, r, f"[{i}]")) for i, r in enumerate(data)])
 
 
+_DIFFTEST = "google/perfetto test/trace_processor/diff_tests/parser/power/tests_power_rails.py"
 SPECS = (
-    FormatSpec(CSV_FORMAT, "Perfetto power rails / battery counters exported as CSV", detect_csv, parse_csv),
-    FormatSpec(JSON_FORMAT, "Perfetto power rails / battery counters exported as JSON rows", detect_json, parse_json),
+    FormatSpec(
+        CSV_FORMAT,
+        "Perfetto power rails / battery counters exported as CSV",
+        detect_csv,
+        parse_csv,
+        verified=(
+            Verified(
+                "trace_processor (2025)",
+                "counters query 'name, ts, value' (power.<RAW>_uws rails)",
+                "real corpus log perfetto/perfetto-difftest_power_rails_session_uuid_counters.csv (from "
+                + _DIFFTEST
+                + ")",
+            ),
+            Verified(
+                "trace_processor (2025)",
+                "aggregated query (power_rail_name, AVG(value), COUNT(*)): refused, not a measurement",
+                "real corpus log perfetto/perfetto-difftest_android_power_rails_counters_avg.csv",
+            ),
+            Verified(
+                "trace_processor stdlib android.power_rails",
+                "android_power_rails_counters (ts, power_rail_name, energy_since_boot); session_uuid, machine_id",
+                "the diff tests' expected outputs (" + _DIFFTEST + "); mobench fixtures",
+            ),
+        ),
+    ),
+    FormatSpec(
+        JSON_FORMAT,
+        "Perfetto power rails / battery counters exported as JSON rows",
+        detect_json,
+        parse_json,
+        verified=(Verified("trace_processor", "rows as a JSON array (ts, name, value)", "mobench fixture"),),
+    ),
 )

@@ -5,18 +5,24 @@ Source: `man powermetrics` and research notes §7.5. Each sample starts with
 `GPU Power`, `ANE Power`, `Combined Power (CPU + GPU + ANE)`, per-cluster `E-Cluster Power`, `P0-Cluster Power`)
 are **averages over the elapsed interval**, SoC only. An interval average is not an instantaneous sample, so each
 rail becomes a cumulative energy counter: E_k = Σ P_i·Δt_i at the end of each interval, which integrates exactly
-(constant power within each interval) instead of trapezoids between interval averages.
+(constant power within each interval) instead of trapezoids between interval averages. One sample is a valid
+measurement: its energy is its power times its own interval.
+
+The same rail may be printed twice in one sample (macOS 15 prints `GPU Power` under the cpu_power block and again
+under "GPU usage"): equal values are one figure, different values are an error. The header lines before the first
+sample (`Machine model`, `OS version`, `Boot time`, ...) are kept as extras.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from hub.core.measurements.record import EnergyScope
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import FLOAT, FormatSpec, ParseResult, Source, count_flag, to_float
+from submissions.readers.measurements.base import FLOAT, FormatSpec, ParseResult, Source, Verified, count_flag, to_float
 
 FORMAT = "powermetrics"
 
@@ -25,6 +31,7 @@ _POWER = re.compile(
     rf"^\s*(?P<name>[A-Za-z0-9 +()-]+?) Power(?: \((?P<combo>[^)]*)\))?:\s*(?P<v>{FLOAT})\s*(?P<u>mW|W)\s*$"
 )
 _POWERISH = re.compile(r"\bPower\b.*:\s")
+_PREAMBLE = re.compile(r"^(Machine model|OS version|Boot arguments|Boot time|EFI version|SMC version):\s*(.*?)\s*$")
 
 
 def detect(src: Source) -> bool:
@@ -36,11 +43,17 @@ def _rail(name: str) -> str:
     return name.strip().lower().replace(" ", "_")
 
 
-def parse(src: Source) -> ParseResult:
-    flags = ["interval_averages_as_cumulative_energy", "soc_only_no_dram_display_ssd"]
-    intervals: list[float] = []
-    samples: list[dict[str, float]] = []
-    ignored = 0
+@dataclass
+class _Samples:
+    intervals: list[float] = field(default_factory=list)  # elapsed s per sample
+    watts: list[dict[str, float]] = field(default_factory=list)  # rail -> W per sample
+    extras: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+    repeated: int = 0  # power lines printed twice in a sample with the same value
+    ignored: int = 0  # lines of the other samplers (tasks, network, residencies...)
+
+
+def _read(src: Source) -> _Samples:
+    out = _Samples()
     for number, line in src.lines():
         if line.startswith("***") and "Sampled system activity" in line:
             m = _HEADER.match(line)
@@ -49,25 +62,43 @@ def parse(src: Source) -> ParseResult:
             elapsed = to_float(src, number, m.group("ms"), "elapsed ms") * 1e-3
             if elapsed <= 0:
                 raise src.error(number, "non-positive elapsed time")
-            intervals.append(elapsed)
-            samples.append({})
+            out.intervals.append(elapsed)
+            out.watts.append({})
+            out.extras[f"sample {len(out.watts)}.date"] = m.group("date")
         elif m := _POWER.match(line):
-            if not samples:
+            if not out.watts:
                 raise src.error(number, "power line before the first sample header")
             watts = to_float(src, number, m.group("v"), m.group("name")) * (1e-3 if m.group("u") == "mW" else 1.0)
-            samples[-1][_rail(m.group("name"))] = watts
+            sample, rail = out.watts[-1], _rail(m.group("name"))
+            if rail in sample:
+                if sample[rail] != watts:
+                    raise src.error(number, f"{line.strip()!r}: {rail} power already read as {sample[rail]} W")
+                out.repeated += 1
+            sample[rail] = watts
         elif _POWERISH.search(line) and "Power" in line.split(":")[0] and line.strip().endswith(("mW", "W")):
             raise src.error(number, f"power line not understood: {line.strip()!r}")
+        elif not out.watts and (m := _PREAMBLE.match(line)):
+            out.extras[m.group(1)] = m.group(2)
         else:
-            ignored += 1
-    if len(samples) < 2:
-        raise src.error(None, "fewer than two powermetrics samples")
+            out.ignored += 1
+    return out
+
+
+def parse(src: Source) -> ParseResult:
+    flags = ["interval_averages_as_cumulative_energy", "soc_only_no_dram_display_ssd"]
+    read = _read(src)
+    intervals, samples = read.intervals, read.watts
+    if not samples:
+        raise src.error(None, "no '*** Sampled system activity' sample")
     names = sorted({k for s in samples for k in s})
     if not names:
         raise src.error(None, "no '... Power: <n> mW' lines (run with --samplers cpu_power,gpu_power)")
     if "ane" not in names:
         flags.append("ane_power_absent")
-    count_flag(flags, "non_power_lines_ignored", ignored)
+    if len(samples) == 1:
+        flags.append("single_sample_energy_is_its_average_power_times_its_interval")
+    count_flag(flags, "power_line_repeated_with_equal_value", read.repeated)
+    count_flag(flags, "non_power_lines_ignored", read.ignored)
     ends = np.cumsum(intervals)
     t = np.concatenate(([0.0], ends))
     traces = []
@@ -89,7 +120,26 @@ def parse(src: Source) -> ParseResult:
                 flags=list(flags),
             )
         )
-    return ParseResult(FORMAT, src.display, src.sha256, traces=traces, flags=flags)
+    return ParseResult(FORMAT, src.display, src.sha256, traces=traces, flags=flags, extras=read.extras)
 
 
-SPECS = (FormatSpec(FORMAT, "macOS powermetrics text output (cpu_power/gpu_power/ane_power samplers)", detect, parse),)
+SPECS = (
+    FormatSpec(
+        FORMAT,
+        "macOS powermetrics text output (cpu_power/gpu_power/ane_power samplers)",
+        detect,
+        parse,
+        verified=(
+            Verified(
+                "macOS 15 (OS build 24F74), Mac16,6",
+                "text, default samplers, one 5021.96 ms sample, GPU Power printed twice",
+                "real corpus log powermetrics/powermetrics-go_Mac16-6_sample.log",
+            ),
+            Verified(
+                "macOS 12-14 (research notes §7.5)",
+                "text, several samples, per-cluster and Combined Power lines",
+                "mobench fixture (no real multi-sample log found)",
+            ),
+        ),
+    ),
+)
