@@ -90,4 +90,9 @@ WHERE ({own})
 
 
 ONE_SUBMISSION = costs_select("sid = $submission")
-MISSING = costs_select("sid NOT IN (SELECT submission_id FROM submission_costs)")
+# What `Store.init` derives for rows written before (or behind) it: published submissions only. A queued one gets its
+# figures when it is measured; deriving them earlier would let any intake, even a refused one, write to the store.
+MISSING = costs_select(
+    "sid NOT IN (SELECT submission_id FROM submission_costs)"
+    " AND sid IN (SELECT id FROM submissions WHERE status = 'published')"
+)

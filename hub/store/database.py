@@ -47,9 +47,8 @@ class Store(Leases):
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 con.execute(MIGRATIONS[version - 1])
                 con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, utc_now()])
-            if current < SCHEMA_VERSION:  # a migration may add these derived tables: fill them for what exists
-                con.execute(f"INSERT INTO submission_costs {costs.MISSING}")
-                con.execute(f"INSERT INTO board_rows {board_rows.MISSING}")
+            con.execute(f"INSERT INTO submission_costs {costs.MISSING}")
+            con.execute(f"INSERT INTO board_rows {board_rows.MISSING}")
         return SCHEMA_VERSION
 
     def schema_version(self) -> int:

@@ -185,12 +185,12 @@ def test_a_200_mib_chunk_is_refused_without_the_server_holding_it(hub: Hub) -> N
             yield b"\0" * MIB
 
     try:
-        streamed = httpx.put(
+        streamed: int | None = httpx.put(
             f"{hub.server.url}/uploads/{upload_id}", params={"offset": 0}, content=chunked(), headers=hub.auth()
         ).status_code
     except httpx.TransportError:
-        streamed = 413  # the server answered and closed while the client was still sending
-    assert streamed == 413
+        streamed = None  # the server answered and closed while the client was still sending
+    assert streamed in (409, None)  # 409: past the 10 bytes the upload declared, cut off at the first piece
     assert hub.server.rss_bytes() - rss < 50 * MIB
     state = httpx.get(f"{hub.server.url}/uploads/{upload_id}", headers=hub.auth()).json()
     assert state["offset"] == 0  # nothing of the refused chunk was kept
