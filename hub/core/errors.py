@@ -13,10 +13,10 @@ EXCERPT_CHARS = 80
 
 
 def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
-    """A short, escaped quote of untrusted input for an error message: its repr, cut to `limit` characters, so a
-    message never echoes a submitter's megabytes or a line break of theirs."""
-    text = repr(value) if isinstance(value, str) else repr(str(value)[: limit + 1])
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A short, escaped quote of untrusted input for an error message: its repr, its text cut to `limit` characters
+    (marked with "..." inside the quotes), so a message never echoes a submitter's megabytes or line breaks."""
+    text = value if isinstance(value, str) else str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 class MobenchError(Exception):
