@@ -597,3 +597,21 @@ def test_the_seeds_are_valid() -> None:
         (results / f"results_{_DATE}.json").write_bytes(RESULTS_SEED)
         (results / f"samples_mobile_mmlu_{_DATE}.jsonl").write_bytes(LM_SEEDS[0])
         assert len(lm_eval.read_lm_eval_output(results, "mobile_mmlu").original) == 3
+
+
+@fuzz(600)
+@given(data=mutated(ZIP_SEEDS))
+def test_the_api_precheck_on_damaged_archive_bytes(tmp_path: Path, data: bytes) -> None:
+    """The API reads an upload's manifest before its intake (to reserve the quota): whatever the bytes, a benchmark
+    id or a 422 with one short line, never another exception (which the server would answer with a 500)."""
+    from starlette.exceptions import HTTPException
+
+    from submissions.api_reads import benchmark_of
+
+    archive = _write(tmp_path, data)
+    EXAMPLES["api_precheck"] += 1
+    with time_limit():
+        try:
+            assert benchmark_of(archive, "the uploaded archive")
+        except HTTPException as err:
+            assert err.status_code == 422 and str(err.detail).strip() and "\n" not in str(err.detail)
