@@ -57,12 +57,12 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from evaluators.readers.documents import parse_quad, read_prediction_lines
 from hub.core.coverage import Coverage, match_predictions
 from hub.core.errors import MobenchError
 from hub.core.evaluation import Breakdowns, EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.midv import FRAME_CONFIGS, MIDVLoader
 from loaders.midv_annotations import Document, Frame
-from submissions.readers.documents import parse_quad, read_prediction_lines
 
 FloatArray = NDArray[np.float64]
 

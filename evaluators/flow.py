@@ -2,7 +2,7 @@
 
 Two evaluators live here, `evaluate_kitti_2015` and `evaluate_sintel`, each a `ShardedEvaluator`: the map scores
 images one by one into per-image pools, the reduce pools them in the split's order. Where a benchmark's prediction
-files live and how they are read and written is defined once, in `submissions.readers.flow`, so the baselines, the
+files live and how they are read and written is defined once, in `evaluators.readers.flow`, so the baselines, the
 submission checks and the evaluators can never disagree on the layout.
 
 Everything is vectorised numpy over whole images. Per split, only integer pixel counts and float64 sums are kept
@@ -30,8 +30,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from evaluators.readers.flow import match_prediction_files, prediction_layout, read_prediction
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
-from submissions.readers.flow import match_prediction_files, prediction_layout, read_prediction
 
 FloatArray = NDArray[np.floating[Any]]
 BoolArray = NDArray[np.bool_]

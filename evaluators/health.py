@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evaluators.readers.health import NUMBER_RULE, read_predictions
 from hub.core.coverage import match_predictions
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.health.tasks import HealthTask, task_for
-from submissions.readers.health import NUMBER_RULE, read_predictions
 
 NAN = math.nan
 

@@ -42,10 +42,10 @@ import numpy as np
 import scipy.stats
 from numpy.typing import NDArray
 
+from evaluators.readers.iqa import prediction_file, read_score_csv
 from hub.core.coverage import match_predictions
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.piq23 import PIQ23
-from submissions.readers.iqa import prediction_file, read_score_csv
 
 CORRELATIONS: tuple[str, ...] = ("srcc", "plcc", "krcc")
 # pairwise matrices are built for several scenes at once; this bounds one batch's elements (~16 MB of float64)

@@ -1,6 +1,6 @@
 """Scoring multiple-choice answers against a hidden answer key: Mobile-MMLU and Mobile-MMLU-Pro.
 
-Predictions are the official challenge CSV or an lm-eval output folder (see `submissions.readers.lm_eval`); the key is
+Predictions are the official challenge CSV or an lm-eval output folder (see `evaluators.readers.lm_eval`); the key is
 the operator's CSV `question_id,answer`. Everything is computed from per-question picks, never from lm-eval's
 aggregate. Metrics (percentages; the four `*_perm`/consistency ones need a `*_perm` task in the run, else null):
 
@@ -12,7 +12,7 @@ aggregate. Metrics (percentages; the four `*_perm`/consistency ones need a `*_pe
 - `consistency`: share of questions where the model picks the same option *content* under all four rotations,
   right or wrong. The Mobile-MMLU paper calls its questions order-invariant but its released code has no
   permutation protocol, so these three are mobench's definitions on the cyclic-rotation protocol of
-  `submissions.readers.mobile_mmlu_tasks` (gold at every position once, as in Zheng et al. 2024, arXiv:2309.03882).
+  `evaluators.readers.mobile_mmlu_tasks` (gold at every position once, as in Zheng et al. 2024, arXiv:2309.03882).
 - `consistency_pairwise`: SCORE's consistency rate (NVIDIA, arXiv:2503.00137; lm-eval
   `tasks/score/utils.py:calculate_consistency_rate`): over all questions, identical pairs of answers among the
   C(4,2) pairs of each question's rotations, divided by the number of pairs; an unreadable answer matches nothing.
@@ -38,12 +38,12 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from evaluators.readers.lm_eval import LETTER_RULE, read_predictions
+from evaluators.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_to_displayed
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from loaders.mobile_mmlu import OPTION_LETTERS
-from submissions.readers.lm_eval import LETTER_RULE, read_predictions
-from submissions.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_to_displayed
 
 NAN = math.nan
 # the displayed position of gold option g under rotation r, at [g, r]

@@ -23,7 +23,7 @@ import yaml
 
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.base import DatasetLoader
 from loaders.formats.flo import flow_feature
 from loaders.formats.masks import label_map_feature, mask_feature

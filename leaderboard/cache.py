@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from hub.bundle import build_bundle, dumps
 from hub.core.registry import get_benchmark
+from hub.scoring.bundle import build_bundle, dumps
 from hub.store import Store
 from leaderboard import queries
 from leaderboard.filters import Filters
@@ -86,6 +86,6 @@ def measurements(db: str, submission_id: str) -> pd.DataFrame:
 
 
 def bundle(db: str, submission_id: str) -> str:
-    """A submission's result bundle (`hub.bundle`), as JSON text. Not cached: it is built only when a visitor asks
-    for it (it hashes the submission's and the release's files), and then from the files as they are."""
+    """A submission's result bundle (`hub.scoring.bundle`), as JSON text. Not cached: it is built only when a visitor
+    asks for it (it hashes the submission's and the release's files), and then from the files as they are."""
     return dumps(build_bundle(_store(db), submission_id))

@@ -63,7 +63,7 @@ class DatasetLoader(ABC):
 
     def split_files(self) -> list[Path]:
         """The release's files this split is read from, in path order: the ground truth a result bundle hashes
-        (`hub.bundle`), so a verifier can tell a different copy of the release from a different scoring.
+        (`hub.scoring.bundle`), so a verifier can tell a different copy of the release from a different scoring.
 
         Every file under `root/<split>/` for a loader whose splits are folders of their own (`split_folders`), so a
         copy of that split alone verifies too; else every file under `root`: such loaders pick their files

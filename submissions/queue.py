@@ -22,8 +22,8 @@ from hub.core.registry import BenchmarkSpec, get_benchmark
 from hub.store import NewSubmission, Store
 from submissions.archive import DEFAULT_LIMITS, Limits, content_hash, stage
 from submissions.manifest import Manifest, PowerWindow, load_manifest
-from submissions.readers.measurements.base import ParseResult
-from submissions.readers.measurements.detect import parse_file
+from submissions.measurements.base import ParseResult
+from submissions.measurements.detect import parse_file
 
 MODEL_HASH_FROM_MANIFEST = "model_sha256_from_manifest"
 ALLOWED_TOP_LEVEL = {"manifest.yaml", "predictions", "measurements", "README.md", "README.txt"}

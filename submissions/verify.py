@@ -1,6 +1,6 @@
 """`mobench verify`: score a result bundle's submission again and check the bundle against it, bit for bit.
 
-A bundle (`hub.bundle`) says which files were scored, against which ground truth, with which figures. Verifying
+A bundle (`hub.scoring.bundle`) says which files were scored, against which ground truth, with which figures. Verifying
 re-hashes the submission's files (the hub's copy, or the folder or zip a submitter kept) and the split's files
 under a release root given by the verifier, scores the submission again on the worker's path (`make_request`,
 then `score`: the same loader, evaluator and hidden-label handling), and compares every count, aggregate metric,
@@ -23,15 +23,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hub.bundle import Bundle, Figures, ground_truth_hashes
 from hub.core.errors import MobenchError
 from hub.core.evaluation import exact_bits, flat_figures
 from hub.core.hashing import tree_digest, tree_hashes
 from hub.core.registry import BenchmarkSpec, get_benchmark
 from hub.core.version import mobench_git_commit, mobench_version
-from hub.executors import score
+from hub.scoring.bundle import Bundle, Figures, ground_truth_hashes
+from hub.scoring.executors import score
+from hub.scoring.wiring import make_request, read_labels
 from hub.store import Store
-from hub.wiring import make_request, read_labels
 from submissions.archive import stage
 from submissions.manifest import load_manifest
 

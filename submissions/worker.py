@@ -31,10 +31,10 @@ from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan
 from hub.core.registry import get_benchmark
 from hub.core.version import mobench_git_commit, mobench_version
-from hub.executors import Executor, LocalExecutor, score
+from hub.scoring.executors import Executor, LocalExecutor, score
+from hub.scoring.wiring import make_request
 from hub.store import Store, SubmissionRow
 from hub.store.leases import DEFAULT_LEASE_S
-from hub.wiring import make_request
 
 LOG_EXCERPT_CHARS = 2000
 

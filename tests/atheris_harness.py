@@ -21,13 +21,13 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["submissions", "loaders", "hub"]):
+    from evaluators.readers import health, iqa
     from hub.core.errors import FormatError, MobenchError, PredictionError, SubmissionError
     from loaders.formats.flo import read_flo_bytes
     from loaders.formats.kitti_png import read_kitti_flow_bytes
     from loaders.health.tasks import TASKS
     from submissions.archive import Limits, stage
     from submissions.manifest import load_manifest
-    from submissions.readers import health, iqa
 
 _SMALL = Limits(max_files=50, max_file_bytes=200_000, max_total_bytes=400_000, max_ratio=200.0, max_depth=8)
 

@@ -13,9 +13,9 @@ import pytest
 from hub.cli.demo import DemoSummary
 from hub.core.evaluation import EvaluationRequest, exact_bits
 from hub.core.registry import all_benchmarks
-from hub.executors import Executor, LocalExecutor, ProcessExecutor, RayExecutor, chunks, score
+from hub.scoring.executors import Executor, LocalExecutor, ProcessExecutor, RayExecutor, chunks, score
+from hub.scoring.wiring import evaluator_for
 from hub.store import Store
-from hub.wiring import evaluator_for
 from submissions.worker import prepare_request, process_one
 
 

@@ -18,7 +18,7 @@ from hub.cli.app import app
 from hub.core.errors import FormatError, MobenchError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.kitti_flow import KittiFlow2015
 from loaders.synthetic.flow import build_kitti_2015, build_sintel
 from tests.fixtures.health import edge_pmdata

@@ -16,14 +16,14 @@ import pytest
 from numpy.typing import NDArray
 
 from evaluators.flow import evaluate_kitti_2015, evaluate_sintel
+from evaluators.readers.flow import prediction_path
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError, PredictionError
 from hub.core.evaluation import EvaluationRequest
 from hub.core.registry import get_benchmark
-from hub.wiring import make_request
+from hub.scoring.wiring import make_request
 from loaders.formats.flo import write_flo
 from loaders.formats.kitti_png import write_kitti_flow
-from submissions.readers.flow import prediction_path
 from tests.fixtures.flow_trees import write_kitti_tree, write_sintel_tree
 
 KITTI = get_benchmark("kitti-2015-flow")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from submissions.readers.measurements.detect import FORMATS
+from submissions.measurements.detect import FORMATS
 
 
 def table_rows() -> list[str]:

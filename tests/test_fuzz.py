@@ -34,15 +34,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evaluators.documents import localisation_scores
+from evaluators.readers import health, iqa, lm_eval
+from evaluators.readers.documents import parse_quad, read_prediction_lines
 from hub.core.errors import FormatError, MobenchError, PredictionError, SubmissionError
 from loaders.formats.flo import encode_flo, read_flo_bytes
 from loaders.formats.kitti_png import read_kitti_flow_bytes
 from loaders.health.tasks import TASKS
 from submissions.archive import Limits, stage
 from submissions.manifest import load_manifest
-from submissions.readers import health, iqa, lm_eval
-from submissions.readers.documents import parse_quad, read_prediction_lines
-from submissions.readers.measurements.detect import parse_file
+from submissions.measurements.detect import parse_file
 from tests.fixtures import measurement_logs as logs
 from tests.fixtures import power_log_forms as power_forms
 from tests.fixtures import runtime_log_forms as forms

@@ -9,7 +9,7 @@ import pytest
 
 from hub.core.errors import MobenchError
 from hub.core.registry import get_benchmark
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.health.pmdata import PMDataTask
 from loaders.synthetic.health import build_pmdata
 from submissions.baselines.health import PMDATA_BASELINES, LastValueBaseline, ParticipantMeanBaseline

@@ -10,15 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 from evaluators.health import evaluate, macro_f1, score, worst_value
+from evaluators.readers.health import parse_number
 from hub.cli.app import app
 from hub.core.errors import PredictionError
 from hub.core.evaluation import EvaluationRequest
 from hub.core.registry import get_benchmark
-from hub.wiring import make_request
+from hub.scoring.wiring import make_request
 from loaders.health.pmdata import PMDataTask
 from loaders.health.tasks import task_for
 from loaders.synthetic.health import build_pmdata
-from submissions.readers.health import parse_number
 
 STRESS = task_for("pmdata-stress")
 SLEEP_DISORDER = task_for("lifesnaps-sleep-disorder")

@@ -10,7 +10,7 @@ import pytest
 from evaluators.health import evaluate
 from hub.core.errors import FormatError
 from hub.core.registry import get_benchmark
-from hub.wiring import make_request
+from hub.scoring.wiring import make_request
 from loaders.health.lifesnaps import TASKS, LifeSnapsTask
 from loaders.health.lifesnaps_release import DAILY, PANAS, CsvLayout
 from tests.fixtures.health import daily_row, write_lifesnaps

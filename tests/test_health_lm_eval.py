@@ -10,7 +10,7 @@ import pytest
 from evaluators.health import evaluate
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.wiring import make_request
+from hub.scoring.wiring import make_request
 from loaders.health.pmdata import PMDataTask
 from loaders.health.windows import ALPACA_PRIMER
 from loaders.lm_tasks.commands import include_path, run_lm_eval

@@ -12,7 +12,7 @@ import pytest
 from hub.core.errors import DatasetLayoutError, FormatError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.health import pmdata
 from loaders.health.clock import DST_AMBIGUOUS, DST_GAP, local_to_utc, parse_fitbit_time, zone
 from loaders.health.pmdata import PMDataTask, build_windows

@@ -10,7 +10,7 @@ import pytest
 
 from hub.core.errors import FormatError
 from hub.core.measurements.record import MeasurementFile, MeasurementRecord
-from submissions.readers.measurements.detect import FORMATS, parse_file
+from submissions.measurements.detect import FORMATS, parse_file
 from tests.fixtures import measurement_logs as logs
 from tests.fixtures import power_log_forms as power_forms
 from tests.fixtures import runtime_log_forms as forms

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 from evaluators.documents import evaluate_fields, evaluate_localisation
+from evaluators.readers.documents import read_prediction_lines
 from hub.core.registry import get_benchmark
-from hub.wiring import make_loader, make_request
+from hub.scoring.wiring import make_loader, make_request
 from loaders.midv import MIDV500, MIDV2019
 from loaders.midv_annotations import read_rgb
 from loaders.synthetic import is_synthetic
 from loaders.synthetic.midv import DOCUMENTS, build_midv500, build_midv2019
 from submissions.baselines import field_ocr
 from submissions.baselines.document_detect import OpenCVDocumentDetector, detect_document, order_clockwise
-from submissions.readers.documents import read_prediction_lines
 
 
 def test_synthetic_trees_follow_both_official_layouts(tmp_path: Path) -> None:

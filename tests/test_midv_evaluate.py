@@ -14,7 +14,7 @@ from hub.cli.app import app
 from hub.core.errors import MobenchError, PredictionError
 from hub.core.evaluation import EvaluationRequest
 from hub.core.registry import get_benchmark
-from hub.wiring import make_request
+from hub.scoring.wiring import make_request
 from tests.fixtures.midv import MIDV500_FRAMES, build_tree, frame_id, write_lines
 
 CA1 = frame_id("midv500", "01_alb_id", "CA", 1)

@@ -12,7 +12,7 @@ import pytest
 from hub.core.errors import DatasetLayoutError, FormatError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.midv import MIDV500, MIDV2019
 from loaders.midv_annotations import corners_in_frame, parse_document_name
 from tests.fixtures.midv import (

@@ -17,7 +17,7 @@ from evaluators.documents import (
     normalise_field,
     normalised_levenshtein,
 )
-from submissions.readers.documents import parse_quad
+from evaluators.readers.documents import parse_quad
 
 Quad = Sequence[Sequence[float]]
 

@@ -8,17 +8,17 @@ import datasets
 import pytest
 
 from evaluators.multiple_choice import evaluate
+from evaluators.readers.mobile_mmlu_tasks import task_table
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.wiring import make_loader, make_request
+from hub.scoring.wiring import make_loader, make_request
 from loaders.lm_tasks.commands import FIELD_TASKS_DIR, include_path, render_field_task, run_lm_eval, usage
 from loaders.lm_tasks.hooks import load_docs, rotate_docs
 from loaders.mobile_mmlu import FIELDS, read_answer_key
 from loaders.synthetic import hidden_labels_path
 from loaders.synthetic.mobile_mmlu import build_mobile_mmlu, build_mobile_mmlu_pro
 from submissions.baselines.lexical_lm import MMLU_BASELINES, LexicalOverlapLM, option_scores
-from submissions.readers.mobile_mmlu_tasks import task_table
 
 pytest.importorskip("lm_eval")
 

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from evaluators.multiple_choice import evaluate
+from evaluators.readers import lm_eval
+from evaluators.readers.lm_eval import extract_letter
+from evaluators.readers.mobile_mmlu_tasks import original_to_displayed, task_table
 from hub.core.errors import MobenchError, PredictionError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
-from hub.wiring import make_request
+from hub.scoring.wiring import make_request
 from loaders.formats.text import loads_json
 from loaders.mobile_mmlu import OPTION_LETTERS, read_answer_key
-from submissions.readers import lm_eval
-from submissions.readers.lm_eval import extract_letter
-from submissions.readers.mobile_mmlu_tasks import original_to_displayed, task_table
 from tests.fixtures.mobile_mmlu import ROWS, doc, gen_record, loglik_record, write_key, write_release, write_run
 
 # the key: question -> letter; gold content index is A=0 for the first three, B=1 for the last

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from evaluators.flow import evaluate_kitti_2015, evaluate_sintel
+from evaluators.readers.flow import prediction_path, write_prediction
 from hub.core.evaluation import EvaluationRequest, EvaluationResult
 from hub.core.registry import BenchmarkSpec, get_benchmark
-from hub.wiring import make_request, resolve
+from hub.scoring.wiring import make_request, resolve
 from loaders.synthetic.flow import build_kitti_2015, build_sintel
 from submissions.baselines.opencv_flow import FLOW_BASELINES, WARMUP, DISMediumBaseline
-from submissions.readers.flow import prediction_path, write_prediction
 
 
 def _build(builder: Callable[[Path], None], name: str) -> Callable[[Path], Path]:

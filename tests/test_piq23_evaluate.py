@@ -14,7 +14,7 @@ from hub.cli.app import app
 from hub.core.errors import PredictionError
 from hub.core.evaluation import EvaluationRequest
 from hub.core.registry import get_benchmark
-from hub.wiring import make_loader, make_request
+from hub.scoring.wiring import make_loader, make_request
 from loaders.synthetic.piq23 import build_piq23
 from submissions.baselines.iqa_features import IQA_BASELINES
 from tests.fixtures.piq23 import SCENES, fixture_images, write_piq23_tree, write_predictions

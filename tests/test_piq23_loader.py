@@ -12,7 +12,7 @@ from PIL import Image
 from hub.core.errors import DatasetLayoutError, FormatError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.piq23 import PIQ23
 from tests.fixtures.piq23 import HEADER, fixture_images, score_line, write_piq23_tree
 

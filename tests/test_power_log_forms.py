@@ -11,7 +11,7 @@ import pytest
 from evaluators.efficiency import window_energy
 from hub.core.errors import FormatError
 from hub.core.measurements.record import MeasurementRecord
-from submissions.readers.measurements.detect import parse_file
+from submissions.measurements.detect import parse_file
 from tests.fixtures import measurement_logs as logs
 from tests.fixtures import power_log_forms as forms
 

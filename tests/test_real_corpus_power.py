@@ -13,8 +13,8 @@ import pytest
 from evaluators.efficiency import estimate_energy, window_energy
 from hub.core.errors import FormatError
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import ParseResult
-from submissions.readers.measurements.detect import parse_file
+from submissions.measurements.base import ParseResult
+from submissions.measurements.detect import parse_file
 from tests.fixtures.realdata import TOOLLOGS, real_file
 
 FOLDERS = ("mlperf", "tegrastats", "powermetrics", "android_battery", "rapl", "perfetto")

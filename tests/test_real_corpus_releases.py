@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from hub.cli.app import app
 from hub.core.registry import get_benchmark
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.formats.flo import read_flo, write_flo
 from loaders.formats.masks import read_mask
 from loaders.health.lifesnaps import LifeSnapsTask

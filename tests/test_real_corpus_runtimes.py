@@ -11,8 +11,8 @@ import pytest
 
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.measurements.report import MeasurementReport
-from submissions.readers.measurements.base import ParseResult
-from submissions.readers.measurements.detect import parse_file
+from submissions.measurements.base import ParseResult
+from submissions.measurements.detect import parse_file
 from tests.fixtures.realdata import TOOLLOGS, real_file
 
 TOOLS = ("llamacpp", "tflite", "onnxruntime", "executorch")

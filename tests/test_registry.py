@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from hub.cli.app import app
 from hub.core.errors import UnknownBenchmarkError
 from hub.core.registry import BenchmarkSpec, all_benchmarks, get_benchmark, unavailable_benchmarks
-from hub.wiring import resolve
+from hub.scoring.wiring import resolve
 
 
 def test_flow_benchmarks_are_registered_with_their_primary_metrics() -> None:

@@ -12,8 +12,8 @@ import pytest
 from hub.core.errors import FormatError
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.measurements.report import MeasurementReport
-from submissions.readers.measurements.base import ParseResult
-from submissions.readers.measurements.detect import parse_file
+from submissions.measurements.base import ParseResult
+from submissions.measurements.detect import parse_file
 from tests.fixtures import runtime_log_forms as forms
 from tests.fixtures.measurement_logs import write
 

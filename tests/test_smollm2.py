@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from hub.core.registry import get_benchmark
-from hub.executors import score
-from hub.wiring import make_loader, make_request, read_labels
+from hub.scoring.executors import score
+from hub.scoring.wiring import make_loader, make_request, read_labels
 from loaders.synthetic import hidden_labels_path
 from loaders.synthetic.health import build_pmdata
 from loaders.synthetic.mobile_mmlu import build_mobile_mmlu_pro

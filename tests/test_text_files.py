@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from evaluators.health import read_predictions
+from evaluators.readers.files import find_prediction_files, open_predictions
+from evaluators.readers.iqa import prediction_file
 from hub.core.errors import FormatError, PredictionError
 from loaders.formats.text import open_text, read_json
 from loaders.health.pmdata import PMDataTask
 from loaders.health.tasks import task_for
 from loaders.mobile_mmlu import read_answer_key
 from loaders.synthetic.health import build_pmdata
-from submissions.readers.files import find_prediction_files, open_predictions
-from submissions.readers.iqa import prediction_file
 
 
 def test_open_text_names_a_non_utf8_file_and_a_folder(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from hub.cli import api_commands, benchmark_commands, measure_commands, store_co
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.errors import MobenchError
 from hub.core.paths import DB_ENV, data_home, last_demo_store
-from hub.executors import EXECUTORS
+from hub.scoring.executors import EXECUTORS
 
 __all__ = ["api_commands", "app", "benchmark_commands", "main", "measure_commands", "store_commands", "verify_commands"]
 
@@ -96,7 +96,7 @@ def worker_cmd(
     db: DbOption = None,
 ) -> None:
     """Score queued submissions (several workers may run at once; each claim is a lease)."""
-    from hub.executors import make_executor
+    from hub.scoring.executors import make_executor
     from submissions import worker
 
     store = open_store(db)

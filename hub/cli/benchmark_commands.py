@@ -12,8 +12,8 @@ from rich.markup import escape
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.errors import MobenchError
 from hub.core.registry import all_benchmarks, get_benchmark, unavailable_benchmarks
-from hub.executors import score
-from hub.wiring import make_request, read_labels
+from hub.scoring.executors import score
+from hub.scoring.wiring import make_request, read_labels
 from loaders.base import DatasetLoader
 
 
@@ -52,7 +52,7 @@ def register_cmd(
     db: DbOption = None,
 ) -> None:
     """Tell the hub where a benchmark's ground truth lives, so the worker can score submissions (maintainers)."""
-    from hub.wiring import make_loader
+    from hub.scoring.wiring import make_loader
     from loaders.synthetic import is_synthetic
 
     spec = get_benchmark(benchmark)

@@ -26,8 +26,8 @@ from hub.core.measurements.record import MeasurementFile
 from hub.core.measurements.report import ModelInfo, RuntimeInfo
 from hub.core.paths import remember_demo_store
 from hub.core.registry import BenchmarkSpec, all_benchmarks
+from hub.scoring.wiring import make_loader, resolve
 from hub.store import Store
-from hub.wiring import make_loader, resolve
 from leaderboard import queries
 from loaders.synthetic import hidden_labels_path
 from submissions import worker

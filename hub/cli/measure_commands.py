@@ -22,7 +22,7 @@ def measurements_parse_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Parse one log into canonical measurement records (SI units); the format is detected unless forced."""
-    from submissions.readers.measurements.detect import parse_file
+    from submissions.measurements.detect import parse_file
 
     result = parse_file(file, format)
     if as_json:
@@ -50,8 +50,8 @@ def measurements_parse_cmd(
 @measurements_app.command("formats")
 def measurements_formats_cmd() -> None:
     """List the measurement log formats mobench reads, with the tool versions and output forms each was verified on."""
-    from submissions.readers.measurements.base import Verified
-    from submissions.readers.measurements.detect import FORMATS
+    from submissions.measurements.base import Verified
+    from submissions.measurements.detect import FORMATS
 
     unverified = (Verified("-", "-", "not verified on a real log or the tool's source"),)
     rows = [

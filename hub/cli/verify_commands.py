@@ -27,7 +27,7 @@ def bundle_cmd(
 
     Anyone with the bundle, the submission and the official release can check it with `mobench verify`.
     """
-    from hub.bundle import build_bundle, bundle_file_name, dumps
+    from hub.scoring.bundle import build_bundle, bundle_file_name, dumps
 
     with err_console.status("hashing the submission and the ground truth"):
         bundle = build_bundle(open_store(db), submission)
@@ -60,7 +60,7 @@ def verify_cmd(
 
     Exits with status 1 on any difference; another mobench version or git commit than the bundle's only warns.
     """
-    from hub.bundle import read_bundle
+    from hub.scoring.bundle import read_bundle
     from submissions.verify import verify
 
     checked = read_bundle(bundle)

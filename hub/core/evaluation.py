@@ -2,10 +2,11 @@
 
 Every evaluator is a callable `evaluate(request) -> EvaluationResult`; each is a `ShardedEvaluator`, so that a
 submission's samples can be scored on several processes or machines with exactly the official figures. The request
-says what to score and carries the split's ground truth, already loaded by the caller (`hub.wiring.make_request`: the
-worker, `mobench evaluate`, the demo), so an evaluator knows no registry resolver, no export and no store. The result
-holds the aggregate metrics (keyed by the registry's metric names), breakdowns (e.g. per scene), and per-sample
-scores for drill-down. The CLI prints `to_json()`, the worker stores all of it.
+says what to score and carries the split's ground truth, already loaded by the caller
+(`hub.scoring.wiring.make_request`: the worker, `mobench evaluate`, the demo), so an evaluator knows no registry
+resolver, no export and no store. The result holds the aggregate metrics (keyed by the registry's metric names),
+breakdowns (e.g. per scene), and per-sample scores for drill-down. The CLI prints `to_json()`, the worker stores all of
+it.
 """
 
 from __future__ import annotations

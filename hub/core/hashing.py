@@ -1,7 +1,7 @@
 """Content hashes: a submission's id is the sha256 of its content, and a timed model is identified by its file's.
 
 `tree_hashes` and `tree_digest` are the two halves of a folder's hash, kept apart so that a result bundle can
-carry every file's hash and a verifier can still recompute the folder's id from them (`hub.bundle`).
+carry every file's hash and a verifier can still recompute the folder's id from them (`hub.scoring.bundle`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The installed mobench version, recorded in every measurement mobench itself takes, and the source's git commit,
-recorded in every result bundle (`hub.bundle`): two checkouts of one version can still score differently."""
+recorded in every result bundle (`hub.scoring.bundle`): two checkouts of one version can still score differently."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
 """The submission page: manifest, status history, every metric, breakdowns, per-sample scores, measurements, and
-the result bundle to download (`hub.bundle`) that lets anyone check those scores with `mobench verify`."""
+the result bundle to download (`hub.scoring.bundle`) that lets anyone check those scores with `mobench verify`."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from hub.bundle import bundle_file_name
 from hub.core.registry import BenchmarkSpec, load_registry
+from hub.scoring.bundle import bundle_file_name
 from leaderboard import cache, charts
 from leaderboard.views.widgets import downloads, link, synthetic_banner
 

@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from evaluators.readers.mobile_mmlu_tasks import SUBSETS
 from hub.core.errors import MobenchError
 from loaders.health.tasks import TASKS as HEALTH_TASKS
 from loaders.lm_tasks import TASKS_DIR
 from loaders.mobile_mmlu import FIELDS
-from submissions.readers.mobile_mmlu_tasks import SUBSETS
 
 FIELD_TASKS_DIR = TASKS_DIR / "fields"
 

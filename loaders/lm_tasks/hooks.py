@@ -23,9 +23,9 @@ from typing import Any
 
 import datasets
 
+from evaluators.readers.lm_eval import extract_letter
+from evaluators.readers.mobile_mmlu_tasks import ROTATIONS, displayed_to_original, original_to_displayed
 from loaders.mobile_mmlu import ALL_CONFIG, OPTION_LETTERS, read_answer_key
-from submissions.readers.lm_eval import extract_letter
-from submissions.readers.mobile_mmlu_tasks import ROTATIONS, displayed_to_original, original_to_displayed
 
 
 def load_export(kwargs: dict[str, Any], data_key: str, tasks: str, config: str, split: str) -> datasets.Dataset:

@@ -20,12 +20,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from evaluators.readers.documents import write_jsonl
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
 from loaders.base import DatasetLoader
 from loaders.midv import MIDVLoader
 from submissions.baselines import Baseline, BaselineTiming
-from submissions.readers.documents import write_jsonl
 
 WARMUP = 2
 WORK_HEIGHT = 480  # px; MIDV-500 frames are 1920 px high, the detector works on a 4x smaller copy

@@ -28,12 +28,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evaluators.documents import template_rectangles
+from evaluators.readers.documents import write_jsonl
 from hub.core.registry import BenchmarkSpec
 from loaders.base import DatasetLoader
 from loaders.midv_annotations import Document
 from submissions.baselines import Baseline, BaselineTiming
 from submissions.baselines.document_detect import detect_document, midv_loader
-from submissions.readers.documents import write_jsonl
 
 log = logging.getLogger(__name__)
 

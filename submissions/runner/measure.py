@@ -37,7 +37,7 @@ from hub.core.measurements.report import (
 )
 from hub.core.measurements.statistics import nearest_rank_percentile
 from hub.core.version import mobench_version
-from submissions.readers.measurements.base import ParseResult, latency_from_samples
+from submissions.measurements.base import ParseResult, latency_from_samples
 from submissions.runner.figures import RUNNER, RUNNER_VERSION, energy_figures, runner_provenance, thermal_figures
 from submissions.runner.host_info import current_rss_bytes, host_device_info, peak_rss_bytes, read_thermal
 from submissions.runner.power import PowerSampler, discover

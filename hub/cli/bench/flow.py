@@ -3,16 +3,16 @@
 Workload: `size` frame pairs (default and at most 1,041: the MPI-Sintel training split) of 1024x436, written by
 `loaders.synthetic.flow.build_sintel` in the official layout, with the real split's scenes and lengths (its first
 `size` pairs), plus one `.flo` prediction per pair (the GT plus Gaussian noise) written by
-`submissions.readers.flow.write_prediction`: 3.7 GB of predictions at the default size.
+`evaluators.readers.flow.write_prediction`: 3.7 GB of predictions at the default size.
 
-- project: `hub.wiring.make_request` + `hub.executors.score` on `sintel-clean`, what `submissions.worker` runs: list the
-  release and the prediction folder and match them, then per pair read the prediction `.flo`, check it (size,
-  finite), map the pair's ground-truth view from the ground-truth cache (`loaders.gt_cache`: the GT flow and one
-  label byte per pixel for matched/unmatched, invalid, speed bin and distance bin) and compute all 13 metrics,
-  pooled over the split, per scene and per sample. The cache is filled by the first scoring of the release, which
-  is the bench's warm-up run (it lives in `<workdir>/gt-cache` unless `$MOBENCH_GT_CACHE` says otherwise), so the
-  timed runs are what the worker does from its second submission against a release on; the first one also decodes
-  the GT `.flo`, occlusion and invalid PNGs and runs the distance transform, ~25 ms a pair more.
+- project: `hub.scoring.wiring.make_request` + `hub.scoring.executors.score` on `sintel-clean`, what
+  `submissions.worker` runs: list the release and the prediction folder and match them, then per pair read the
+  prediction `.flo`, check it (size, finite), map the pair's ground-truth view from the ground-truth cache
+  (`loaders.gt_cache`: the GT flow and one label byte per pixel for matched/unmatched, invalid, speed bin and distance
+  bin) and compute all 13 metrics, pooled over the split, per scene and per sample. The cache is filled by the first
+  scoring of the release, which is the bench's warm-up run (it lives in `<workdir>/gt-cache` unless `$MOBENCH_GT_CACHE`
+  says otherwise), so the timed runs are what the worker does from its second submission against a release on; the first
+  one also decodes the GT `.flo`, occlusion and invalid PNGs and runs the distance transform, ~25 ms a pair more.
 - reference: `numpy.fromfile` of every prediction file and nothing else (no GT, no checks, no metrics): the floor
   of reading the submission. Both run with the files in the page cache (the warm-up run reads them first).
 
@@ -37,16 +37,16 @@ from typing import Any, cast
 
 import numpy as np
 
+from evaluators.readers.flow import write_prediction
 from hub.cli.bench import BenchCase, Prepared, Timed, build_once
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import BenchmarkSpec, get_benchmark
-from hub.executors import score
-from hub.wiring import make_loader, make_request
+from hub.scoring.executors import score
+from hub.scoring.wiring import make_loader, make_request
 from loaders.gt_cache import GT_CACHE_ENV
 from loaders.kitti_flow import KittiFlow2015
 from loaders.sintel import Sintel
 from loaders.synthetic.flow import build_sintel
-from submissions.readers.flow import write_prediction
 
 BENCHMARK = "sintel-clean"
 SHAPE = (436, 1024)  # (H, W) of every Sintel frame
@@ -153,7 +153,7 @@ def _prepare(workdir: Path, size: int) -> Prepared:
 CASE = BenchCase(
     name="flow",
     description="score a Sintel-size .flo submission (1,041 pairs of 1024x436, all 13 metrics) as the worker does",
-    project_name="hub.wiring.make_request + score (sintel-clean: predictions + cached GT views; all metrics)",
+    project_name="hub.scoring.wiring.make_request + score (sintel-clean: predictions + cached GT views; all metrics)",
     reference_name="numpy.fromfile of every prediction file (the I/O floor)",
     default_size=1041,
     prepare=_prepare,

@@ -3,15 +3,15 @@
 Workload: `size` frame pairs (default 200: the KITTI 2015 training split) of 1242x375, written by
 `loaders.synthetic.flow.build_kitti_2015` in the official layout (sparse LiDAR-like GT in `flow_occ`/`flow_noc`,
 `obj_map`), plus one dense 16-bit PNG prediction per pair (the GT plus Gaussian noise) written by
-`submissions.readers.flow.write_prediction`.
+`evaluators.readers.flow.write_prediction`.
 
-- project: `hub.wiring.make_request` + `hub.executors.score` on `kitti-2015-flow`, what `submissions.worker` runs: list
-  the release and `flow/` and match them, then per pair decode the prediction PNG, map the pair's ground-truth view
-  from the ground-truth cache (`loaders.gt_cache`: the `flow_occ`/`flow_noc` valid masks and, at their valid pixels,
-  the GT flow, |GT|² and the `obj_map` foreground flag), fill the prediction with the devkit's background
-  interpolation when it is sparse and compute all 10 metrics (Fl-bg/fg/all on occ and noc, EPE, density) on the
-  GT-valid pixels, pooled and per sample. The cache is filled by the first scoring of the release, which is the
-  bench's warm-up run (in `<workdir>/gt-cache` unless `$MOBENCH_GT_CACHE` says otherwise), so the timed runs are
+- project: `hub.scoring.wiring.make_request` + `hub.scoring.executors.score` on `kitti-2015-flow`, what
+  `submissions.worker` runs: list the release and `flow/` and match them, then per pair decode the prediction PNG, map
+  the pair's ground-truth view from the ground-truth cache (`loaders.gt_cache`: the `flow_occ`/`flow_noc` valid masks
+  and, at their valid pixels, the GT flow, |GT|² and the `obj_map` foreground flag), fill the prediction with the
+  devkit's background interpolation when it is sparse and compute all 10 metrics (Fl-bg/fg/all on occ and noc, EPE,
+  density) on the GT-valid pixels, pooled and per sample. The cache is filled by the first scoring of the release, which
+  is the bench's warm-up run (in `<workdir>/gt-cache` unless `$MOBENCH_GT_CACHE` says otherwise), so the timed runs are
   what the worker does from its second submission against a release on; the first one also decodes the three GT
   PNGs of each pair (~40 ms a pair more).
 - reference: `cv2.imread(path, cv2.IMREAD_UNCHANGED)` of every prediction file and nothing else: the floor of
@@ -96,7 +96,7 @@ def _prepare(workdir: Path, size: int) -> Prepared:
 CASE = BenchCase(
     name="flow-kitti",
     description="score a KITTI-size PNG submission (200 pairs of 1242x375, all 10 metrics) as the worker does",
-    project_name="hub.wiring.make_request + score (kitti-2015-flow: predictions + cached GT views; all metrics)",
+    project_name="make_request + score (kitti-2015-flow: predictions + cached GT views; all metrics)",
     reference_name="cv2.imread(IMREAD_UNCHANGED) of every prediction file (the decoding floor)",
     default_size=200,
     prepare=_prepare,

@@ -37,7 +37,7 @@ from hub.cli.bench import BenchCase, Prepared, build_once
 from hub.cli.bench.flow_kitti import BENCHMARK, SHAPE, release
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.wiring import make_loader
+from hub.scoring.wiring import make_loader
 
 SPLIT = "training"
 

@@ -9,10 +9,10 @@ the tests): the doc is the exported row, rotated by `loaders.lm_tasks.hooks.rota
 `_loglik.yaml` in `arguments`, the log-likelihoods as strings in `resps`/`filtered_resps`, sha256 hashes. The
 simulated model picks the right option 60 % of the time and a random one otherwise.
 
-- project: `hub.wiring.make_request` (the release, the key) + `hub.executors.score`, what the worker runs: read the
-  80 CSVs, find the run's files, parse every record and turn it into a pick, check each logged question and its
-  options against the release, match questions x rotations, and compute the metrics per question, per field and
-  overall.
+- project: `hub.scoring.wiring.make_request` (the release, the key) + `hub.scoring.executors.score`, what the
+  worker runs: read the 80 CSVs, find the run's files, parse every record and turn it into a pick, check each logged
+  question and its options against the release, match questions x rotations, and compute the metrics per question, per
+  field and overall.
 - reference: `json.loads` of every line of the samples file, nothing else.
 
 The project does not parse with `json.loads`: its reader decodes each record with msgspec, which builds only the
@@ -34,15 +34,15 @@ from typing import Any
 
 import numpy as np
 
+from evaluators.readers.mobile_mmlu_tasks import ROTATIONS, displayed_to_original, original_to_displayed
 from hub.cli.bench import BenchCase, Prepared, build_once
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
-from hub.executors import score
-from hub.wiring import make_loader, make_request
+from hub.scoring.executors import score
+from hub.scoring.wiring import make_loader, make_request
 from loaders.mobile_mmlu import FIELDS, OPTION_LETTERS, read_answer_key
 from loaders.synthetic import hidden_labels_path
 from loaders.synthetic.mobile_mmlu import Questions, build_mobile_mmlu
-from submissions.readers.mobile_mmlu_tasks import ROTATIONS, displayed_to_original, original_to_displayed
 
 BENCHMARK = "mobile-mmlu"
 TASK = "mobile_mmlu_perm"
@@ -172,7 +172,7 @@ def _prepare(workdir: Path, size: int) -> Prepared:
 CASE = BenchCase(
     name="mobile-mmlu",
     description="score a Mobile-MMLU submission from lm-eval sample logs (16,186 questions x 4 option orders)",
-    project_name="hub.wiring.make_request + score (read the release, parse and check every record, all metrics)",
+    project_name="make_request + score (read the release, parse and check every record, all metrics)",
     reference_name="json.loads of every line of the samples file",
     default_size=16186,
     prepare=_prepare,

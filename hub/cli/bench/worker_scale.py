@@ -1,7 +1,7 @@
 """One large submission scored by 1 process against 2: what `mobench worker --executor process` buys on this machine.
 
 Workload: the `flow` case's Sintel-size release and `.flo` submission (its builders, `size` frame pairs of
-1024x436), scored through `hub.executors.score`, i.e. the worker's plan -> map -> reduce:
+1024x436), scored through `hub.scoring.executors.score`, i.e. the worker's plan -> map -> reduce:
 
 - project: the map on a `ProcessExecutor` of 2 spawned processes, kept alive between runs as a worker keeps it
   (the warm-up run pays for starting them), each chunk re-opening the release from a `ScoringJob`;
@@ -22,8 +22,8 @@ from typing import Any
 
 from hub.cli.bench import BenchCase, Prepared
 from hub.cli.bench.flow import SHAPE, keep_gt_cache_in, sintel_workload
-from hub.executors import LocalExecutor, ProcessExecutor, score
-from hub.wiring import make_request
+from hub.scoring.executors import LocalExecutor, ProcessExecutor, score
+from hub.scoring.wiring import make_request
 
 PROCESSES = 2
 
@@ -50,8 +50,8 @@ def _prepare(workdir: Path, size: int) -> Prepared:
 CASE = BenchCase(
     name="worker-scale",
     description=f"one large Sintel submission scored on {PROCESSES} processes against 1 (same figures, bit for bit)",
-    project_name=f"hub.executors.score on ProcessExecutor({PROCESSES}) (spawned pool, kept between runs)",
-    reference_name="hub.executors.score on LocalExecutor (one process, the worker's default)",
+    project_name=f"hub.scoring.executors.score on ProcessExecutor({PROCESSES}) (spawned pool, kept between runs)",
+    reference_name="hub.scoring.executors.score on LocalExecutor (one process, the worker's default)",
     default_size=300,
     prepare=_prepare,
 )

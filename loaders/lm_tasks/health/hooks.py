@@ -10,7 +10,7 @@ Prompt. Health-LLM's instruction and question of the window (kept verbatim in th
 template its fine-tuning code uses (`loaders.health.windows.ALPACA_PROMPT`); the model continues after
 `### Response:`. The answer Health-LLM trains on is "The predicted <item> level is <n>.".
 
-Scoring. The generated text is read by `submissions.readers.health.NUMBER_RULE` (`number_filter`), and lm-eval's
+Scoring. The generated text is read by `evaluators.readers.health.NUMBER_RULE` (`number_filter`), and lm-eval's
 `exact_match` compares that number with the reported level; it is informational: mobench re-scores the raw
 generations from the sample logs (MAE etc.).
 """
@@ -21,11 +21,11 @@ from typing import Any
 
 import datasets
 
+from evaluators.readers.health import parse_number
 from loaders.health.splits import PARTICIPANT_CONFIG
 from loaders.health.tasks import task_for
 from loaders.health.windows import alpaca_prompt
 from loaders.lm_tasks.hooks import load_export
-from submissions.readers.health import parse_number
 
 
 def load_docs(**kwargs: Any) -> datasets.DatasetDict:
@@ -45,7 +45,7 @@ def doc_to_text(doc: dict[str, Any]) -> str:
 
 
 def number_filter(resps: list[list[str]], docs: list[dict[str, Any]]) -> list[list[str]]:
-    """lm-eval `custom` filter: the number read by `submissions.readers.health.NUMBER_RULE` ("" if none), as `%g`."""
+    """lm-eval `custom` filter: the number read by `evaluators.readers.health.NUMBER_RULE` ("" if none), as `%g`."""
     out = []
     for doc_resps, doc in zip(resps, docs, strict=True):
         task = task_for(str(doc["task"]))

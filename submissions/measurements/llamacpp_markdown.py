@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from submissions.readers.measurements.base import FLOAT, FormatSpec, ParseResult, Source, Verified, count_flag
-from submissions.readers.measurements.llamacpp_rows import reports_from_rows, typed_row
+from submissions.measurements.base import FLOAT, FormatSpec, ParseResult, Source, Verified, count_flag
+from submissions.measurements.llamacpp_rows import reports_from_rows, typed_row
 
 BENCH_MD = "llama-bench-md"
 

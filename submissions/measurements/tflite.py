@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from hub.core.measurements.report import LatencyStats, MeasurementReport, MemoryFigure, ModelInfo, Protocol, RuntimeInfo
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FLOAT,
     FormatSpec,
     ParseResult,

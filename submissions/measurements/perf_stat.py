@@ -24,8 +24,8 @@ import numpy as np
 
 from hub.core.measurements.record import EnergyScope
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import FormatSpec, ParseResult, Source, Verified, count_flag, to_float
-from submissions.readers.measurements.rapl import FILE_FLAGS
+from submissions.measurements.base import FormatSpec, ParseResult, Source, Verified, count_flag, to_float
+from submissions.measurements.rapl import FILE_FLAGS
 
 FORMAT = "rapl-perf-stat"
 # the power PMU's event -> scope (energy-core: AMD's per-core power_core PMU)

@@ -26,7 +26,7 @@ import numpy as np
 
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FLOAT,
     PARSER_VERSION,
     FormatSpec,

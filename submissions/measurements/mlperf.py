@@ -21,7 +21,7 @@ from hub.core.measurements.report import (
     Throughput,
 )
 from loaders.formats.text import loads_json
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,

@@ -17,10 +17,10 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from evaluators.readers.files import find_prediction_files, open_predictions
 from hub.core.errors import PredictionError
 from loaders.formats.text import loads_json
 from loaders.midv_annotations import has_collinear_corners
-from submissions.readers.files import find_prediction_files, open_predictions
 
 FloatArray = NDArray[np.float64]
 MAX_COORDINATE = 1e7  # px; frames are a few thousand px wide, and corners a little outside them are fine

@@ -28,7 +28,7 @@ from hub.core.measurements.report import (
     RuntimeInfo,
     Workload,
 )
-from submissions.readers.measurements.base import ParseResult, Source, mean_and_sample_std, provenance, to_float
+from submissions.measurements.base import ParseResult, Source, mean_and_sample_std, provenance, to_float
 
 # per-test result fields; everything else in a row describes the configuration and is the join key
 RESULT_FIELDS = {

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluators.readers.files import csv_errors, csv_rows, find_prediction_files, open_predictions
 from hub.core.errors import PredictionError
 from loaders.piq23 import image_name
-from submissions.readers.files import csv_errors, csv_rows, find_prediction_files, open_predictions
 
 PREDICTION_COLUMNS: tuple[str, str] = ("IMAGE", "SCORE")
 NTIRE_KIT_COLUMNS = ("CLASS", "CONDITION")

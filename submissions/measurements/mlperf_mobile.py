@@ -31,7 +31,7 @@ from hub.core.measurements.report import (
     RuntimeInfo,
     Throughput,
 )
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,

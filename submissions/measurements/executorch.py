@@ -27,7 +27,7 @@ from hub.core.measurements.report import (
     RuntimeInfo,
 )
 from loaders.formats.text import loads_json
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,

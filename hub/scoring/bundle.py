@@ -57,9 +57,9 @@ from hub.core.evaluation import EvaluationResult
 from hub.core.hashing import tree_digest, tree_hashes
 from hub.core.registry import BenchmarkSpec, LabelAccess, get_benchmark
 from hub.core.version import mobench_git_commit, mobench_version
+from hub.scoring.wiring import make_loader
 from hub.store import Store
 from hub.store.results import resolve_submission, stored_result
-from hub.wiring import make_loader
 from loaders.formats.text import read_json
 
 FORMAT: Final = "mobench-result-bundle"

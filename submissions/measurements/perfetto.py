@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import FormatSpec, ParseResult, Source, Verified, json_object, to_float
+from submissions.measurements.base import FormatSpec, ParseResult, Source, Verified, json_object, to_float
 
 CSV_FORMAT = "perfetto-power-csv"
 JSON_FORMAT = "perfetto-power-json"

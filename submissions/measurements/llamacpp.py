@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-from submissions.readers.measurements import llamacpp_bench, llamacpp_markdown, llamacpp_perf, llamacpp_server
-from submissions.readers.measurements.base import FormatSpec
+from submissions.measurements import llamacpp_bench, llamacpp_markdown, llamacpp_perf, llamacpp_server
+from submissions.measurements.base import FormatSpec
 
 SPECS: tuple[FormatSpec, ...] = (
     *llamacpp_bench.SPECS,

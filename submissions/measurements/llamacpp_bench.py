@@ -17,8 +17,8 @@ import re
 from typing import Any
 
 from loaders.formats.text import loads_json
-from submissions.readers.measurements.base import FormatSpec, ParseResult, Source, Verified, count_flag, json_object
-from submissions.readers.measurements.llamacpp_rows import (
+from submissions.measurements.base import FormatSpec, ParseResult, Source, Verified, count_flag, json_object
+from submissions.measurements.llamacpp_rows import (
     REQUIRED,
     reports_from_rows,
     restore_missing_opencl,

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluators.readers.files import csv_errors, csv_rows, find_prediction_files, open_predictions
+from evaluators.readers.lm_eval import LmEvalRun, find_lm_eval_run, is_lm_eval_output
 from hub.core.errors import PredictionError
 from loaders.formats.text import loads_json
 from loaders.health.tasks import HealthTask
-from submissions.readers.files import csv_errors, csv_rows, find_prediction_files, open_predictions
-from submissions.readers.lm_eval import LmEvalRun, find_lm_eval_run, is_lm_eval_output
 
 NUMBER_RULE = (
     "1. the number after 'level is', 'score is', 'index is' or 'Answer:' (any case; the answer templates of "

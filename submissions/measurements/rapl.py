@@ -30,7 +30,7 @@ import numpy as np
 
 from hub.core.measurements.record import EnergyScope
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import FLOAT, FormatSpec, ParseResult, Source, Verified, to_float
+from submissions.measurements.base import FLOAT, FormatSpec, ParseResult, Source, Verified, to_float
 
 FORMAT = "rapl-csv"
 POWERCAP = "rapl-powercap-log"

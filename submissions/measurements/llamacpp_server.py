@@ -13,7 +13,7 @@ from typing import Any
 
 from hub.core.measurements.report import LLMRates, MeasurementReport, Protocol, RuntimeInfo, Workload
 from loaders.formats.text import loads_json
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,

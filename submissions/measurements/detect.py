@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from hub.core.errors import FormatError
 from hub.core.measurements.record import MeasurementFile
-from submissions.readers.measurements import (
+from submissions.measurements import (
     android_battery,
     executorch,
     llamacpp,
@@ -31,7 +31,7 @@ from submissions.readers.measurements import (
     tegrastats,
     tflite,
 )
-from submissions.readers.measurements.base import FormatSpec, ParseResult, Source
+from submissions.measurements.base import FormatSpec, ParseResult, Source
 
 MOBENCH_RECORDS = "mobench-records"
 

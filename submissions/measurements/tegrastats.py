@@ -34,7 +34,7 @@ import numpy as np
 from hub.core.measurements.record import EnergyScope
 from hub.core.measurements.report import MeasurementReport, Protocol, ThermalFigure
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,

@@ -18,7 +18,7 @@ import re
 from typing import NamedTuple
 
 from hub.core.measurements.report import LatencyStats, LLMRates, MeasurementReport, Protocol, RuntimeInfo, Workload
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FLOAT,
     FormatSpec,
     ParseResult,

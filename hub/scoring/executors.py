@@ -6,8 +6,8 @@ plan's order, so the reduce computes exactly what it computes in one process: th
 whichever executor scored them (`tests/test_executors.py`).
 
 A process or a Ray task cannot be handed the request itself (it holds an open loader), so it gets a `ScoringJob`:
-the request as plain data, rebuilt on the other side with `hub.wiring.make_request`. On a cluster every node must
-therefore see the release and the submission at the same paths (a shared or synced folder), and a hidden-label
+the request as plain data, rebuilt on the other side with `hub.scoring.wiring.make_request`. On a cluster every node
+must therefore see the release and the submission at the same paths (a shared or synced folder), and a hidden-label
 benchmark's answer key travels with the job to the hub's own nodes.
 """
 
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from hub.core.registry import get_benchmark
-from hub.wiring import evaluator_for, make_request
+from hub.scoring.wiring import evaluator_for, make_request
 
 EXECUTORS = ("local", "process", "ray")
 # chunks per worker process: small enough to balance unequal samples, large enough that the per-chunk cost of

@@ -22,7 +22,7 @@ import numpy as np
 
 from hub.core.measurements.record import EnergyScope
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import FLOAT, FormatSpec, ParseResult, Source, Verified, count_flag, to_float
+from submissions.measurements.base import FLOAT, FormatSpec, ParseResult, Source, Verified, count_flag, to_float
 
 FORMAT = "powermetrics"
 

@@ -34,7 +34,7 @@ from hub.core.measurements.report import (
     RuntimeInfo,
     Throughput,
 )
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FLOAT,
     FormatSpec,
     ParseResult,

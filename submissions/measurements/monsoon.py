@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from hub.core.measurements.trace import PowerTrace
-from submissions.readers.measurements.base import FormatSpec, ParseResult, Source, retime_repeated_stamps, to_float
+from submissions.measurements.base import FormatSpec, ParseResult, Source, retime_repeated_stamps, to_float
 
 FORMAT = "monsoon-csv"
 NOMINAL_HZ = 5000.0

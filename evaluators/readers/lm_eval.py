@@ -29,17 +29,17 @@ from typing import Any
 
 import msgspec
 
-from hub.core.errors import FormatError, PredictionError
-from loaders.formats.text import loads_json, read_json
-from loaders.mobile_mmlu import OPTION_LETTERS
-from submissions.readers.files import csv_errors, open_predictions
-from submissions.readers.mobile_mmlu_tasks import (
+from evaluators.readers.files import csv_errors, open_predictions
+from evaluators.readers.mobile_mmlu_tasks import (
     N_OPTIONS,
     TaskInfo,
     displayed_to_original,
     original_to_displayed,
     task_table,
 )
+from hub.core.errors import FormatError, PredictionError
+from loaders.formats.text import loads_json, read_json
+from loaders.mobile_mmlu import OPTION_LETTERS
 
 LETTER_RULE = (
     "1. strip whitespace and leading '*', '(', '[' and quotes; "

@@ -3,7 +3,7 @@
 The registry names every part of a benchmark as `package.module:attribute` (loader, evaluator, synthetic builder,
 baselines, labels reader). This module is the only one that imports those names, so the parts below it (loaders,
 readers, evaluators) never reach up to find each other: the caller loads the split through the registry and hands
-it to the evaluator (`make_request`, then `hub.executors.score`).
+it to the evaluator (`make_request`, then `hub.scoring.executors.score`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from hub.core.measurements.report import LatencyStats, MeasurementReport, MemoryFigure, Protocol, RuntimeInfo
-from submissions.readers.measurements.base import (
+from submissions.measurements.base import (
     FormatSpec,
     ParseResult,
     Source,
