@@ -8,8 +8,10 @@ and keeps them in one file; every later call, from any process, maps that file i
 
 Keys. An entry is named by the sha256 of
 - the recipe: the name of the function that derives the arrays and a fingerprint of the code involved (the source
-  files of the loader's module, of the derive function's module and of every codec in `loaders/formats/`, and the
-  numpy and OpenCV versions), so that edited decoding or metric code never reads an entry of the old code;
+  files of the modules of the loader's class and of every class it derives from, of the derive function's module,
+  of every project module those take names from, transitively, and of every codec in `loaders/formats/`; and the
+  numpy and OpenCV versions), so that edited decoding or metric code never reads an entry of the old code, wherever
+  in the class tree or in the helpers of the derive function it was edited;
 - every source file's absolute path, size, mtime_ns, ctime_ns and inode, so that a changed ground-truth file is
   never served stale (ctime and inode also catch a file replaced by `cp -p` or `rsync -a`, which keep the mtime).
 The sources are stat'ed again once the arrays are computed: if one changed meanwhile, they are returned, not stored.
@@ -38,12 +40,14 @@ import logging
 import math
 import mmap
 import os
+import sys
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import cv2
@@ -137,12 +141,43 @@ def _recipe(loader: type, derive: Derive) -> str:
     name = f"{derive.__module__}.{derive.__qualname__}"
     if "<" in derive.__qualname__:  # a lambda or a local function: two of them could share this name
         raise TypeError(f"cached_ground_truth needs a module-level function, got {name}")
-    files = {inspect.getfile(loader), inspect.getfile(derive)}
+    files = _code_files([*(cls.__module__ for cls in loader.__mro__), derive.__module__])
     formats = Path(inspect.getfile(loaders.formats)).parent
     digest = hashlib.sha256()
-    for file in [*sorted(files), *sorted(str(p) for p in formats.glob("*.py"))]:
+    for file in [*files, *sorted(str(p) for p in formats.glob("*.py"))]:
         digest.update(Path(file).read_bytes())
     return f"{name} numpy {np.__version__} opencv {cv2.__version__} code {digest.hexdigest()}"
+
+
+def _code_files(modules: Iterable[str]) -> list[str]:
+    """The source files, in path order, of the project's modules among `modules` and of every project module they
+    take a name from (an imported module, or a function, class or object defined there), transitively; the same
+    files in every process, whatever else it imported.
+
+    A module counts as the project's when its top-level package is a folder of the repository (`hub`, `loaders`,
+    `evaluators`, ...); the libraries' code is fingerprinted by their versions instead.
+    """
+    project = _project_packages()
+    seen: set[str] = set()
+    pending = list(modules)
+    while pending:
+        module = sys.modules.get(name := pending.pop())
+        if name in seen or module is None or name.partition(".")[0] not in project:
+            continue
+        seen.add(name)
+        for value in vars(module).values():
+            used = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+            # a package holds each of its submodules once something imported it: not code it takes from them
+            if isinstance(used, str) and not used.startswith(f"{name}."):
+                pending.append(used)
+    return sorted(inspect.getfile(sys.modules[name]) for name in seen)
+
+
+@functools.cache
+def _project_packages() -> frozenset[str]:
+    """The top-level packages of the repository: its folders with an `__init__.py` (`loaders` is one of them)."""
+    repository = Path(inspect.getfile(loaders)).parent.parent
+    return frozenset(p.name for p in repository.iterdir() if (p / "__init__.py").is_file())
 
 
 def _signature(sources: Sequence[Path]) -> list[tuple[str, int, int, int, int]]:

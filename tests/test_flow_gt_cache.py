@@ -7,6 +7,7 @@ cache cold, warm and off.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import multiprocessing
 import os
@@ -19,7 +20,10 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from loaders.gt_cache import GT_CACHE_ENV, SUFFIX, CachedGroundTruth, GroundTruthCache
+from hub.core.errors import DatasetLayoutError
+from loaders.gt_cache import GT_CACHE_ENV, SUFFIX, CachedGroundTruth, GroundTruthCache, _code_files
+
+REPO = Path(__file__).resolve().parent.parent
 
 Arrays = Mapping[str, NDArray[Any]]
 
@@ -238,3 +242,22 @@ def test_loader_derivations_are_cached_per_function(
     assert len(_entries(tmp_path / "cache")) == 1
     with pytest.raises(TypeError, match="module-level function"):
         loader.cached_ground_truth("a", lambda gt: gt)
+
+
+def test_the_recipe_covers_the_loader_class_tree_and_what_the_derivation_calls() -> None:
+    """An edit anywhere between the GT files and a view's arrays changes the key: in the loader's module, in a base
+    class's (where a shared skeleton decodes the files), or in a helper module the derive function calls into."""
+    from evaluators.flow_pools import kitti_gt_view
+    from loaders.kitti_flow import KittiFlow2015
+
+    modules = [*(cls.__module__ for cls in KittiFlow2015.__mro__), kitti_gt_view.__module__]
+    files = set(_code_files(modules))
+    own = [cls for cls in KittiFlow2015.__mro__ if cls.__module__.partition(".")[0] in {"loaders", "evaluators"}]
+    helpers = [kitti_gt_view.__globals__[name] for name in ("squared_magnitude", "_valid_pixels")]
+    expected = {inspect.getfile(cls) for cls in own} | {inspect.getfile(f) for f in [kitti_gt_view, *helpers]}
+    assert len(own) >= 3 and expected <= files  # the loader, DatasetLoader and CachedGroundTruth at least
+    assert inspect.getfile(DatasetLayoutError) in files  # a module the loaders take a name from, transitively
+    assert all(Path(file).is_relative_to(REPO) and ".venv" not in Path(file).parts for file in files)
+    import loaders.sintel
+
+    assert _code_files(modules) == sorted(files) and inspect.getfile(loaders.sintel) not in files

@@ -1,4 +1,5 @@
-"""Hand-computed cases for the optical-flow metric core in `evaluators.flow` (no files involved)."""
+"""Hand-computed cases for the optical-flow metric core in `evaluators.flow_metrics` and `evaluators.flow_pools` (no
+files involved)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from evaluators.flow import (
+from evaluators.flow_metrics import (
     interpolate_background,
-    kitti_image_pool,
     kitti_outliers,
     occlusion_boundary_distance,
     out_of_frame,
-    sintel_image_pool,
     squared_endpoint_error,
     squared_magnitude,
 )
+from evaluators.flow_pools import kitti_image_pool, sintel_image_pool
 
 
 def _flow(u: list[float], v: list[float] | None = None) -> NDArray[np.float64]:
