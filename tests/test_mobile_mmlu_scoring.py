@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from evaluators.multiple_choice import evaluate
-from evaluators.readers import lm_eval
+from evaluators.readers import lm_eval_samples
 from evaluators.readers.lm_eval import extract_letter
 from evaluators.readers.mobile_mmlu_tasks import original_to_displayed, task_table
 from hub.core.errors import MobenchError, PredictionError
@@ -237,7 +237,7 @@ def _slow_pick(line: str, task: str) -> tuple[Any, ...] | str:
     info = task_table("mobile_mmlu")[task]
     try:
         record = loads_json(line)
-        return lm_eval._pick_from_record(record, info, "here"), lm_eval._doc_id(record)
+        return lm_eval_samples._pick_from_record(record, info, "here"), lm_eval_samples._doc_id(record)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
         return repr(err)
 
@@ -283,7 +283,7 @@ _LEFT_TO_JSON_LOADS = {
 def test_the_fast_path_leaves_what_it_cannot_read_exactly_to_json_loads(case: str) -> None:
     line = _LEFT_TO_JSON_LOADS[case] + "\n"
     info = task_table("mobile_mmlu")["mobile_mmlu_perm"]
-    assert lm_eval._fast_pick(line, line.encode(), info, "here") is None
+    assert lm_eval_samples._fast_pick(line, line.encode(), info, "here") is None
     assert _slow_pick(line, "mobile_mmlu_perm")  # json.loads decides: a pick or a worded problem
 
 
@@ -295,7 +295,7 @@ def test_the_fast_path_gives_what_json_loads_gives(task: str) -> None:
             document = doc(row, rotation)
             record = gen_record(i, document, "(B) because") if info.generative else loglik_record(i, document, "D")
             for line in (json.dumps(record), json.dumps(record, ensure_ascii=False) + "\r\n"):
-                fast = lm_eval._fast_pick(line, line.encode(), info, "here")
+                fast = lm_eval_samples._fast_pick(line, line.encode(), info, "here")
                 assert fast is not None and fast == _slow_pick(line, task)
 
 
@@ -307,13 +307,13 @@ def test_samples_files_read_the_same_as_text_whatever_their_line_ends(tmp_path: 
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     plain = tmp_path / "samples_plain.jsonl"
     plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    expected = lm_eval._read_samples(plain, info, [])
+    expected = lm_eval_samples.read_samples(plain, info, [])
     assert len(expected) == 16
     for name, text in {"bom": "\ufeff" + "\n".join(lines), "crlf": "\r\n".join(lines) + "\r\n"}.items():
         path = tmp_path / f"samples_{name}.jsonl"
         path.write_text(text, encoding="utf-8", newline="")
         problems: list[str] = []
-        got = lm_eval._read_samples(path, info, problems)
+        got = lm_eval_samples.read_samples(path, info, problems)
         assert not problems and [p.source.replace(path.name, plain.name) for p in got] == [p.source for p in expected]
         assert [(p.question_id, p.rotation, p.original_choice, p.options) for p in got] == [
             (p.question_id, p.rotation, p.original_choice, p.options) for p in expected
@@ -322,10 +322,10 @@ def test_samples_files_read_the_same_as_text_whatever_their_line_ends(tmp_path: 
     bare_cr = tmp_path / "samples_cr.jsonl"
     bare_cr.write_text("\n".join([lines[0], lines[1].replace(", ", ",\r", 1), *lines[2:]]), newline="")
     problems = []
-    assert len(lm_eval._read_samples(bare_cr, info, problems)) == 15
+    assert len(lm_eval_samples.read_samples(bare_cr, info, problems)) == 15
     assert [p.split(": ")[0] for p in problems] == [f"{bare_cr.name} line 2", f"{bare_cr.name} line 3"]
     # bytes that are not UTF-8 anywhere, even in a prompt msgspec would only scan, reject the file by name
     latin1 = tmp_path / "samples_latin1.jsonl"
     latin1.write_bytes(plain.read_bytes().replace(b"provide only", b"pr\xefvide only", 1))
     with pytest.raises(PredictionError, match=r"samples_latin1\.jsonl: not UTF-8 text"):
-        lm_eval._read_samples(latin1, info, [])
+        lm_eval_samples.read_samples(latin1, info, [])
