@@ -16,6 +16,8 @@ evaluators and baselines run on the same formats, folder trees and quirks as the
   slightly between sequences, as in KITTI.
 - Sintel: scenes of several frames with a drifting, rotating background; the final pass adds defocus blur and
   depth-like fog to the clean pass; occlusion and (rare) invalid masks are {0, 255} PNGs.
+- HD1K: sequences of several frames of KITTI's driving scene, numbered from 0000, with semi-dense KITTI-format GT
+  (a random 85 % of the pixels), and challenge pairs named `_10`/`_11` without GT.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ KITTI_TESTING_SIZES = ((96, 320), (94, 316))
 SINTEL_SIZE = (108, 256)
 SINTEL_TRAINING_SCENES = (("meadow_1", 4), ("harbour_2", 3), ("forest_3", 4))  # (name, frames)
 SINTEL_TEST_SCENES = (("canyon_1", 3), ("village_2", 3))
+HD1K_SIZE = (96, 228)  # (H, W), the release's 1080x2560 aspect
+HD1K_SEQUENCES = (4, 3, 4)  # frames per training sequence
+HD1K_CHALLENGE_PAIRS = 2
 MARGIN = 64  # background texture margin (px) so motion never samples past its edge
 
 
@@ -188,16 +193,18 @@ def _uint8(image: Image) -> NDArray[np.uint8]:
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
-def _kitti_pair(rng: np.random.Generator, height: int, width: int) -> list[_Frame]:
+def _driving(rng: np.random.Generator, height: int, width: int, n_frames: int = 2) -> list[_Frame]:
+    """A street seen from a car driving forward: the background zooms about a focus of expansion and two cars move
+    sideways, each by the same motion from frame to frame (the random draws do not depend on `n_frames`)."""
     focus = (width / 2 + rng.uniform(-25, 25), height * rng.uniform(0.35, 0.45))
     zoom = _about(focus, _affine(scale=rng.uniform(1.05, 1.1), shift=(rng.uniform(-2, 2), rng.uniform(-1, 1))))
-    layers = [_background(rng, height, width, [zoom])]
+    layers = [_background(rng, height, width, [zoom] * (n_frames - 1))]
     for label in (1, 2):
         size = (int(height * rng.uniform(0.28, 0.4)), int(width * rng.uniform(0.14, 0.22)))
         start = (rng.uniform(0.05, 0.75) * width, rng.uniform(0.48, 0.92) * height - size[0])
         direction = 1.0 if rng.random() < 0.5 else -1.0
         drive = _affine(scale=rng.uniform(0.99, 1.05), shift=(direction * rng.uniform(8, 18), rng.uniform(-1, 2)))
-        layers.append(_object(rng, size, start, [drive], label))
+        layers.append(_object(rng, size, start, [drive] * (n_frames - 1), label))
     return _render(layers, height, width)
 
 
@@ -207,7 +214,7 @@ def _write_kitti_split(root: Path, split: str, sizes: Sequence[tuple[int, int]],
     for folder in folders:
         (split_dir / folder).mkdir(parents=True, exist_ok=True)
     for index, (height, width) in enumerate(sizes):
-        first, second = _kitti_pair(rng, height, width)
+        first, second = _driving(rng, height, width)
         name = f"{index:06d}"
         write_rgb8(split_dir / "image_2" / f"{name}_10.png", _uint8(first.image))
         write_rgb8(split_dir / "image_2" / f"{name}_11.png", _uint8(second.image))
@@ -316,3 +323,36 @@ def build_sintel(
     _write_sintel_split(root, "training", training_scenes, size, rng)
     _write_sintel_split(root, "test", test_scenes, size, rng)
     mark_synthetic(root, generator="loaders.synthetic.flow:build_sintel", seed=seed)
+
+
+def build_hd1k(
+    root: Path,
+    seed: int = 0,
+    *,
+    size: tuple[int, int] = HD1K_SIZE,
+    sequences: Sequence[int] = HD1K_SEQUENCES,
+    challenge_pairs: int = HD1K_CHALLENGE_PAIRS,
+) -> None:
+    """Write a mini HD1K benchmark (3 training sequences of 3-4 frames, 2 challenge pairs, 228x96) under `root`.
+
+    `size` is (H, W) and `sequences` the frame count of each training sequence.
+    """
+    rng = np.random.default_rng(seed)
+    height, width = size
+    frames, flows, challenge = (
+        root / "hd1k_input" / "image_2",
+        root / "hd1k_flow_gt" / "flow_occ",
+        root / "hd1k_challenge" / "image_2",
+    )
+    for folder in (frames, flows, challenge):
+        folder.mkdir(parents=True, exist_ok=True)
+    for sequence, n_frames in enumerate(sequences):
+        for number, frame in enumerate(_driving(rng, height, width, n_frames)):
+            name = f"{sequence:06d}_{number:04d}.png"
+            write_rgb8(frames / name, _uint8(frame.image))
+            if frame.flow is not None:
+                write_kitti_flow(flows / name, frame.flow, rng.random((height, width)) < 0.85)
+    for sequence in range(challenge_pairs):
+        for suffix, frame in zip(("10", "11"), _driving(rng, height, width), strict=True):
+            write_rgb8(challenge / f"{sequence:06d}_{suffix}.png", _uint8(frame.image))
+    mark_synthetic(root, generator="loaders.synthetic.flow:build_hd1k", seed=seed)
