@@ -89,7 +89,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Hub:
     write_piq23_tree(root)
     store = Store(base / "hub" / "mobench.duckdb")
     store.init()
-    store.register_benchmark(get_benchmark("piq23-overall"), root, synthetic=False)
+    store.benchmarks.register(get_benchmark("piq23-overall"), root, synthetic=False)
     submission = _submission(base / "submission", "piq23-overall", _piq23_scores)
     submission_id = _scored(store, submission)
     bundle = base / "bundle.json"
@@ -99,7 +99,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Hub:
 
 
 def _verify(hub: Hub, *args: str | Path, bundle: Path | None = None) -> tuple[int, dict[str, Any]]:
-    result = _invoke("verify", bundle or hub.scoring.bundle, "--root", hub.root, "--db", hub.db, "--json", *args)
+    result = _invoke("verify", bundle or hub.bundle, "--root", hub.root, "--db", hub.db, "--json", *args)
     assert result.exit_code in (0, 1), result.output
     report: dict[str, Any] = json.loads(result.stdout)
     return result.exit_code, report
@@ -110,7 +110,7 @@ def _named(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _edited_bundle(hub: Hub, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    data = json.loads(hub.scoring.bundle.read_text(encoding="utf-8"))
+    data = json.loads(hub.bundle.read_text(encoding="utf-8"))
     edit(data)
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -120,7 +120,7 @@ def _edited_bundle(hub: Hub, tmp_path: Path, edit: Callable[[dict[str, Any]], No
 def test_an_untouched_bundle_verifies_from_the_store_a_folder_and_a_zip(hub: Hub, tmp_path: Path) -> None:
     code, report = _verify(hub)
     assert code == 0 and report["differences"] == [] and report["warnings"] == []
-    bundle = read_bundle(hub.scoring.bundle)
+    bundle = read_bundle(hub.bundle)
     assert report["files_checked"] == len(bundle.hashes.submission) + len(bundle.hashes.ground_truth)
     figures = bundle.result
     breakdowns = sum(len(values) for groups in figures.breakdowns.values() for values in groups.values())
@@ -132,12 +132,12 @@ def test_an_untouched_bundle_verifies_from_the_store_a_folder_and_a_zip(hub: Hub
         for path in sorted(hub.submission.rglob("*")):
             zf.write(path, Path("sub") / path.relative_to(hub.submission))  # zipped as a folder, as people do
     assert _verify(hub, "--submission", archive)[0] == 0
-    table = _invoke("verify", hub.scoring.bundle, "--root", hub.root, "--db", hub.db)
+    table = _invoke("verify", hub.bundle, "--root", hub.root, "--db", hub.db)
     assert table.exit_code == 0 and "match the bundle bit for bit" in table.output
 
 
 def test_the_bundle_holds_what_the_issue_lists(hub: Hub) -> None:
-    bundle = read_bundle(hub.scoring.bundle)
+    bundle = read_bundle(hub.bundle)
     store = Store(hub.db)
     stored = stored_result(store, resolve_submission(store, hub.submission_id))
     assert bundle.result == Figures.of(stored.result)
@@ -159,7 +159,7 @@ def test_the_bundle_holds_what_the_issue_lists(hub: Hub) -> None:
 
 def test_every_figure_round_trips_bit_for_bit_and_the_json_is_standard(hub: Hub, tmp_path: Path) -> None:
     awkward = [math.nan, math.inf, -math.inf, -0.0, 5e-324, 0.1 + 0.2, 1.7976931348623157e308, 1 / 3]
-    bundle = read_bundle(hub.scoring.bundle)
+    bundle = read_bundle(hub.bundle)
     metrics = {f"m{i}": v for i, v in enumerate(awkward)}
     odd = bundle.model_copy(update={"result": bundle.result.model_copy(update={"metrics": metrics})})
     path = tmp_path / "odd.json"
@@ -191,7 +191,7 @@ def test_a_changed_prediction_is_detected_and_named(hub: Hub, tmp_path: Path, mo
     sample = next(d for d in report["differences"] if d["name"] == f"{IMAGE}: score")
     assert (sample["in_bundle"], sample["recomputed"]) == ("-0.75", "9.75")
     monkeypatch.setenv("COLUMNS", "250")
-    table = _invoke("verify", hub.scoring.bundle, "--root", hub.root, "--db", hub.db, "--submission", changed)
+    table = _invoke("verify", hub.bundle, "--root", hub.root, "--db", hub.db, "--submission", changed)
     assert table.exit_code == 1
     assert "predictions/scores.csv" in table.output and f"{IMAGE}: score" in table.output
     assert "not verified" in table.output
@@ -206,7 +206,7 @@ def test_a_changed_ground_truth_file_is_detected_and_named(hub: Hub, tmp_path: P
         data = path.read_bytes()
         assert data.count(f"Overall\\{IMAGE},-1.5,".encode()) == 1
         path.write_bytes(data.replace(f"Overall\\{IMAGE},-1.5,".encode(), f"Overall\\{IMAGE},-1.25,".encode()))
-    result = _invoke("verify", hub.scoring.bundle, "--root", root, "--db", hub.db, "--json")
+    result = _invoke("verify", hub.bundle, "--root", root, "--db", hub.db, "--json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     named = _named(report)
@@ -291,9 +291,9 @@ def test_hidden_labels_never_enter_a_bundle(tmp_path: Path) -> None:
     root = write_release(tmp_path / "mm")
     store = Store(tmp_path / "hub" / "mobench.duckdb")
     store.init()
-    store.register_benchmark(get_benchmark("mobile-mmlu"), root, synthetic=False)
+    store.benchmarks.register(get_benchmark("mobile-mmlu"), root, synthetic=False)
     key_file = write_key(tmp_path / "key.csv", key)
-    store.set_hidden_labels("mobile-mmlu", read_answer_key(key_file))
+    store.benchmarks.set_hidden_labels("mobile-mmlu", read_answer_key(key_file))
     records = [loglik_record(i, doc(row), "A") for i, row in enumerate(ROWS)]
     submission = _submission(tmp_path / "run", "mobile-mmlu", lambda p: write_run(p, {"mobile_mmlu": records}))
     submission_id = _scored(store, submission)
@@ -351,5 +351,5 @@ def test_the_submission_page_offers_the_bundle(
     assert any("mobench verify BUNDLE --root RELEASE" in c.value for c in at.caption)
     make = captured_downloads[f"mobench-bundle-{hub.submission_id[:12]}.json"]
     offered = json.loads(make())  # built only when the visitor clicks: it hashes the release
-    expected = json.loads(hub.scoring.bundle.read_text(encoding="utf-8"))
+    expected = json.loads(hub.bundle.read_text(encoding="utf-8"))
     assert {**offered, "created_at": None} == {**expected, "created_at": None}
