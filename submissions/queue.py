@@ -187,7 +187,7 @@ def submit(
         except MobenchError as exc:
             raise SubmissionError(f"manifest.yaml: field 'benchmark': {exc}") from exc
         config, split = _resolve_split(manifest, spec)
-        registered = store.benchmark_root(spec.id)
+        registered = store.benchmarks.root(spec.id)
         if registered is None:
             raise SubmissionError(
                 f"{spec.id} has no registered data on this hub; a maintainer runs "

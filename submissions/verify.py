@@ -125,7 +125,9 @@ def _labels(spec: BenchmarkSpec, bundle: Bundle, store: Store, answers: Path | N
         return None
     if answers is not None:
         return read_labels(spec, answers)
-    labels = _from_store(lambda: store.hidden_labels(spec.id), f"{spec.id} keeps its labels hidden: pass --answers KEY")
+    labels = _from_store(
+        lambda: store.benchmarks.hidden_labels(spec.id), f"{spec.id} keeps its labels hidden: pass --answers KEY"
+    )
     if not labels:
         raise MobenchError(
             f"{spec.id} keeps its labels hidden and {store.name} holds none: pass --answers KEY (the operator's key)"

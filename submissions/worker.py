@@ -3,14 +3,15 @@
 Each submission goes through the states a submitter sees, each with its time in the history:
 `validating` (claimed: its benchmark's data root, hidden labels and ground-truth split are found, and the
 evaluator's plan matches the prediction files and reads and checks the text ones), `scoring` (the map reads and
-checks the remaining predictions and computes per-sample statistics, the reduce the official metrics),
-`measuring` (the cost figures are chosen from the measurement records checked at intake) and `published` (scores
-written, on the leaderboard). A submission whose predictions are wrong (missing samples, bad files) is `rejected`
-with the evaluator's message; an unexpected error is `failed` with its type and message (and the end of its
-traceback as the log excerpt), so a maintainer can tell the submitter's fault from the hub's. Either way no score
-row is written: scores land only in the one transaction that publishes it.
+checks the remaining predictions and computes per-sample statistics, the reduce the official metrics) and
+`published` (one transaction: the scores, the cost figures chosen from the measurement records checked at intake,
+and the leaderboard row; the worker measures nothing, the costs were measured where the model ran). A submission
+whose predictions are wrong (missing samples, bad files) is `rejected` with the evaluator's message; an unexpected
+error is `failed` with its type and message (and the end of its traceback as the log excerpt), so a maintainer can
+tell the submitter's fault from the hub's. Either way no score row is written: scores land only in the one
+transaction that publishes it.
 
-Crash safety: a claim is a lease (`Store.claim_next`), renewed by a heartbeat thread while the submission is
+Crash safety: a claim is a lease (`store.leases.claim_next`), renewed by a heartbeat thread while the submission is
 scored. A worker killed at any point leaves either nothing (the scores' transaction did not commit) or a complete
 result; its lease then expires and the next worker claims the submission again. Scoring is deterministic and the
 finishing transaction checks that the lease is still this worker's, so a submission is scored exactly once.
@@ -42,12 +43,12 @@ LOG_EXCERPT_CHARS = 2000
 def prepare_request(store: Store, row: SubmissionRow) -> EvaluationRequest:
     """The `validating` step: everything the evaluator needs, found in the store and the registry."""
     spec = get_benchmark(row.benchmark_id)
-    registered = store.benchmark_root(spec.id)
+    registered = store.benchmarks.root(spec.id)
     if registered is None:
         raise MobenchError(f"{spec.id} has no registered data root: run `mobench register {spec.id} --root ...`")
     labels = None
     if spec.config(row.config).split(row.split).labels == "hidden":
-        labels = store.hidden_labels(spec.id)
+        labels = store.benchmarks.hidden_labels(spec.id)
         if not labels:
             raise MobenchError(
                 f"{spec.id} keeps its labels hidden and none are stored: run `mobench labels set {spec.id} KEY`"
@@ -76,7 +77,7 @@ def public_reason(store: Store, row: SubmissionRow, text: str) -> str:
     """A rejection reason as its submitter may read it: file names relative to the submission's own folder, the
     benchmark's data root and the hub's folder named, never shown (an evaluator's message names absolute paths)."""
     private = [(str(Path(row.storage_path)) + os.sep, ""), (str(Path(row.storage_path)), "<submission>")]
-    registered = store.benchmark_root(row.benchmark_id)
+    registered = store.benchmarks.root(row.benchmark_id)
     if registered is not None:
         private.append((str(registered[0]), "<data root>"))
     private.append((str(store.path.parent), "<hub>"))
@@ -100,7 +101,7 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self.lease_s / 3):
             try:
-                if not self.store.heartbeat(self.submission_id, self.worker_id, lease_s=self.lease_s):
+                if not self.store.leases.heartbeat(self.submission_id, self.worker_id, lease_s=self.lease_s):
                     return  # the lease was taken over: the finishing transaction will notice
             except MobenchError:
                 continue  # the file was busy for too long: try again at the next beat
@@ -128,7 +129,7 @@ def process_one(
     """
     me = worker_id or default_worker_id()
     executor = executor or LocalExecutor()
-    row = store.claim_next(me, lease_s=lease_s)
+    row = store.leases.claim_next(me, lease_s=lease_s)
     if row is None:
         return None
     try:
@@ -138,21 +139,20 @@ def process_one(
 
                 def scoring(plan: ScoringPlan[Any]) -> None:
                     where = f"{len(plan.units)} samples of {request.config}/{request.split} on {executor.describe()}"
-                    store.advance(row.id, "scoring", me, where)
+                    store.leases.advance(row.id, "scoring", me, where)
 
                 result = score(request, executor, planned=scoring)
                 result.details["scored_by"] = scored_by(me, executor)
-                store.start_measuring(row.id, me)
             except LeaseLostError:
                 raise
             except MobenchError as exc:
-                store.set_status(row.id, "rejected", public_reason(store, row, str(exc)), worker_id=me)
+                store.outcomes.end(row.id, "rejected", public_reason(store, row, str(exc)), worker_id=me)
                 return store.find_submission(row.id)
             except Exception as exc:  # a bug or an environment problem, not the submitter's fault
                 excerpt = traceback.format_exc()[-LOG_EXCERPT_CHARS:]
-                store.set_status(row.id, "failed", f"{type(exc).__name__}: {exc}", worker_id=me, log_excerpt=excerpt)
+                store.outcomes.end(row.id, "failed", f"{type(exc).__name__}: {exc}", worker_id=me, log_excerpt=excerpt)
                 return store.find_submission(row.id)
-        store.record_scores(row.id, result, worker_id=me)
+        store.outcomes.publish(row.id, result, worker_id=me)
     except LeaseLostError:
         pass  # another worker holds it now and will finish it
     return store.find_submission(row.id)

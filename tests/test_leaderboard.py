@@ -148,7 +148,7 @@ def captured_downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, An
 def test_submission_page_shows_everything_about_one_run(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
     submission = _submission_id(demo.db_path, "sintel-final", "opencv-dis-medium")
     at = _app(demo.db_path, monkeypatch, page="submission", submission=submission)
-    assert list(_frame(at, "state")["state"]) == ["submitted", "validating", "scoring", "measuring", "published"]
+    assert list(_frame(at, "state")["state"]) == ["submitted", "validating", "scoring", "published"]
     assert "epe" in set(_frame(at, "metric", "value")["metric"])
     scenes = _frame(at, "scene", "epe")
     assert len(scenes) >= 2

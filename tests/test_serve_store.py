@@ -37,7 +37,7 @@ def test_the_hubs_own_store_wins_once_it_has_a_benchmark(home: Path, demo: DemoS
     remember_demo_store(demo.db_path)
     hub = Store(home / "mobench.duckdb")
     hub.init()
-    hub.register_benchmark(get_benchmark("sintel-final"), None, synthetic=False)
+    hub.benchmarks.register(get_benchmark("sintel-final"), None, synthetic=False)
     assert store_to_serve(None) == str(hub.path)
 
 

@@ -79,7 +79,7 @@ def test_submit_score_and_read_back_with_a_token(hub: tuple[Store, str], demo: D
     assert not api.get(f"/submissions/{receipt['id']}", headers={"Authorization": f"Bearer {other}"}).json()["owner"]
     view = api.get(f"/submissions/{receipt['id']}", headers={"authorization": f"bearer {secret}"}).json()
     assert view["owner"] and view["worker"] == "api-test" and view["scores"] == public["scores"]
-    assert [h["state"] for h in view["history"]] == ["submitted", "validating", "scoring", "measuring", "published"]
+    assert [h["state"] for h in view["history"]] == ["submitted", "validating", "scoring", "published"]
     # aggregate scores only (the registry's metrics): no per-sample data, no ground truth
     assert set(view["scores"]) == {m.name for m in get_benchmark("sintel-clean").metrics}
     assert view["scores"]["s40_plus"] is None  # no pixel that fast: null, never 0 or NaN
@@ -106,8 +106,8 @@ def test_daily_quotas_are_fair_and_can_be_raised(hub: tuple[Store, str], demo: D
     second = _post(api, secret, _zip(demo, tmp_path, "q2"))
     assert second.status_code == 429 and "valid submissions" in second.json()["detail"]
     # a run the platform failed on never counts: its slot comes back
-    assert store.claim_next("w") is not None
-    store.set_status(first.json()["id"], "failed", "worker ran out of disk", worker_id="w")
+    assert store.leases.claim_next("w") is not None
+    store.outcomes.end(first.json()["id"], "failed", "worker ran out of disk", worker_id="w")
     assert _post(api, secret, _zip(demo, tmp_path, "q2")).status_code == 201
     token = accounts.authenticate(store, secret)
     assert token is not None

@@ -51,12 +51,12 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
 def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.duckdb")
     store.init()
-    store.register_benchmark(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
+    store.benchmarks.register(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
     assert store.add_submission(new_submission())
     assert not store.add_submission(new_submission())  # same content id: one submission
-    row = store.claim_next()
+    row = store.leases.claim_next()
     assert row is not None and row.status == "validating"
-    assert store.claim_next() is None
+    assert store.leases.claim_next() is None
     result = EvaluationResult(
         benchmark="sintel-clean",
         config="default",
@@ -68,7 +68,7 @@ def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
         sample_scores={"s1": {"epe": 1.0}, "s2": {"epe": 2.0}},
     )
     result.details["lm_eval"] = {"version": "0.4.13"}
-    store.record_scores("abc", result)
+    store.outcomes.publish("abc", result)
     with store.read() as con:
         assert con.execute("SELECT details_json FROM submissions").fetchone() == ('{"lm_eval": {"version": "0.4.13"}}',)
     found = store.find_submission("abc")
@@ -80,29 +80,37 @@ def test_queue_claim_and_scores_round_trip(tmp_path: Path) -> None:
     assert rows == [("alley_1", 1.0), ("cave_2", 2.0)]
 
 
+def _result(n: int = 2) -> EvaluationResult:
+    scores = {f"s{i}": {"epe": float(i)} for i in range(n)}
+    return EvaluationResult("sintel-clean", "default", "training", n, n, {"epe": 1.0}, sample_scores=scores)
+
+
 def test_the_worker_states_are_leased_in_order_and_checked(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.duckdb")
     store.init()
-    store.register_benchmark(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
+    store.benchmarks.register(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
     store.add_submission(new_submission())
-    store.claim_next("w1")
+    store.leases.claim_next("w1")
     with pytest.raises(ValueError, match="not an active state"):
-        store.advance("abc", "published", "w1")
+        store.leases.advance("abc", "published", "w1")
     with pytest.raises(LeaseLostError):
-        store.advance("abc", "scoring", "w2")  # not the lease holder
-    store.advance("abc", "scoring", "w1", "default/training")
-    assert store.heartbeat("abc", "w1")  # a lease held in any active state is renewed
-    store.start_measuring("abc", "w1")
+        store.leases.advance("abc", "scoring", "w2")  # not the lease holder
+    store.leases.advance("abc", "scoring", "w1", "default/training")
+    assert store.leases.heartbeat("abc", "w1")  # a lease held in any active state is renewed
+    assert store.table_counts()["submission_costs"] == 0  # nothing is chosen before the scores are written
+    with pytest.raises(ValueError, match="ends unpublished"):
+        store.outcomes.end("abc", "published", "no scores", worker_id="w1")
+    with pytest.raises(LeaseLostError):
+        store.outcomes.publish("abc", _result(), worker_id="w2")
+    store.outcomes.publish("abc", _result(), worker_id="w1")
     with store.read() as con:
         history = con.execute("SELECT kind, detail FROM events WHERE submission_id = 'abc' ORDER BY ts").fetchall()
-        costs = con.execute("SELECT count(*) FROM submission_costs").fetchone()
-    assert history == [
-        ("submitted", "sintel-clean"),
-        ("validating", "worker w1"),
-        ("scoring", "default/training"),
-        ("measuring", "no measurement records"),
-    ]
-    assert costs == (1,)  # the cost row is chosen in the measuring step, not at intake
+    assert history[:3] == [("submitted", "sintel-clean"), ("validating", "worker w1"), ("scoring", "default/training")]
+    assert [kind for kind, _ in history[3:]] == ["published"]
+    assert json.loads(history[3][1]) == {"n_samples": 2, "coverage": 1.0, "measurement_records": 0}
+    counts = store.table_counts()
+    # the cost row and the leaderboard row are written in the transaction that publishes the scores
+    assert counts["submission_costs"] == counts["board_rows"] == 1 and counts["sample_scores"] == 2
 
 
 def _store_at_version(path: Path, version: int) -> Store:
@@ -139,7 +147,7 @@ def test_a_version_9_store_gets_its_leaderboard_rows_back_with_the_metric_lists(
     submission of a version 9 store shows the same metrics on the leaderboard after the upgrade."""
     store = _store_at_version(tmp_path / "db.duckdb", 9)
     spec = get_benchmark("sintel-clean")
-    store.register_benchmark(spec, None, synthetic=True)
+    store.benchmarks.register(spec, None, synthetic=True)
     store.add_submission(new_submission("old"))
     metrics = {m.name: float(i) / 4 for i, m in enumerate(spec.metrics)}
     metrics["epe_matched"] = float("nan")  # a metric with nothing to average over stays missing, not 0
@@ -162,12 +170,48 @@ def test_a_version_9_store_gets_its_leaderboard_rows_back_with_the_metric_lists(
         assert row[name] == value or (math.isnan(value) and math.isnan(row[name])), name
 
 
+def test_a_version_11_store_moves_a_measuring_submission_back_to_scoring(tmp_path: Path) -> None:
+    """Migration 12 drops the `measuring` state. A submission caught in it goes back to `scoring` under the same
+    lease: its worker still holds it and publishes it, or, once the lease has expired, the next worker claims it
+    again. Past `measuring` events stay in the history as they happened."""
+    store = _store_at_version(tmp_path / "db.duckdb", 11)
+    store.benchmarks.register(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
+    for sid in ("done", "held", "orphaned"):
+        store.add_submission(new_submission(sid))
+    with store.write() as con:
+        con.execute("UPDATE submissions SET status = 'published' WHERE id = 'done'")
+        con.execute("INSERT INTO events VALUES (now()::TIMESTAMP, 'done', 'measuring', 'no measurement records')")
+        con.execute(
+            """UPDATE submissions SET status = 'measuring', worker_id = 'w1',
+                      lease_expires_at = now()::TIMESTAMP + INTERVAL 1 HOUR WHERE id = 'held'"""
+        )
+        con.execute(
+            """UPDATE submissions SET status = 'measuring', worker_id = 'w0',
+                      lease_expires_at = now()::TIMESTAMP - INTERVAL 1 HOUR WHERE id = 'orphaned'"""
+        )
+    assert store.init() == SCHEMA_VERSION
+    with store.read() as con:
+        states = {r[0]: r[1:] for r in con.execute("SELECT id, status, worker_id FROM submissions").fetchall()}
+        kinds = [r[0] for r in con.execute("SELECT kind FROM events WHERE submission_id = 'done'").fetchall()]
+    assert states == {"done": ("published", None), "held": ("scoring", "w1"), "orphaned": ("scoring", "w0")}
+    assert kinds == ["submitted", "measuring"]  # the history is kept as it happened
+    assert store.leases.heartbeat("held", "w1")  # still leased to its worker
+    claimed = store.leases.claim_next("w2")  # the expired lease is taken over, as in any active state
+    assert claimed is not None and claimed.id == "orphaned"
+    with store.read() as con:
+        requeued = con.execute("SELECT detail FROM events WHERE submission_id = 'orphaned' AND kind = 'requeued'")
+        assert requeued.fetchall() == [("the lease of worker w0 expired while scoring (no heartbeat)",)]
+    store.outcomes.publish("held", _result(), worker_id="w1")
+    found = store.find_submission("held")
+    assert found is not None and found.status == "published"
+
+
 def test_hidden_labels_are_replaced_not_appended(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.duckdb")
     store.init()
-    assert store.set_hidden_labels("mobile-mmlu", {"q1": "A", "q2": "B"}) == 2
-    store.set_hidden_labels("mobile-mmlu", {"q1": "C"})
-    assert store.hidden_labels("mobile-mmlu") == {"q1": "C"}
+    assert store.benchmarks.set_hidden_labels("mobile-mmlu", {"q1": "A", "q2": "B"}) == 2
+    store.benchmarks.set_hidden_labels("mobile-mmlu", {"q1": "C"})
+    assert store.benchmarks.hidden_labels("mobile-mmlu") == {"q1": "C"}
 
 
 def test_readers_wait_for_a_writer_in_another_process(tmp_path: Path) -> None:

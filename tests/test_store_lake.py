@@ -171,11 +171,11 @@ def _register_like_the_demo(store: Store, demo: DemoSummary, benchmarks: set[str
     store.init()
     source = Store(demo.db_path)
     for benchmark_id in sorted(benchmarks):
-        registered = source.benchmark_root(benchmark_id)
+        registered = source.benchmarks.root(benchmark_id)
         assert registered is not None
-        store.register_benchmark(get_benchmark(benchmark_id), registered[0], synthetic=registered[1])
-        if labels := source.hidden_labels(benchmark_id):
-            store.set_hidden_labels(benchmark_id, labels)
+        store.benchmarks.register(get_benchmark(benchmark_id), registered[0], synthetic=registered[1])
+        if labels := source.benchmarks.hidden_labels(benchmark_id):
+            store.benchmarks.set_hidden_labels(benchmark_id, labels)
 
 
 # A leaderboard reader in its own process, until the stop file appears: in each snapshot every published submission

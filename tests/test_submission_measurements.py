@@ -12,7 +12,8 @@ from hub.cli.demo import DemoSummary
 from hub.core.errors import SubmissionError
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.registry import get_benchmark
-from hub.store import Store
+from hub.store import Store, board_rows, costs
+from hub.store.database import append_measurements
 from leaderboard import queries
 from submissions import worker
 from submissions.queue import submit
@@ -160,9 +161,9 @@ def test_the_ranking_never_mixes_statistics_of_different_figures(demo: DemoSumma
         _figure("peak_memory", "inference_range_max", 1e12, "B", definition="accelerator_estimate_range"),
     ]
     with store.write() as con:
-        Store._append_measurements(con, submission, extra)
-        Store._choose_costs(con, submission)
-        Store._refresh_board_row(con, submission)
+        append_measurements(con, submission, extra)
+        costs.choose(con, submission)
+        board_rows.refresh(con, submission)
     row = _row(store, "opencv-dis-medium")
     # latency: the demo's own figure set (measured-by-mobench, scope process) is chosen whole
     assert (row["latency_p50_s"], row["latency_p90_s"]) == (before["latency_p50_s"], before["latency_p90_s"])

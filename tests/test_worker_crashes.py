@@ -120,17 +120,17 @@ def test_workers_killed_at_random_points_leave_every_submission_scored_exactly_o
 def test_a_worker_that_lost_its_lease_writes_nothing(demo_db: Path, demo: DemoSummary, tmp_path: Path) -> None:
     store = Store(demo_db)
     (sid,) = _submissions(demo, tmp_path, demo_db, 1)
-    first = store.claim_next("slow", lease_s=0.01)
+    first = store.leases.claim_next("slow", lease_s=0.01)
     assert first is not None and first.id == sid
     time.sleep(0.05)
-    second = store.claim_next("fast", lease_s=60)
+    second = store.leases.claim_next("fast", lease_s=60)
     assert second is not None and second.id == sid  # the expired lease was taken over
     result = worker.evaluate_submission(store, first)
     with pytest.raises(LeaseLostError):
-        store.record_scores(sid, result, worker_id="slow")
+        store.outcomes.publish(sid, result, worker_id="slow")
     assert _state(demo_db, [sid])[sid] == ("validating", 0, 0, 0, 0)
-    assert store.heartbeat(sid, "fast") and not store.heartbeat(sid, "slow")
-    store.record_scores(sid, result, worker_id="fast")
+    assert store.leases.heartbeat(sid, "fast") and not store.leases.heartbeat(sid, "slow")
+    store.outcomes.publish(sid, result, worker_id="fast")
     assert _state(demo_db, [sid])[sid][0] == "published"
     with duckdb.connect(str(demo_db), read_only=True) as con:
         kinds = [

@@ -59,7 +59,7 @@ def register_cmd(
     make_loader(spec, root, spec.default_split).sample_ids()  # fails now, with the layout, if the root is wrong
     store = open_store(db)
     store.init()
-    store.register_benchmark(spec, root.resolve(), synthetic=is_synthetic(root))
+    store.benchmarks.register(spec, root.resolve(), synthetic=is_synthetic(root))
     console.print(f"registered {spec.id} at {root.resolve()}")
 
 
@@ -195,7 +195,7 @@ def labels_set_cmd(
     labels = read_labels(spec, key)
     store = open_store(db)
     store.init()
-    n = store.set_hidden_labels(spec.id, labels)
+    n = store.benchmarks.set_hidden_labels(spec.id, labels)
     console.print(f"stored {n} hidden label(s) for {spec.id}")
 
 

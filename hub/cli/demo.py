@@ -160,9 +160,9 @@ def run_demo(workdir: Path, *, console: Console | None = None, with_models: bool
         for spec in specs:
             root = workdir / "data" / spec.id
             resolve(spec.synthetic_builder or "")(root, seed=0)
-            store.register_benchmark(spec, root, synthetic=True)
+            store.benchmarks.register(spec, root, synthetic=True)
             if spec.labels_reader:
-                store.set_hidden_labels(spec.id, resolve(spec.labels_reader)(hidden_labels_path(root)))
+                store.benchmarks.set_hidden_labels(spec.id, resolve(spec.labels_reader)(hidden_labels_path(root)))
             progress.advance(build)
         runs = progress.add_task("running baselines", total=len(jobs))
         for spec, baseline in jobs:

@@ -159,7 +159,7 @@ def build_bundle(store: Store, submission_id: str) -> Bundle:
     row = resolve_submission(store, submission_id)
     stored = stored_result(store, row)
     spec = get_benchmark(row.benchmark_id)
-    registered = store.benchmark_root(spec.id)
+    registered = store.benchmarks.root(spec.id)
     if registered is None:
         raise MobenchError(f"{spec.id} has no registered data root, so its ground truth cannot be hashed")
     files = tree_hashes(Path(row.storage_path))

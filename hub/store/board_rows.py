@@ -1,15 +1,18 @@
-"""One row per scored submission with everything a leaderboard page reads, written in the scoring transaction.
+"""One row per published submission with everything a leaderboard page reads, written in the publishing transaction.
 
 The benchmark page ranks, filters and counts every scored submission of a benchmark on each view. Joining
 submissions, models, devices, cost figures and 10 M-row score tables for that on every click does not scale, so the
-store keeps this denormalised table: a submission's row is (re)written whenever what it shows can change (scored,
-measurements added, status changed) inside the same transaction, and `Store.init` fills it for stores recorded before
-it existed. The aggregate metrics travel in the row, so a page fetches the metric columns of the rows it shows without
-touching the scores table: `metric_names` (a JSON array, in name order) and `metric_values` (a DOUBLE[] in the same
-order); `leaderboard.queries` takes a metric out by its position in the names.
+store keeps this denormalised table: a submission's row is (re)written (`refresh`) whenever what it shows can change
+(published with its scores and cost figures, status changed) inside the same transaction, and `Store.init` fills it
+for stores recorded before it existed (`fill_missing`). The aggregate metrics travel in the row, so a page fetches
+the metric columns of the rows it shows without touching the scores table: `metric_names` (a JSON array, in name
+order) and `metric_values` (a DOUBLE[] in the same order); `leaderboard.queries` takes a metric out by its position
+in the names.
 """
 
 from __future__ import annotations
+
+import duckdb
 
 from hub.store.costs import COST_COLUMNS
 
@@ -44,3 +47,14 @@ WHERE s.status = 'published' AND ({own})
 
 ONE_SUBMISSION = board_rows_select("sid = $submission")
 MISSING = board_rows_select("sid NOT IN (SELECT submission FROM board_rows)")
+
+
+def refresh(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
+    """Rewrite a submission's leaderboard row in the caller's transaction: none unless it is published."""
+    con.execute("DELETE FROM board_rows WHERE submission = ?", [submission_id])
+    con.execute(f"INSERT INTO board_rows {ONE_SUBMISSION}", {"submission": submission_id})
+
+
+def fill_missing(con: duckdb.DuckDBPyConnection) -> None:
+    """Derive the row of every published submission that has none, in the caller's transaction."""
+    con.execute(f"INSERT INTO board_rows {MISSING}")

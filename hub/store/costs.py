@@ -1,4 +1,4 @@
-"""Per submission, the one set of cost figures the leaderboard shows, chosen once by the worker's `measuring` step.
+"""Per submission, the one set of cost figures the leaderboard shows, chosen in the transaction that publishes it.
 
 A submission may carry several figures of one metric (two logs, several power rails, a range and a peak). Their
 statistics are never mixed: per submission and metric one *figure set* (same provenance, scope, method, definition,
@@ -6,13 +6,16 @@ rail, source file and protocol) is chosen, mobench's own measurements first, the
 of that metric comes from it. The others stay visible under the submission's measurements. The integrity label
 compares the sha256 of the timed model (in the records) with the manifest's (the scored model).
 
-Measurements are parsed and checked at intake and never change after it, so this is computed once, when the worker
-enters `measuring` (`Store.start_measuring`), and kept in `submission_costs`; the leaderboard then reads one narrow
-row per submission instead of re-ranking every measurement on each page view. `Store.init` fills the table for
-submissions recorded before it existed.
+Measurements are parsed and checked at intake and never change after it, so nothing is measured when a submission
+is scored: the figures are chosen (`choose`) from the stored records in the transaction that publishes the scores
+(`hub.store.outcomes`), and kept in `submission_costs`; the leaderboard then reads one narrow row per submission
+instead of re-ranking every measurement on each page view. `Store.init` fills the table for published submissions
+recorded before it existed (`fill_missing`).
 """
 
 from __future__ import annotations
+
+import duckdb
 
 COST_COLUMNS = (
     "latency_p50_s", "latency_p90_s", "latency_mean_s", "latency_std_s", "latency_n", "latency_scope",
@@ -91,8 +94,22 @@ WHERE ({own})
 
 ONE_SUBMISSION = costs_select("sid = $submission")
 # What `Store.init` derives for rows written before (or behind) it: published submissions only. A queued one gets its
-# figures when it is measured; deriving them earlier would let any intake, even a refused one, write to the store.
+# figures when it is published; deriving them earlier would let any intake, even a refused one, write to the store.
 MISSING = costs_select(
     "sid NOT IN (SELECT submission_id FROM submission_costs)"
     " AND sid IN (SELECT id FROM submissions WHERE status = 'published')"
 )
+
+
+def choose(con: duckdb.DuckDBPyConnection, submission_id: str) -> int:
+    """Choose a submission's cost figures again from all its measurement records, in the caller's transaction;
+    returns how many records it has."""
+    con.execute("DELETE FROM submission_costs WHERE submission_id = ?", [submission_id])
+    con.execute(f"INSERT INTO submission_costs {ONE_SUBMISSION}", {"submission": submission_id})
+    row = con.execute("SELECT count(*) FROM measurements WHERE submission_id = ?", [submission_id]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def fill_missing(con: duckdb.DuckDBPyConnection) -> None:
+    """Derive the cost figures of every published submission that has none, in the caller's transaction."""
+    con.execute(f"INSERT INTO submission_costs {MISSING}")

@@ -1,16 +1,26 @@
-"""The store: benchmarks, submissions, scores, per-sample scores, measurements and an audit trail.
+"""The store: one object per store that holds its connection and the collaborators that each do one job.
 
-One class for both backends (`hub.store.connection`: a DuckDB file, or a DuckLake on a PostgreSQL catalog shared
-by several machines); the CLI, worker and leaderboard never notice which. Write transactions take turns on either
-backend, so each write checks what is there and then inserts, inside its transaction: a DuckLake has no PRIMARY KEY,
-UNIQUE or ON CONFLICT, and the store never relies on them. A scored submission is written in one transaction, so a
-crash leaves no half-scored row; bulk rows (per-sample scores) go in through Arrow, not row-by-row inserts.
+`Store` holds a `Connection` (`hub.store.connection`: a DuckDB file, or a DuckLake on a PostgreSQL catalog shared by
+several machines; the CLI, worker and leaderboard never notice which) and gives each job to a small object over it:
+
+* `store.benchmarks` (`hub.store.benchmarks`): registered data roots and hidden answer keys;
+* `store.leases` (`hub.store.leases`): the workers' claims, heartbeats and moves between active states;
+* `store.outcomes` (`hub.store.outcomes`): publishing a scored submission (scores, cost figures, leaderboard row)
+  or ending it `rejected` / `failed`.
+
+The `Store` itself creates and migrates the schema (`hub.store.schema`), records submissions at intake and finds
+and lists them, copies a whole store, and passes `read()` / `write()` (and the location's `name`, `path`,
+`exists()`) through to its connection, which every query elsewhere uses. The API's tokens and quotas are functions
+over a store (`hub.store.accounts`), as is reading a scored result back (`hub.store.results`).
+
+Write transactions take turns on either backend, so each write checks what is there and then inserts, inside its
+transaction: a DuckLake has no PRIMARY KEY, UNIQUE or ON CONFLICT, and the store never relies on them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -18,102 +28,66 @@ import duckdb
 import pyarrow as pa
 
 from hub.core.errors import MobenchError
-from hub.core.evaluation import EvaluationResult
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.paths import submissions_dir
-from hub.core.registry import BenchmarkSpec
-from hub.store import board_rows, costs
-from hub.store.connection import row_key, utc_now
+from hub.store import board_rows, costs, schema
+from hub.store.benchmarks import Benchmarks
+from hub.store.connection import Connection, row_key, utc_now
 from hub.store.leases import Leases
+from hub.store.outcomes import Outcomes
 from hub.store.rows import NewSubmission, SubmissionRow
-from hub.store.schema import MIGRATIONS, SCHEMA_VERSION, STATUSES
 
 
-class Store(Leases):
+class Store:
     """A mobench store (a DuckDB file or a DuckLake URL). Cheap to construct; opens it only inside `write()` /
     `read()`."""
 
+    def __init__(self, location: str | Path, *, lock_timeout_s: float = 10.0) -> None:
+        self.connection = Connection(location, lock_timeout_s=lock_timeout_s)
+        self.benchmarks = Benchmarks(self.connection)
+        self.leases = Leases(self.connection)
+        self.outcomes = Outcomes(self.connection)
+
+    # -- the connection, which every query of the project goes through ----------------------------------------
+    @property
+    def location(self) -> str:
+        """What the store was opened with: a DuckDB file's path or a DuckLake URL."""
+        return self.connection.location
+
+    @property
+    def path(self) -> Path:
+        """The DuckDB file or the lake's data folder: accepted submissions are kept beside it."""
+        return self.connection.path
+
+    @property
+    def name(self) -> str:
+        """The store for messages: the file's path, or the lake's URL without its password."""
+        return self.connection.name
+
+    def exists(self) -> bool:
+        return self.connection.exists()
+
+    def write(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """One read-write transaction: committed when the block ends, rolled back if it raises."""
+        return self.connection.write()
+
+    def read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """One read transaction (one snapshot, even on a lake that others write to)."""
+        return self.connection.read()
+
     # -- schema ------------------------------------------------------------------------------------------------
     def init(self) -> int:
-        """Create or migrate the schema; returns the schema version now in the store."""
+        """Create or migrate the schema and derive the cost figures and leaderboard rows that published submissions
+        lack (rows written before those tables existed, or behind the store's back); returns the schema version."""
         with self.write() as con:
-            con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP)")
-            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-            current = int(row[0]) if row and row[0] is not None else 0
-            if current > SCHEMA_VERSION:
-                raise MobenchError(
-                    f"{self.name} has schema version {current}, newer than this mobench ({SCHEMA_VERSION}): upgrade"
-                )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                con.execute(MIGRATIONS[version - 1])
-                con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, utc_now()])
-            con.execute(f"INSERT INTO submission_costs {costs.MISSING}")
-            con.execute(f"INSERT INTO board_rows {board_rows.MISSING}")
-        return SCHEMA_VERSION
+            schema.migrate(con, self.name)
+            costs.fill_missing(con)
+            board_rows.fill_missing(con)
+        return schema.SCHEMA_VERSION
 
     def schema_version(self) -> int:
         with self.read() as con:
-            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-
-    # -- benchmarks --------------------------------------------------------------------------------------------
-    def register_benchmark(self, spec: BenchmarkSpec, root: Path | None, *, synthetic: bool) -> None:
-        with self.write() as con:
-            con.execute("DELETE FROM benchmarks WHERE id = ?", [spec.id])
-            con.execute(
-                "INSERT INTO benchmarks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    spec.id,
-                    spec.version,
-                    spec.family,
-                    spec.title,
-                    spec.primary_metric,
-                    spec.primary.higher_is_better,
-                    spec.model_dump_json(),
-                    str(root) if root is not None else None,
-                    synthetic,
-                    utc_now(),
-                ],
-            )
-            con.execute(
-                "INSERT INTO events VALUES (?, NULL, 'benchmark-registered', ?)",
-                [utc_now(), json.dumps({"benchmark": spec.id, "root": str(root), "synthetic": synthetic})],
-            )
-
-    def benchmark_root(self, benchmark_id: str) -> tuple[Path, bool] | None:
-        with self.read() as con:
-            row = con.execute("SELECT root, synthetic FROM benchmarks WHERE id = ?", [benchmark_id]).fetchone()
-        if row is None or row[0] is None:
-            return None
-        return Path(row[0]), bool(row[1])
-
-    def set_hidden_labels(self, benchmark_id: str, labels: dict[str, str]) -> int:
-        """Replace a benchmark's hidden answer key. Returns how many labels are stored."""
-        table = pa.table(
-            {
-                "benchmark_id": [benchmark_id] * len(labels),
-                "sample_id": list(labels),
-                "label": list(labels.values()),
-            }
-        )
-        with self.write() as con:
-            con.execute("DELETE FROM hidden_labels WHERE benchmark_id = ?", [benchmark_id])
-            con.register("incoming_labels", table)
-            con.execute("INSERT INTO hidden_labels SELECT benchmark_id, sample_id, label FROM incoming_labels")
-            con.unregister("incoming_labels")
-            con.execute(
-                "INSERT INTO events VALUES (?, NULL, 'labels-set', ?)",
-                [utc_now(), json.dumps({"benchmark": benchmark_id, "n": len(labels)})],
-            )
-        return len(labels)
-
-    def hidden_labels(self, benchmark_id: str) -> dict[str, str]:
-        """For the worker only: no page, export or API calls this."""
-        with self.read() as con:
-            rows = con.execute(
-                "SELECT sample_id, label FROM hidden_labels WHERE benchmark_id = ? ORDER BY sample_id", [benchmark_id]
-            ).fetchall()
-        return {str(s): str(label) for s, label in rows}
+            return schema.version(con)
 
     # -- submissions -------------------------------------------------------------------------------------------
     def find_submission(self, submission_id: str) -> SubmissionRow | None:
@@ -126,7 +100,8 @@ class Store(Leases):
         return SubmissionRow(*row) if row else None
 
     def add_submission(self, sub: NewSubmission) -> bool:
-        """Record a validated submission as queued. Returns False if the same content was already submitted."""
+        """Record a validated submission as queued, with its measurement records, in one transaction. Returns False
+        if the same content was already submitted."""
         with self.write() as con:
             if con.execute("SELECT 1 FROM submissions WHERE id = ?", [sub.id]).fetchone():
                 return False
@@ -178,132 +153,9 @@ class Store(Leases):
                 ],
             )
             if sub.measurements:
-                self._append_measurements(con, sub.id, sub.measurements)
+                append_measurements(con, sub.id, sub.measurements)
             con.execute("INSERT INTO events VALUES (?, ?, 'submitted', ?)", [now, sub.id, sub.benchmark_id])
         return True
-
-    def start_measuring(self, submission_id: str, worker_id: str) -> None:
-        """Enter `measuring`: choose the submission's cost figures from the measurement records stored with it at
-        intake (`hub.store.costs`), in the same transaction, so the leaderboard's costs always follow the records."""
-        with self.write() as con:
-            row = con.execute("SELECT count(*) FROM measurements WHERE submission_id = ?", [submission_id]).fetchone()
-            count = int(row[0]) if row else 0
-            detail = f"cost figures from {count} measurement record(s)" if count else "no measurement records"
-            self._enter(con, submission_id, "measuring", worker_id, detail)
-            self._choose_costs(con, submission_id)
-
-    @staticmethod
-    def _choose_costs(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
-        """Choose a submission's cost figures again from all its measurement records, in the caller's transaction.
-        Its leaderboard row follows when it is published (a rescored submission keeps its old row until then)."""
-        con.execute("DELETE FROM submission_costs WHERE submission_id = ?", [submission_id])
-        con.execute(f"INSERT INTO submission_costs {costs.ONE_SUBMISSION}", {"submission": submission_id})
-
-    @staticmethod
-    def _refresh_board_row(con: duckdb.DuckDBPyConnection, submission_id: str) -> None:
-        """Rewrite the submission's leaderboard row (`hub.store.board_rows`); none unless it is published."""
-        con.execute("DELETE FROM board_rows WHERE submission = ?", [submission_id])
-        con.execute(f"INSERT INTO board_rows {board_rows.ONE_SUBMISSION}", {"submission": submission_id})
-
-    @staticmethod
-    def _append_measurements(
-        con: duckdb.DuckDBPyConnection, submission_id: str, records: Sequence[MeasurementRecord]
-    ) -> None:
-        columns: dict[str, list[Any]] = {
-            "submission_id": [submission_id] * len(records),
-            "metric": [r.metric for r in records],
-            "statistic": [r.statistic for r in records],
-            "value": [r.value for r in records],
-            "unit": [r.unit for r in records],
-            "n": [r.n for r in records],
-            "warmup": [r.warmup for r in records],
-            "scope": [r.scope for r in records],
-            "method": [r.method for r in records],
-            "tool": [r.tool for r in records],
-            "tool_version": [r.tool_version for r in records],
-            "parser": [r.parser for r in records],
-            "provenance": [r.provenance for r in records],
-            "source_file": [r.source_file for r in records],
-            "record_json": [r.model_dump_json() for r in records],
-            "definition": [r.definition or None for r in records],
-            "model_sha256": [r.model_sha256 or None for r in records],
-        }
-        con.register("incoming_measurements", pa.table(columns))
-        con.execute(f"INSERT INTO measurements ({', '.join(columns)}) SELECT * FROM incoming_measurements")
-        con.unregister("incoming_measurements")
-
-    def set_status(
-        self,
-        submission_id: str,
-        status: str,
-        reason: str | None = None,
-        *,
-        worker_id: str | None = None,
-        log_excerpt: str | None = None,
-    ) -> None:
-        """Move a submission to `status` with its reason; a worker passes its id, so a result it reaches after
-        losing its lease is dropped (`LeaseLostError`) instead of overwriting the new holder's."""
-        if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r}")
-        with self.write() as con:
-            self._check_lease(con, submission_id, worker_id)
-            now = utc_now()
-            con.execute(
-                """UPDATE submissions SET status = ?, reason = ?, updated_at = ?, lease_expires_at = NULL,
-                          log_excerpt = ? WHERE id = ?""",
-                [status, reason, now, log_excerpt, submission_id],
-            )
-            con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, reason])
-            self._refresh_board_row(con, submission_id)
-
-    def record_scores(self, submission_id: str, result: EvaluationResult, *, worker_id: str | None = None) -> None:
-        """Write a submission's scores and publish it, all in one transaction (only while `worker_id`, if
-        given, still holds its lease: a second worker's result for the same content is never written twice)."""
-        scores: dict[str, list[Any]] = {"metric": [], "value": [], "breakdown": [], "breakdown_key": []}
-
-        def add(metric: str, value: float, breakdown: str, key: str) -> None:
-            scores["metric"].append(metric)
-            scores["value"].append(value)
-            scores["breakdown"].append(breakdown)
-            scores["breakdown_key"].append(key)
-
-        for metric, value in result.metrics.items():
-            add(metric, value, "", "")
-        for breakdown, groups in result.breakdowns.items():
-            for key, values in groups.items():
-                for metric, value in values.items():
-                    add(metric, value, breakdown, key)
-        scores["submission_id"] = [submission_id] * len(scores["metric"])
-        samples: dict[str, list[Any]] = {"submission_id": [], "sample_id": [], "metric": [], "value": []}
-        for sample_id, values in result.sample_scores.items():
-            for metric, value in values.items():
-                samples["submission_id"].append(submission_id)
-                samples["sample_id"].append(sample_id)
-                samples["metric"].append(metric)
-                samples["value"].append(value)
-        with self.write() as con:
-            self._check_lease(con, submission_id, worker_id)
-            con.execute("DELETE FROM scores WHERE submission_id = ?", [submission_id])
-            con.execute("DELETE FROM sample_scores WHERE submission_id = ?", [submission_id])
-            con.register("incoming_scores", pa.table(scores))
-            con.execute(
-                "INSERT INTO scores SELECT submission_id, metric, value, breakdown, breakdown_key FROM incoming_scores"
-            )
-            con.unregister("incoming_scores")
-            con.register("incoming_samples", pa.table(samples, schema=_SAMPLE_SCHEMA))
-            con.execute("INSERT INTO sample_scores SELECT * FROM incoming_samples")
-            con.unregister("incoming_samples")
-            now = utc_now()
-            con.execute(
-                """UPDATE submissions SET status = 'published', reason = NULL, n_samples = ?, n_expected = ?,
-                   details_json = ?, updated_at = ?, lease_expires_at = NULL WHERE id = ?""",
-                [result.n_samples, result.n_expected, json.dumps(result.details, default=str), now, submission_id],
-            )
-            con.execute(
-                "INSERT INTO events VALUES (?, ?, 'published', ?)",
-                [now, submission_id, json.dumps({"n_samples": result.n_samples, "coverage": result.coverage})],
-            )
-            self._refresh_board_row(con, submission_id)
 
     def list_submissions(self, benchmark_id: str | None = None) -> list[dict[str, Any]]:
         query = """
@@ -322,6 +174,7 @@ class Store(Leases):
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    # -- the whole store ---------------------------------------------------------------------------------------
     def copy_from(self, source: Store) -> dict[str, int]:
         """Copy every row of `source` (e.g. the DuckDB file a hub outgrew) into this store, which must hold no
         submission yet, in one transaction; returns the rows copied per table. Both are migrated first, so their
@@ -361,6 +214,30 @@ class Store(Leases):
             return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}  # type: ignore[index]
 
 
-_SAMPLE_SCHEMA = pa.schema(
-    [("submission_id", pa.string()), ("sample_id", pa.string()), ("metric", pa.string()), ("value", pa.float64())]
-)
+def append_measurements(
+    con: duckdb.DuckDBPyConnection, submission_id: str, records: Sequence[MeasurementRecord]
+) -> None:
+    """Insert a submission's measurement records (as parsed at intake) in the caller's transaction, as one Arrow
+    table."""
+    columns: dict[str, list[Any]] = {
+        "submission_id": [submission_id] * len(records),
+        "metric": [r.metric for r in records],
+        "statistic": [r.statistic for r in records],
+        "value": [r.value for r in records],
+        "unit": [r.unit for r in records],
+        "n": [r.n for r in records],
+        "warmup": [r.warmup for r in records],
+        "scope": [r.scope for r in records],
+        "method": [r.method for r in records],
+        "tool": [r.tool for r in records],
+        "tool_version": [r.tool_version for r in records],
+        "parser": [r.parser for r in records],
+        "provenance": [r.provenance for r in records],
+        "source_file": [r.source_file for r in records],
+        "record_json": [r.model_dump_json() for r in records],
+        "definition": [r.definition or None for r in records],
+        "model_sha256": [r.model_sha256 or None for r in records],
+    }
+    con.register("incoming_measurements", pa.table(columns))
+    con.execute(f"INSERT INTO measurements ({', '.join(columns)}) SELECT * FROM incoming_measurements")
+    con.unregister("incoming_measurements")

@@ -1,9 +1,10 @@
 """Leases: how several workers share one queue and survive being killed.
 
 A claim leases a submission to one worker for a while (it enters `validating`); the worker renews the lease by
-heart-beating and moves it through `scoring` and `measuring` (`advance`); a lease that expires (the worker died)
-makes the submission claimable again, whatever active state it was in. Every write of the worker checks that it still
-holds the lease, so a submission is scored exactly once whatever is killed when.
+heart-beating and moves it to `scoring` (`advance`); a lease that expires (the worker died) makes the submission
+claimable again, whatever active state it was in. Every write of the worker checks that it still holds the lease
+(`check_lease`, also called by `hub.store.outcomes` in the transaction that ends its work), so a submission is
+scored exactly once whatever is killed when.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ _ACTIVE_SQL = "(" + ", ".join(f"'{status}'" for status in ACTIVE_STATUSES) + ")"
 DEFAULT_LEASE_S = 60.0
 
 
-class Leases(Connection):
+class Leases:
+    """The workers' leases on the store's submissions (`Store.leases`): claim, heartbeat, advance."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
     def claim_next(self, worker_id: str = "local", *, lease_s: float = DEFAULT_LEASE_S) -> SubmissionRow | None:
         """Lease the oldest claimable submission to `worker_id` for `lease_s` seconds and return it as `validating`
         (None when nothing is claimable).
@@ -33,7 +39,7 @@ class Leases(Connection):
         transaction, and write transactions take turns (`hub.store.connection`), so two workers can never claim the
         same one.
         """
-        with self.write() as con:
+        with self._connection.write() as con:
             now = utc_now()
             row = con.execute(
                 f"""SELECT id, benchmark_id, config, split, status, reason, storage_path, is_baseline, synthetic,
@@ -62,7 +68,7 @@ class Leases(Connection):
 
     def heartbeat(self, submission_id: str, worker_id: str, *, lease_s: float = DEFAULT_LEASE_S) -> bool:
         """Renew `worker_id`'s lease on a submission it is working on; False when it no longer holds it."""
-        with self.write() as con:
+        with self._connection.write() as con:
             now = utc_now()
             renewed = con.execute(  # an UPDATE returns how many rows it changed (a DuckLake has no RETURNING)
                 f"""UPDATE submissions SET lease_expires_at = ?, heartbeat_at = ?
@@ -75,24 +81,17 @@ class Leases(Connection):
         """Move a submission `worker_id` holds to the next active state, with its time and detail in the history."""
         if status not in ACTIVE_STATUSES:
             raise ValueError(f"{status!r} is not an active state ({', '.join(ACTIVE_STATUSES)})")
-        with self.write() as con:
-            self._enter(con, submission_id, status, worker_id, detail)
+        with self._connection.write() as con:
+            check_lease(con, submission_id, worker_id)
+            now = utc_now()
+            con.execute("UPDATE submissions SET status = ?, updated_at = ? WHERE id = ?", [status, now, submission_id])
+            con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, detail])
 
-    @classmethod
-    def _enter(
-        cls, con: duckdb.DuckDBPyConnection, submission_id: str, status: str, worker_id: str, detail: str | None
-    ) -> None:
-        """Inside the caller's transaction: the lease check, the new state and its event."""
-        cls._check_lease(con, submission_id, worker_id)
-        now = utc_now()
-        con.execute("UPDATE submissions SET status = ?, updated_at = ? WHERE id = ?", [status, now, submission_id])
-        con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, detail])
 
-    @staticmethod
-    def _check_lease(con: duckdb.DuckDBPyConnection, submission_id: str, worker_id: str | None) -> None:
-        """Inside a finishing transaction: `worker_id` (if given) must still hold the submission's lease."""
-        if worker_id is None:
-            return
-        row = con.execute("SELECT status, worker_id FROM submissions WHERE id = ?", [submission_id]).fetchone()
-        if row is None or row[0] not in ACTIVE_STATUSES or row[1] != worker_id:
-            raise LeaseLostError(f"submission {submission_id[:12]}: worker {worker_id} no longer holds it")
+def check_lease(con: duckdb.DuckDBPyConnection, submission_id: str, worker_id: str | None) -> None:
+    """Inside the caller's write transaction: `worker_id` (if given) must still hold the submission's lease."""
+    if worker_id is None:
+        return
+    row = con.execute("SELECT status, worker_id FROM submissions WHERE id = ?", [submission_id]).fetchone()
+    if row is None or row[0] not in ACTIVE_STATUSES or row[1] != worker_id:
+        raise LeaseLostError(f"submission {submission_id[:12]}: worker {worker_id} no longer holds it")

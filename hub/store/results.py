@@ -1,6 +1,6 @@
 """A scored submission's result read back from the store: the figures a result bundle carries (`hub.scoring.bundle`).
 
-The figures come back as the core result type, exactly as `Store.record_scores` wrote them: DuckDB keeps every
+The figures come back as the core result type, exactly as `store.outcomes.publish` wrote them: DuckDB keeps every
 DOUBLE as written (NaN, infinities, -0.0), so each one is bit for bit what the evaluator returned, and a
 re-scoring can be compared with it figure by figure.
 """

@@ -1,4 +1,4 @@
-"""The store's schema: every migration in order, and the submission states.
+"""The store's schema: every migration in order, applying them (`migrate`), and the submission states.
 
 Each migration is applied once, in order, inside one transaction; the schema_version table says how far a store has
 got. Never edit a released migration: append a new one.
@@ -12,6 +12,11 @@ file between two of those versions migrates through the new text to the same col
 """
 
 from __future__ import annotations
+
+import duckdb
+
+from hub.core.errors import MobenchError
+from hub.store.connection import utc_now
 
 MIGRATIONS: list[str] = [
     """
@@ -211,10 +216,38 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE api_requests ADD COLUMN request_id VARCHAR;
     """,
+    # 12: no `measuring` state: it measured nothing (the figures were measured on the device and parsed at intake),
+    # so the cost figures are now chosen in the transaction that publishes the scores (hub.store.outcomes). A
+    # submission caught `measuring` by the upgrade had its scores computed but not written: it goes back to
+    # `scoring`, still leased to its worker, which publishes it, or, if that worker is gone, the lease expires and
+    # the next worker claims it again like any active submission. Past `measuring` events stay in the history as
+    # they happened: unlike migration 9's renames, there is no new name to give them.
+    """
+    UPDATE submissions SET status = 'scoring' WHERE status = 'measuring';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 # A worker holds a lease on a submission while it is in one of the ACTIVE states, in this order.
-ACTIVE_STATUSES = ("validating", "scoring", "measuring")
+ACTIVE_STATUSES = ("validating", "scoring")
 FINAL_STATUSES = ("published", "failed", "rejected")
 STATUSES = ("queued", *ACTIVE_STATUSES, *FINAL_STATUSES)
+
+
+def migrate(con: duckdb.DuckDBPyConnection, store_name: str) -> None:
+    """Apply, in the caller's write transaction, every migration the store has not had yet."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP)")
+    current = version(con)
+    if current > SCHEMA_VERSION:
+        raise MobenchError(
+            f"{store_name} has schema version {current}, newer than this mobench ({SCHEMA_VERSION}): upgrade"
+        )
+    for number in range(current + 1, SCHEMA_VERSION + 1):
+        con.execute(MIGRATIONS[number - 1])
+        con.execute("INSERT INTO schema_version VALUES (?, ?)", [number, utc_now()])
+
+
+def version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version a store has reached (0: none yet)."""
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

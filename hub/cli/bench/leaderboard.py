@@ -26,7 +26,7 @@ DEVICES = 20
 def _fill(store: Store, size: int) -> None:
     """Generate the rows inside DuckDB (`range`), so building 10 M rows takes seconds, not the benchmark's time."""
     spec = get_benchmark(BENCHMARK)
-    store.register_benchmark(spec, None, synthetic=True)
+    store.benchmarks.register(spec, None, synthetic=True)
     metrics = [m.name for m in spec.metrics]
     with store.write() as con:
         con.execute(

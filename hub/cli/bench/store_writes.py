@@ -1,4 +1,4 @@
-"""Store bulk writes: per-sample scores through Arrow (what `Store.record_scores` does) against row-by-row
+"""Store bulk writes: per-sample scores through Arrow (what `Store.outcomes.publish` does) against row-by-row
 parameterised INSERTs, the obvious alternative the design rules out."""
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ Row = tuple[str, str, str, float]
 def prepare_writes(
     workdir: Path, samples: int, insert: Callable[[duckdb.DuckDBPyConnection, list[Row]], None]
 ) -> Prepared:
-    """The project's `Store.record_scores` of `samples` x `METRICS` per-sample scores against `insert` of the same
-    rows, each side replacing the submission's rows in one transaction of its own store; the check: both tables
+    """The project's `Store.outcomes.publish` of `samples` x `METRICS` per-sample scores against `insert` of the
+    same rows, each side replacing the submission's rows in one transaction of its own store; the check: both tables
     hold every row."""
     result = scored(samples)
     rows = [
@@ -50,7 +50,7 @@ def prepare_writes(
         store.init()
 
     def project() -> int:
-        arrow_store.record_scores("bench", result)
+        arrow_store.outcomes.publish("bench", result)
         return _count(arrow_store)
 
     def reference() -> int:
@@ -83,7 +83,7 @@ def _row_by_row(con: duckdb.DuckDBPyConnection, rows: list[Row]) -> None:
 CASE = BenchCase(
     name="store",
     description="write per-sample scores of one submission into DuckDB",
-    project_name="Store.record_scores (Arrow bulk insert, one transaction)",
+    project_name="Store.outcomes.publish (Arrow bulk insert, one transaction)",
     reference_name="row-by-row parameterised INSERT in one transaction",
     default_size=2000,
     prepare=lambda workdir, size: prepare_writes(workdir, size, _row_by_row),
