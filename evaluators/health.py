@@ -33,7 +33,7 @@ from typing import Any
 from evaluators.readers.health import NUMBER_RULE, read_predictions
 from hub.core.coverage import match_predictions
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
-from loaders.health.tasks import HealthTask, task_for
+from hub.core.registry import HealthTask
 
 NAN = math.nan
 
@@ -49,7 +49,7 @@ def metric_names(task: HealthTask) -> tuple[str, ...]:
     """The metrics `score` reports for `task` (the registry lists the same ones)."""
     if task.classes:
         return ("accuracy", "macro_f1", "no_answer_rate")
-    if task.kind == "ordinal":
+    if task.label == "ordinal":
         return ("mae", "rmse", "accuracy", "no_answer_rate")
     return ("mae", "rmse", "no_answer_rate")
 
@@ -68,7 +68,7 @@ def score(pairs: Sequence[tuple[float, float | None]], task: HealthTask) -> dict
     errors = [pred - label for label, pred in filled]
     metrics["mae"] = sum(abs(e) for e in errors) / n
     metrics["rmse"] = math.sqrt(sum(e * e for e in errors) / n)
-    if task.kind == "ordinal":
+    if task.label == "ordinal":
         metrics["accuracy"] = 100.0 * sum(math.floor(pred + 0.5) == label for label, pred in filled) / n
     return metrics
 
@@ -97,7 +97,7 @@ class _Window:
 
 def _plan(request: EvaluationRequest) -> ScoringPlan[_Window]:
     """Read the predictions (CSV or lm-eval logs) and check them against the split's windows and prompts."""
-    task = task_for(request.spec.id)
+    task = request.spec.task_as(HealthTask)
     loader = request.ground_truth
     windows = {row["id"]: row for row in loader}
     submitted = read_predictions(request.predictions, task)
@@ -128,7 +128,7 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Window]:
 
 
 def _map(request: EvaluationRequest, units: Sequence[_Window]) -> list[dict[str, float]]:
-    task = task_for(request.spec.id)
+    task = request.spec.task_as(HealthTask)
     return [_sample_score(w.label, w.prediction, task) for w in units]
 
 
@@ -136,7 +136,7 @@ def _reduce(
     request: EvaluationRequest, plan: ScoringPlan[_Window], partials: list[dict[str, float]]
 ) -> EvaluationResult:
     """The task's metrics over all windows, and per participant and per label."""
-    task = task_for(request.spec.id)
+    task = request.spec.task_as(HealthTask)
     pairs = {w.window_id: (w.label, w.prediction) for w in plan.units}
     groups: dict[str, dict[str, list[str]]] = {"participant": defaultdict(list), "label": defaultdict(list)}
     for w in plan.units:

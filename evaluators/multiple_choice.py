@@ -39,10 +39,11 @@ import msgspec
 import numpy as np
 
 from evaluators.readers.lm_eval import LETTER_RULE, read_predictions
-from evaluators.readers.mobile_mmlu_tasks import ROTATIONS, SUBSETS, original_to_displayed
+from evaluators.readers.mobile_mmlu_tasks import ROTATIONS, original_to_displayed
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
+from hub.core.registry import MultipleChoiceTask
 from loaders.mobile_mmlu import OPTION_LETTERS
 
 NAN = math.nan
@@ -83,7 +84,7 @@ def _plan(request: EvaluationRequest) -> ScoringPlan[_Question]:
             f"(question_id,answer): pass --answers KEY.csv, or store it once with "
             f"`mobench labels set {request.spec.id} KEY.csv`"
         )
-    subset = SUBSETS[request.spec.id]
+    subset = request.spec.task_as(MultipleChoiceTask).lm_eval_prefix
     loader = request.ground_truth
     release: dict[str, tuple[str, tuple[str, ...]]] = {}  # the text and options in the official order, as logged
     fields: dict[str, str] = {}

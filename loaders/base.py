@@ -32,6 +32,9 @@ class DatasetLoader(ABC):
     splits: ClassVar[tuple[str, ...]]
     # True when each split is the folder `root/<split>/` of the release (KITTI's training/, Sintel's test/).
     split_folders: ClassVar[bool] = False
+    # True when the samples depend on the benchmark the loader is built for (health: the task's scale, the benchmark
+    # id in each row): `hub.scoring.wiring.make_loader` then passes the spec as the `benchmark` keyword.
+    takes_benchmark: ClassVar[bool] = False
 
     def __init__(self, root: str | Path, split: str, config: str | None = None) -> None:
         self.root = Path(root)

@@ -23,12 +23,13 @@ import atheris
 with atheris.instrument_imports(include=["submissions", "loaders", "hub"]):
     from evaluators.readers import health, iqa
     from hub.core.errors import FormatError, MobenchError, PredictionError, SubmissionError
+    from hub.core.registry import HealthTask, get_benchmark
     from loaders.formats.flo import read_flo_bytes
     from loaders.formats.kitti_png import read_kitti_flow_bytes
-    from loaders.health.tasks import TASKS
     from submissions.archive import Limits, stage
     from submissions.manifest import load_manifest
 
+_STRESS = get_benchmark("pmdata-stress").task_as(HealthTask)
 _SMALL = Limits(max_files=50, max_file_bytes=200_000, max_total_bytes=400_000, max_ratio=200.0, max_depth=8)
 
 
@@ -66,7 +67,7 @@ TARGETS: dict[str, tuple[Callable[[bytes], object], type[MobenchError]]] = {
     "flo": (lambda data: read_flo_bytes(data, "frame_0001.flo"), FormatError),
     "kitti_png": (lambda data: read_kitti_flow_bytes(data, "flow/000000_10.png"), FormatError),
     "piq23_csv": (_in_file("scores.csv", iqa.read_score_csv), PredictionError),
-    "health_csv": (_in_file("predictions.csv", lambda p: health.read_csv(p, TASKS["pmdata-stress"])), PredictionError),
+    "health_csv": (_in_file("predictions.csv", lambda p: health.read_csv(p, _STRESS)), PredictionError),
 }
 
 

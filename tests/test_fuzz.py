@@ -37,9 +37,9 @@ from evaluators.documents import localisation_scores
 from evaluators.readers import health, iqa, lm_eval
 from evaluators.readers.documents import parse_quad, read_prediction_lines
 from hub.core.errors import FormatError, MobenchError, PredictionError, SubmissionError
+from hub.core.registry import HealthTask, all_benchmarks
 from loaders.formats.flo import encode_flo, read_flo_bytes
 from loaders.formats.kitti_png import read_kitti_flow_bytes
-from loaders.health.tasks import TASKS
 from submissions.archive import Limits, stage
 from submissions.manifest import load_manifest
 from submissions.measurements.detect import parse_file
@@ -433,6 +433,7 @@ def test_piq23_csv_reader_on_any_bytes(tmp_path: Path, data: bytes) -> None:
     shutil.rmtree(path.parent)
 
 
+HEALTH_TASKS = {s.id: s.task_as(HealthTask) for s in all_benchmarks() if isinstance(s.task, HealthTask)}
 HEALTH_SEEDS = [
     b"window_id,prediction\npmdata/p01/2020-03-02T06:32:01.764Z,3.02\npmdata/p01/2020-03-03T06:39:15.614Z,2\n",
     b"\xef\xbb\xbfwindow_id,prediction\r\nlifesnaps/a/1,1\r\n",
@@ -440,10 +441,10 @@ HEALTH_SEEDS = [
 
 
 @fuzz(800)
-@given(data=inputs(HEALTH_SEEDS), task=st.sampled_from(sorted(TASKS)))
+@given(data=inputs(HEALTH_SEEDS), task=st.sampled_from(sorted(HEALTH_TASKS)))
 def test_health_csv_reader_on_any_bytes(tmp_path: Path, data: bytes, task: str) -> None:
     path = scratch_file(tmp_path, "predictions.csv", data)
-    only_clear_errors("health_csv", lambda: health.read_csv(path, TASKS[task]), PredictionError)
+    only_clear_errors("health_csv", lambda: health.read_csv(path, HEALTH_TASKS[task]), PredictionError)
     shutil.rmtree(path.parent)
 
 
@@ -486,7 +487,7 @@ def test_lm_eval_samples_reader_on_any_bytes(tmp_path: Path, samples: bytes, res
     (folder / f"samples_{task}_{_DATE}.jsonl").write_bytes(samples)
     if task == "pmdata_stress":
         only_clear_errors(
-            "lm_eval", lambda: health.read_lm_eval_folder(folder, TASKS["pmdata-stress"]), PredictionError
+            "lm_eval", lambda: health.read_lm_eval_folder(folder, HEALTH_TASKS["pmdata-stress"]), PredictionError
         )
     else:
         only_clear_errors("lm_eval", lambda: lm_eval.read_lm_eval_output(folder, "mobile_mmlu"), PredictionError)

@@ -10,9 +10,9 @@ import pytest
 from hub.core.errors import MobenchError
 from hub.core.registry import get_benchmark
 from hub.scoring.wiring import make_loader
-from loaders.health.pmdata import PMDataTask
 from loaders.synthetic.health import build_pmdata
 from submissions.baselines.health import PMDATA_BASELINES, LastValueBaseline, ParticipantMeanBaseline
+from tests.fixtures.health import pmdata_task
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_every_baseline_predicts_every_window_on_the_scale(baseline: object, min
 
 def test_last_value_and_participant_mean_by_hand(mini: Path, tmp_path: Path) -> None:
     spec = get_benchmark("pmdata-stress")
-    loader = PMDataTask(mini, "test", "within", item="stress")
+    loader = pmdata_task(mini, "test", "within", item="stress")
     LastValueBaseline().run(spec, loader, tmp_path / "last")
     ParticipantMeanBaseline().run(spec, loader, tmp_path / "mean")
     last, mean = _predictions(tmp_path / "last"), _predictions(tmp_path / "mean")
@@ -59,6 +59,6 @@ def test_last_value_and_participant_mean_by_hand(mini: Path, tmp_path: Path) -> 
 
 
 def test_the_all_config_has_nothing_to_train_on(mini: Path, tmp_path: Path) -> None:
-    loader = PMDataTask(mini, "test", "all", item="stress")
+    loader = pmdata_task(mini, "test", "all", item="stress")
     with pytest.raises(MobenchError, match="no train split"):
         ParticipantMeanBaseline().run(get_benchmark("pmdata-stress"), loader, tmp_path)

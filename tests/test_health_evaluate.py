@@ -14,15 +14,14 @@ from evaluators.readers.health import parse_number
 from hub.cli.app import app
 from hub.core.errors import PredictionError
 from hub.core.evaluation import EvaluationRequest
-from hub.core.registry import get_benchmark
+from hub.core.registry import HealthTask, get_benchmark
 from hub.scoring.wiring import make_request
-from loaders.health.pmdata import PMDataTask
-from loaders.health.tasks import task_for
 from loaders.synthetic.health import build_pmdata
+from tests.fixtures.health import pmdata_task
 
-STRESS = task_for("pmdata-stress")
-SLEEP_DISORDER = task_for("lifesnaps-sleep-disorder")
-SRI = task_for("lifesnaps-stress-resilience")
+STRESS = get_benchmark("pmdata-stress").task_as(HealthTask)
+SLEEP_DISORDER = get_benchmark("lifesnaps-sleep-disorder").task_as(HealthTask)
+SRI = get_benchmark("lifesnaps-stress-resilience").task_as(HealthTask)
 
 
 def test_ordinal_metrics_by_hand() -> None:
@@ -75,7 +74,7 @@ def _request(root: Path, predictions: Path) -> EvaluationRequest:
 
 
 def test_scores_a_csv_with_breakdowns(mini: Path, tmp_path: Path) -> None:
-    loader = PMDataTask(mini, "test", "participant", item="stress")
+    loader = pmdata_task(mini, "test", "participant", item="stress")
     rows = list(loader)
     preds = tmp_path / "preds.csv"
     # predict 3 everywhere: the error of each window is |label - 3|
@@ -112,7 +111,7 @@ def test_scores_a_csv_with_breakdowns(mini: Path, tmp_path: Path) -> None:
 
 
 def test_bad_predictions_name_the_window(mini: Path, tmp_path: Path) -> None:
-    ids = PMDataTask(mini, "test", "participant", item="stress").sample_ids()
+    ids = pmdata_task(mini, "test", "participant", item="stress").sample_ids()
     preds = tmp_path / "bad.csv"
     lines = [
         "window_id,prediction",

@@ -11,9 +11,9 @@ from evaluators.health import evaluate
 from hub.core.errors import FormatError
 from hub.core.registry import get_benchmark
 from hub.scoring.wiring import make_request
-from loaders.health.lifesnaps import TASKS, LifeSnapsTask
+from loaders.health.lifesnaps import TASKS
 from loaders.health.lifesnaps_release import DAILY, PANAS, CsvLayout
-from tests.fixtures.health import daily_row, write_lifesnaps
+from tests.fixtures.health import daily_row, lifesnaps_task, write_lifesnaps
 
 
 def _daily() -> list[dict[str, object]]:
@@ -51,7 +51,7 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_stress_resilience_window_by_hand(root: Path) -> None:
-    rows = {r["id"]: r for r in LifeSnapsTask(root, "test", "all", task="stress_resilience")}
+    rows = {r["id"]: r for r in lifesnaps_task(root, "test", "all", task="stress_resilience")}
     u1 = rows["lifesnaps/u1/2021-06-08"]
     # days in (06-01, 06-08): 06-03 and 06-05 (06-01 is exactly 7 days before: out; 06-08 is the survey day: out)
     assert u1["stress_score"] == [80.0, 78.0] and u1["label"] == 2.5 and u1["answer"] == "2.50"
@@ -62,12 +62,12 @@ def test_stress_resilience_window_by_hand(root: Path) -> None:
     )
     # u2 has no daily row in its 7 days: kept with Health-LLM's [-1] filler, and counted
     assert "[Stress Score]: [-1] out of 100" in rows["lifesnaps/u2/2021-07-30"]["question"]
-    loader = LifeSnapsTask(root, "test", "all", task="stress_resilience")
+    loader = lifesnaps_task(root, "test", "all", task="stress_resilience")
     assert sum(loader.report.dropped_windows.values()) == 1
 
 
 def test_sleep_disorder_and_its_leak_free_variant(root: Path) -> None:
-    plain = {r["id"]: r for r in LifeSnapsTask(root, "test", "all", task="sleep_disorder")}
+    plain = {r["id"]: r for r in lifesnaps_task(root, "test", "all", task="sleep_disorder")}
     assert sorted(plain) == [
         "lifesnaps/u1/2021-06-01",
         "lifesnaps/u1/2021-06-03",
@@ -81,7 +81,7 @@ def test_sleep_disorder_and_its_leak_free_variant(root: Path) -> None:
         "Ratio]: 0.10, [Sleep Light Ratio]: 0.55, [Sleep REM Ratio]: 0.20, [RMSSD]: 40.50, [SPO2]: 96.1 %, [Full "
         "Sleep Breathing Rate]: 14.2, [BPM]: 70.25, [Resting Hour]: 60.50 hours"
     )
-    leakfree = {r["id"]: r for r in LifeSnapsTask(root, "test", "all", task="sleep_disorder_leakfree")}
+    leakfree = {r["id"]: r for r in lifesnaps_task(root, "test", "all", task="sleep_disorder_leakfree")}
     assert list(leakfree) == list(plain)
     row = leakfree["lifesnaps/u1/2021-06-03"]
     assert "minutesAwake" not in row and "sleep_efficiency" not in row
@@ -89,10 +89,10 @@ def test_sleep_disorder_and_its_leak_free_variant(root: Path) -> None:
 
 
 def test_participant_split_and_scoring(root: Path, tmp_path: Path) -> None:
-    test = LifeSnapsTask(root, "test", "participant", task="sleep_disorder").sample_ids()
-    train = LifeSnapsTask(root, "train", "participant", task="sleep_disorder").sample_ids()
+    test = lifesnaps_task(root, "test", "participant", task="sleep_disorder").sample_ids()
+    train = lifesnaps_task(root, "train", "participant", task="sleep_disorder").sample_ids()
     assert {w.split("/")[1] for w in test}.isdisjoint({w.split("/")[1] for w in train})
-    rows = list(LifeSnapsTask(root, "test", "all", task="sleep_disorder"))
+    rows = list(lifesnaps_task(root, "test", "all", task="sleep_disorder"))
     preds = tmp_path / "p.csv"
     preds.write_text("window_id,prediction\n" + "".join(f"{r['id']},0\n" for r in rows), encoding="utf-8")
     spec = get_benchmark("lifesnaps-sleep-disorder")
@@ -113,8 +113,8 @@ def test_the_official_layout_and_a_reexport_give_the_same_windows(tmp_path: Path
     assert _header(official / DAILY).startswith(",id,date,") and _header(reexport / DAILY).startswith("id,date,")
     assert _header(official / PANAS).startswith(",user_id,type,") and _header(reexport / PANAS).startswith("id,type,")
     for task in TASKS:
-        first = LifeSnapsTask(official, "test", "all", task=task)
-        second = LifeSnapsTask(reexport, "test", "all", task=task)
+        first = lifesnaps_task(official, "test", "all", task=task)
+        second = lifesnaps_task(reexport, "test", "all", task=task)
         assert list(first) == list(second) and len(first) >= 2
     assert first.release.layouts == {DAILY: CsvLayout("id", True), PANAS: CsvLayout("user_id", True)}
     assert second.release.layouts == {DAILY: CsvLayout("id", False), PANAS: CsvLayout("id", False)}
@@ -124,7 +124,7 @@ def test_a_pandas_round_trip_index_name_is_read_as_the_index(tmp_path: Path) -> 
     root = write_lifesnaps(tmp_path / "lifesnaps", _daily(), _panas())
     daily = root / DAILY
     daily.write_text("Unnamed: 0" + daily.read_text(encoding="utf-8"), encoding="utf-8")
-    loader = LifeSnapsTask(root, "test", "all", task="sleep_disorder")
+    loader = lifesnaps_task(root, "test", "all", task="sleep_disorder")
     assert len(loader) == 4 and loader.release.layouts[DAILY] == CsvLayout("id", True)
 
 
@@ -148,5 +148,5 @@ def test_an_unknown_layout_is_refused_naming_file_and_column(
     header, rest = (root / relative).read_text(encoding="utf-8").split("\n", 1)
     (root / relative).write_text(edit(header) + "\n" + rest, encoding="utf-8")
     with pytest.raises(FormatError) as caught:
-        LifeSnapsTask(root, "test", "all", task="stress_resilience").sample_ids()
+        lifesnaps_task(root, "test", "all", task="stress_resilience").sample_ids()
     assert caught.value.path == root / relative and caught.value.problem.startswith(problem)

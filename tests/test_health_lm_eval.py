@@ -11,10 +11,10 @@ from evaluators.health import evaluate
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
 from hub.scoring.wiring import make_request
-from loaders.health.pmdata import PMDataTask
 from loaders.health.windows import ALPACA_PRIMER
 from loaders.lm_tasks.commands import include_path, run_lm_eval
 from loaders.synthetic.health import build_pmdata
+from tests.fixtures.health import pmdata_task
 
 pytest.importorskip("lm_eval")
 
@@ -57,7 +57,7 @@ def test_lm_eval_run_is_scored_from_its_sample_logs(tmp_path: Path) -> None:
     results = run_lm_eval(
         model, ["pmdata_stress"], metadata={"pmdata_stress_data": str(tmp_path / "export")}, output_dir=tmp_path / "out"
     )
-    rows = list(PMDataTask(root, "test", "participant", item="stress"))
+    rows = list(pmdata_task(root, "test", "participant", item="stress"))
     assert results["n-samples"]["pmdata_stress"]["effective"] == len(rows)
     assert model.prompts[0].startswith(ALPACA_PRIMER) and rows[0]["question"] in model.prompts[0]
 

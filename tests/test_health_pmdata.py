@@ -10,20 +10,20 @@ import datasets
 import pytest
 
 from hub.core.errors import DatasetLayoutError, FormatError
-from hub.core.registry import get_benchmark
+from hub.core.registry import HealthTask, get_benchmark
 from hub.export import export_benchmark
 from hub.scoring.wiring import make_loader
 from loaders.health import pmdata
 from loaders.health.clock import DST_AMBIGUOUS, DST_GAP, local_to_utc, parse_fitbit_time, zone
-from loaders.health.pmdata import PMDataTask, build_windows
+from loaders.health.pmdata import build_windows
 from loaders.health.pmdata_release import PMDataRelease
 from loaders.health.schema import QUALITY_DUPLICATE, QUALITY_MISSING, to_arrow
 from loaders.synthetic.health import build_pmdata, rhr_record, sleep_record, write_fitbit
-from tests.fixtures.health import EDGE_WINDOW, REPORT, edge_pmdata
+from tests.fixtures.health import EDGE_WINDOW, REPORT, edge_pmdata, pmdata_spec, pmdata_task
 
 
 def _window(root: Path, item: str = "stress", zone_name: str = "Europe/Oslo") -> dict[str, object]:
-    rows = {row["id"]: row for row in PMDataTask(root, "test", "all", item=item, zone=zone_name)}
+    rows = {row["id"]: row for row in pmdata_task(root, "test", "all", item=item, zone=zone_name)}
     return rows[EDGE_WINDOW]
 
 
@@ -53,14 +53,14 @@ def test_window_edges_by_hand(tmp_path: Path) -> None:
 def test_the_declared_zone_decides_which_events_are_before_the_report(tmp_path: Path) -> None:
     root = edge_pmdata(tmp_path / "pmdata")
     # Read as UTC, every bout is at or after 12:00 UTC: the window has no exercise and is dropped.
-    loader = PMDataTask(root, "test", "all", item="stress", zone="UTC")
+    loader = pmdata_task(root, "test", "all", item="stress", zone="UTC")
     assert EDGE_WINDOW not in loader.sample_ids()
     assert loader.report.dropped_windows["stress: no exercise bout in the 14 days"] == 1
     # Health-LLM compares the times as written (same as reading them as UTC): p01 is not in its list either.
-    windows, candidates = build_windows(PMDataRelease(root), "stress")
+    windows, candidates = build_windows(PMDataRelease(root), pmdata_spec("stress").task_as(HealthTask))
     assert [w.id for w in windows] == [EDGE_WINDOW] and candidates == []
     with pytest.raises(DatasetLayoutError, match="unknown time zone"):
-        PMDataTask(root, "test", "all", item="stress", zone="Europe/Olso")
+        pmdata_task(root, "test", "all", item="stress", zone="Europe/Olso")
 
 
 def test_dst_gap_and_fall_back_are_resolved_and_flagged() -> None:
@@ -94,12 +94,12 @@ def test_a_bad_time_names_file_and_record(tmp_path: Path) -> None:
         [rhr_record("2020-01-02", 50.0), {**rhr_record("2020-01-03", 50.0), "dateTime": "2 Jan"}],
     )
     with pytest.raises(FormatError, match=r"resting_heart_rate.json: record 1: dateTime '2 Jan' is not"):
-        PMDataTask(root, "test", "all", item="stress").sample_ids()
+        pmdata_task(root, "test", "all", item="stress").sample_ids()
 
 
 def test_missing_markers_and_a_missing_file_are_counted_not_fatal(tmp_path: Path) -> None:
     root = edge_pmdata(tmp_path / "pmdata")
-    loader = PMDataTask(root, "test", "all", item="stress")
+    loader = pmdata_task(root, "test", "all", item="stress")
     assert loader.sample_ids() == [EDGE_WINDOW]  # p02 has no resting heart rate: its window is dropped
     report = loader.report.as_dict()
     assert report["missing_files"] == ["p02/fitbit/resting_heart_rate.json"]
@@ -116,7 +116,7 @@ def test_blank_labels_are_dropped_but_readiness_zero_is_a_level(tmp_path: Path) 
     assert _window(root, "readiness")["label"] == 0.0
     build_pmdata(tmp_path / "synthetic")  # p03 sent one all-zero (blank) report
     for item in ("stress", "readiness"):
-        loader = PMDataTask(tmp_path / "synthetic", "test", "all", item=item)
+        loader = pmdata_task(tmp_path / "synthetic", "test", "all", item=item)
         dropped = loader.report.dropped_windows
         assert sum(n for reason, n in dropped.items() if "blank" in reason) == 1, dropped
 
@@ -145,7 +145,7 @@ def test_a_record_written_twice_is_listed_once_a_declared_deviation(tmp_path: Pa
     # as in p01's sleep.json: the same log (same logId and start) twice, the copies differing in a 30-day average
     copy = {**log, "levels": {"summary": {"deep": {"minutes": 44, "thirtyDayAvgMinutes": 40}}}}
     write_fitbit(root, "p01", "sleep.json", [sleep_record("2020-01-01T13:00:00.000", 420), log, copy])
-    loader = PMDataTask(root, "test", "all", item="stress")
+    loader = pmdata_task(root, "test", "all", item="stress")
     row = next(r for r in loader if r["id"] == EDGE_WINDOW)
     # Health-LLM, which lists every record of the file, would print [450.5, 450.5]
     assert row["sleep_minutes"] == [450.5] and "[SleepMinutes]: [450.5] minutes" in row["question"]
@@ -161,7 +161,7 @@ def test_a_record_written_twice_is_listed_once_a_declared_deviation(tmp_path: Pa
 def test_no_participants_is_a_layout_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetLayoutError, match="no participant folders"):
-        PMDataTask(tmp_path / "empty", "test", item="stress").sample_ids()
+        pmdata_task(tmp_path / "empty", "test", item="stress").sample_ids()
 
 
 def test_export_loads_back_exactly(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from hub.core.errors import DatasetLayoutError
-from loaders.health.pmdata import PMDataTask
 from loaders.health.splits import HEALTHLLM_EVAL_CAP, healthllm_split, participant_test_set, select
 from loaders.synthetic.health import build_pmdata
+from tests.fixtures.health import pmdata_task
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _windows(root: Path, config: str, split: str, item: str = "stress") -> list[str]:
-    return PMDataTask(root, split, config, item=item).sample_ids()
+    return pmdata_task(root, split, config, item=item).sample_ids()
 
 
 def test_participant_split_is_disjoint_and_covers_everything(root: Path) -> None:
@@ -66,7 +66,7 @@ def test_healthllm_config_holds_its_windows(root: Path) -> None:
 
 
 def test_within_split_is_each_participants_last_fifth(root: Path) -> None:
-    loader = PMDataTask(root, "test", "within", item="stress")
+    loader = pmdata_task(root, "test", "within", item="stress")
     test_ids = set(loader.sample_ids())
     by_person = defaultdict(list)
     for window in loader.windows:
@@ -82,12 +82,12 @@ def test_unknown_config_split_is_named(root: Path) -> None:
     from hub.core.errors import DatasetLayoutError
 
     with pytest.raises(DatasetLayoutError, match="all: test"):
-        PMDataTask(root, "train", "all", item="stress")
+        pmdata_task(root, "train", "all", item="stress")
 
 
 def test_an_unknown_config_or_split_lists_the_known_ones(root: Path) -> None:
     # `all` has only a test split; the loader and `select` refuse the same pairs with the same message
     with pytest.raises(DatasetLayoutError, match=r"PMData: unknown config/split all/train; known: participant: "):
-        PMDataTask(root, "train", "all", item="stress")
+        pmdata_task(root, "train", "all", item="stress")
     with pytest.raises(DatasetLayoutError, match=r"health: unknown config/split nope/test"):
         select("nope", "test", [], participants=[], healthllm=([], []))

@@ -29,12 +29,11 @@ from hub.core.registry import get_benchmark
 from hub.scoring.wiring import make_loader
 from loaders.formats.flo import read_flo, write_flo
 from loaders.formats.masks import read_mask
-from loaders.health.lifesnaps import LifeSnapsTask
 from loaders.health.lifesnaps_release import DAILY, PANAS, CsvLayout
-from loaders.health.pmdata import PMDataTask
 from loaders.midv import MIDV500
 from loaders.piq23 import PIQ23
 from loaders.sintel import Sintel
+from tests.fixtures.health import lifesnaps_task, pmdata_task
 from tests.fixtures.realdata import real_file
 from tests.fixtures.release_trees import (
     kitti_devkit_tree,
@@ -293,7 +292,7 @@ def test_pmdata_p01_gives_health_llms_137_windows_with_their_labels(item: str) -
     with real_file("releases/pmdata/p01/pmsys/wellness.csv").open(encoding="utf-8", newline="") as handle:
         wellness = {row["effective_time_frame"]: row for row in csv.DictReader(handle)}
     assert len(wellness) == 138
-    loader = PMDataTask(root, "test", "all", item=item)
+    loader = pmdata_task(root, "test", "all", item=item)
     rows = list(loader)
     assert len(rows) == 137 and {row["participant"] for row in rows} == {"p01"}
     assert (
@@ -308,7 +307,7 @@ def test_pmdata_p01_gives_health_llms_137_windows_with_their_labels(item: str) -
     assert sum(dropped.values()) == 1 + 83 and dropped[f"{item}: no exercise bout / sleep log in the 14 days"] == 1
     assert "p12/fitbit/resting_heart_rate.json" in loader.report.missing_files
     # Health-LLM's list is the same 137 reports: seed-123 shuffle, int(137 * 0.5) = 68 train, the other 69 eval
-    healthllm = [len(PMDataTask(root, split, "healthllm", item=item)) for split in ("train", "test")]
+    healthllm = [len(pmdata_task(root, split, "healthllm", item=item)) for split in ("train", "test")]
     assert healthllm == [68, 69]
 
 
@@ -317,7 +316,7 @@ def test_pmdata_p01s_sleep_logs_written_twice_are_listed_once() -> None:
     logs = json.loads(real_file("releases/pmdata/p01/fitbit/sleep.json").read_text(encoding="utf-8"))
     twice = [log_id for log_id, n in Counter(log["logId"] for log in logs).items() if n == 2]
     assert len(logs) == 155 and len(twice) == 5  # 5 logIds appear twice, each copy with the same startTime
-    loader = PMDataTask(root, "test", "all", item="stress")
+    loader = pmdata_task(root, "test", "all", item="stress")
     row = next(r for r in loader if r["id"] == "pmdata/p01/2019-11-07T06:39:25.426Z")
     # by hand: the logs starting in the 14 days before 2019-11-07 06:39 UTC (Oslo = UTC+1), duration / 60000;
     # 24544805751 (2019-11-06 23:45:30, 21,960,000 ms = 366 min) is written twice, and listed once (deviation 3)
@@ -361,7 +360,7 @@ def test_lifesnaps_reexport_is_read_by_its_header(tmp_path: Path) -> None:
     # pandas on the two files: daily 7,410 rows of 71 ids, one per (id, date); panas 268 rows of 51 ids, no
     # repeated (id, submitdate), no negative score of 0; 1,042 daily rows have all 12 sleep fields, 58 of them with
     # sleep_efficiency < 85 and minutesAwake > 30; 132 surveys have no usable daily row in the 7 days before them
-    sri = LifeSnapsTask(root, "test", "all", task="stress_resilience")
+    sri = lifesnaps_task(root, "test", "all", task="stress_resilience")
     rows = list(sri)
     assert len(rows) == 268 and len(sri.release.daily) == 7410 and len(sri.release.participants) == 71
     assert sri.release.layouts == {DAILY: CsvLayout("id", False), PANAS: CsvLayout("id", False)}
@@ -370,10 +369,10 @@ def test_lifesnaps_reexport_is_read_by_its_header(tmp_path: Path) -> None:
     assert (rows[0]["id"], rows[0]["label"]) == ("lifesnaps/1/2021-07-26", 37 / 14)
     assert "[Positive Affect Score]: 37 out of 50, [Negative Affect Score]: 14 out of 50" in rows[0]["question"]
     for task in ("sleep_disorder", "sleep_disorder_leakfree"):
-        labels = [row["label"] for row in LifeSnapsTask(root, "test", "all", task=task)]
+        labels = [row["label"] for row in lifesnaps_task(root, "test", "all", task=task)]
         assert len(labels) == 1042 and labels.count(1.0) == 58
     # Health-LLM's sleep-disorder split caps 13 train and 25 eval windows per class
-    sizes = [len(LifeSnapsTask(root, s, "healthllm", task="sleep_disorder")) for s in ("train", "test")]
+    sizes = [len(lifesnaps_task(root, s, "healthllm", task="sleep_disorder")) for s in ("train", "test")]
     assert sizes == [26, 50]
     out = tmp_path / "out"
     args = ["export", "lifesnaps-sleep-disorder", "--root", str(root), "--out", str(out), "--config", "all"]

@@ -10,11 +10,11 @@ from evaluators.health import read_predictions
 from evaluators.readers.files import find_prediction_files, open_predictions
 from evaluators.readers.iqa import prediction_file
 from hub.core.errors import FormatError, PredictionError
+from hub.core.registry import HealthTask, get_benchmark
 from loaders.formats.text import open_text, read_json
-from loaders.health.pmdata import PMDataTask
-from loaders.health.tasks import task_for
 from loaders.mobile_mmlu import read_answer_key
 from loaders.synthetic.health import build_pmdata
+from tests.fixtures.health import pmdata_task
 
 
 def test_open_text_names_a_non_utf8_file_and_a_folder(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_a_non_utf8_prediction_file_is_a_prediction_error(tmp_path: Path) -> Non
 def test_a_folder_named_like_a_csv_is_not_a_prediction(tmp_path: Path) -> None:
     (tmp_path / "x.csv").mkdir()
     with pytest.raises(PredictionError, match="found CSV files: none"):
-        read_predictions(tmp_path, task_for("pmdata-stress"))
+        read_predictions(tmp_path, get_benchmark("pmdata-stress").task_as(HealthTask))
     with pytest.raises(PredictionError, match="expected exactly one IMAGE,SCORE csv, found none"):
         prediction_file(tmp_path)
 
@@ -85,4 +85,4 @@ def test_a_non_utf8_wellness_file_is_a_format_error(tmp_path: Path) -> None:
     wellness = tmp_path / "p01" / "pmsys" / "wellness.csv"
     wellness.write_bytes(wellness.read_bytes() + b"\xe9\n")
     with pytest.raises(FormatError, match=r"p01/pmsys/wellness\.csv: not UTF-8 text"):
-        PMDataTask(tmp_path, "test", "all", item="stress").sample_ids()
+        pmdata_task(tmp_path, "test", "all", item="stress").sample_ids()

@@ -1,4 +1,5 @@
-"""Reading and writing optical-flow predictions: where each benchmark's files live and how they are decoded.
+"""Reading and writing optical-flow predictions: where a benchmark's files live (its spec's `prediction_files`)
+and how each file format is decoded (`CODECS`, keyed by the codec name the spec gives).
 
 Defined once for the evaluators, the baselines and the submission checks. KITTI predictions are the devkit's
 16-bit PNGs under ``flow/`` (sparse: B = valid); Sintel predictions are Middlebury ``.flo`` files mirroring the
@@ -24,8 +25,20 @@ BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
+class FlowCodec:
+    """One file format of flow predictions: how a file is read and written."""
+
+    read: Callable[[Path], tuple[NDArray[np.float32], BoolArray]]
+    write: Callable[[Path, NDArray[np.float32]], None]
+    # True when `read` decodes integers (KITTI's 16-bit PNG), so its flow is finite by construction and
+    # `read_prediction` skips the check (a pass over the whole frame)
+    always_finite: bool = False
+
+
+@dataclass(frozen=True)
 class PredictionLayout:
-    """Where and how one benchmark's prediction files are stored inside the predictions directory.
+    """Where and how one benchmark's prediction files are stored inside the predictions directory: its spec's
+    `prediction_files` (`hub.core.registry.PredictionFiles`) with the codec its name stands for.
 
     A sample's file is ``folder / <last id components> + suffix``: KITTI ``flow/000042_10.png`` for
     ``kitti-2015/training/000042``, Sintel ``alley_1/frame_0007.flo`` for
@@ -36,11 +49,15 @@ class PredictionLayout:
     id_parts: int
     suffix: str
     description: str
-    read: Callable[[Path], tuple[NDArray[np.float32], BoolArray]]
-    write: Callable[[Path, NDArray[np.float32]], None]
-    # True when `read` decodes integers (KITTI's 16-bit PNG), so its flow is finite by construction and
-    # `read_prediction` skips the check (a pass over the whole frame)
-    always_finite: bool = False
+    codec: FlowCodec
+
+    @classmethod
+    def of(cls, spec: BenchmarkSpec) -> PredictionLayout:
+        files = spec.files()
+        codec = CODECS.get(files.codec)
+        if codec is None:
+            raise MobenchError(f"{spec.id}: unknown flow codec {files.codec!r}; known codecs: {', '.join(CODECS)}")
+        return cls(files.folder, files.id_parts, files.suffix, files.description, codec)
 
     def relative_path(self, sample_id: str) -> PurePosixPath:
         tail = sample_id.split("/")[-self.id_parts :]
@@ -65,36 +82,16 @@ def _write_kitti_dense(path: Path, flow: NDArray[np.float32]) -> None:
     write_kitti_flow(path, flow)
 
 
-KITTI_2015_LAYOUT = PredictionLayout(
-    folder="flow",
-    id_parts=1,
-    suffix="_10.png",
-    description="flow/<frame>_10.png (KITTI 16-bit flow PNG)",
-    read=read_kitti_flow,
-    write=_write_kitti_dense,
-    always_finite=True,
-)
-SINTEL_LAYOUT = PredictionLayout(
-    folder="",
-    id_parts=2,
-    suffix=".flo",
-    description="<scene>/frame_XXXX.flo (Middlebury .flo)",
-    read=_read_flo_dense,
-    write=write_flo,
-)
-# keyed by the release the ground truth comes from (the spec's loader)
-_LAYOUTS = {
-    "loaders.kitti_flow:KittiFlow2015": KITTI_2015_LAYOUT,
-    "loaders.sintel:Sintel": SINTEL_LAYOUT,
+# the flow file formats, by the codec name a spec's `prediction_files` gives (a table of formats, not of benchmarks)
+CODECS: dict[str, FlowCodec] = {
+    "kitti-flow-png": FlowCodec(read_kitti_flow, _write_kitti_dense, always_finite=True),
+    "middlebury-flo": FlowCodec(_read_flo_dense, write_flo),
 }
 
 
 def prediction_layout(spec: BenchmarkSpec) -> PredictionLayout:
-    """The prediction layout of a flow benchmark, chosen by the release (loader) its registry entry names."""
-    try:
-        return _LAYOUTS[spec.loader]
-    except KeyError:
-        raise MobenchError(f"{spec.id} is not an optical-flow benchmark (loader {spec.loader})") from None
+    """The prediction layout of a flow benchmark, as its registry entry's `prediction_files` declares it."""
+    return PredictionLayout.of(spec)
 
 
 def prediction_path(spec: BenchmarkSpec, sample_id: str) -> PurePosixPath:
@@ -107,7 +104,7 @@ def write_prediction(spec: BenchmarkSpec, predictions_dir: Path, sample_id: str,
     layout = prediction_layout(spec)
     path = predictions_dir / layout.relative_path(sample_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    layout.write(path, flow)
+    layout.codec.write(path, flow)
     return path
 
 
@@ -148,7 +145,7 @@ def read_prediction(
 ) -> tuple[NDArray[np.float32], BoolArray] | str:
     """Read one prediction; return it, or a problem line naming the sample and the file."""
     try:
-        flow, valid = layout.read(path)
+        flow, valid = layout.codec.read(path)
     except FormatError as error:
         return f"sample {sample_id}: unreadable prediction {error}"
     if flow.shape[:2] != tuple(shape):
@@ -157,7 +154,7 @@ def read_prediction(
             f"truth is {shape[1]}x{shape[0]}; predictions must be exactly the ground-truth size (unpad them)"
         )
     # the common case, tested without copying the valid pixels out (6 ms a frame)
-    if layout.always_finite or np.isfinite(flow).all():
+    if layout.codec.always_finite or np.isfinite(flow).all():
         return flow, valid
     bad = ~np.isfinite(flow[valid])  # only the valid pixels must be finite
     if bad.any():

@@ -16,8 +16,8 @@ from pathlib import Path
 from evaluators.readers.files import csv_errors, csv_rows, find_prediction_files, open_predictions
 from evaluators.readers.lm_eval import LmEvalRun, find_lm_eval_run, is_lm_eval_output
 from hub.core.errors import PredictionError
+from hub.core.registry import HealthTask
 from loaders.formats.text import loads_json
-from loaders.health.tasks import HealthTask
 
 NUMBER_RULE = (
     "1. the number after 'level is', 'score is', 'index is' or 'Answer:' (any case; the answer templates of "
@@ -114,9 +114,9 @@ def read_lm_eval_folder(folder: Path, task: HealthTask) -> Submitted:
     questions: dict[str, str] = {}
     found_task = False
     for task_name, samples_path in run_files.samples:
-        if task_name != task.lm_task:
+        if task_name != task.lm_eval_task:
             problems.append(
-                f"{samples_path.name}: not a samples file of task {task.lm_task} from the run "
+                f"{samples_path.name}: not a samples file of task {task.lm_eval_task} from the run "
                 f"{run_files.results_path.name}"
             )
             continue
@@ -134,11 +134,11 @@ def read_lm_eval_folder(folder: Path, task: HealthTask) -> Submitted:
                     if not isinstance(text, str):
                         raise TypeError("resps[0][0] is not the generated text")
                 except (json.JSONDecodeError, KeyError, TypeError, IndexError) as err:
-                    problems.append(f"{where}: not an lm-eval sample record of task {task.lm_task} ({err!r})")
+                    problems.append(f"{where}: not an lm-eval sample record of task {task.lm_eval_task} ({err!r})")
                     continue
                 questions[window_id] = str(doc.get("question", ""))
                 predictions.append(HealthPrediction(window_id, parse_number(text, task), where))
     if not found_task and not problems:
-        problems.append(f"{folder}: no samples_{task.lm_task}_*.jsonl: run lm_eval with --log_samples")
-    run = LmEvalRun.from_results(run_files.results_path, run_files.results, [str(task.lm_task)])
+        problems.append(f"{folder}: no samples_{task.lm_eval_task}_*.jsonl: run lm_eval with --log_samples")
+    run = LmEvalRun.from_results(run_files.results_path, run_files.results, [str(task.lm_eval_task)])
     return Submitted("lm-eval generative", predictions, problems, run, questions)

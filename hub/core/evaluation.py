@@ -4,9 +4,9 @@ Every evaluator is a callable `evaluate(request) -> EvaluationResult`; each is a
 submission's samples can be scored on several processes or machines with exactly the official figures. The request
 says what to score and carries the split's ground truth, already loaded by the caller
 (`hub.scoring.wiring.make_request`: the worker, `mobench evaluate`, the demo), so an evaluator knows no registry
-resolver, no export and no store. The result holds the aggregate metrics (keyed by the registry's metric names),
-breakdowns (e.g. per scene), and per-sample scores for drill-down. The CLI prints `to_json()`, the worker stores all of
-it.
+resolver, no export and no store. The result holds the aggregate metrics (keyed by the registry's metric names,
+exactly those: `check_metric_names` refuses a result with one more or one fewer), breakdowns (e.g. per scene), and
+per-sample scores for drill-down. The CLI prints `to_json()`, the worker stores all of it.
 """
 
 from __future__ import annotations
@@ -194,4 +194,33 @@ class ShardedEvaluator(Generic[UnitT, PartialT]):
 
     def __call__(self, request: EvaluationRequest) -> EvaluationResult:
         plan = self.plan(request)
-        return self.reduce(request, plan, self.map(request, plan.units))
+        return self.reduced(request, plan, self.map(request, plan.units))
+
+    def reduced(
+        self, request: EvaluationRequest, plan: ScoringPlan[UnitT], partials: list[PartialT]
+    ) -> EvaluationResult:
+        """The reduce, whose metric names must be the spec's (`check_metric_names`): every scoring path ends here."""
+        return check_metric_names(request.spec, self.reduce(request, plan, partials))
+
+
+class MetricNamesError(MobenchError):
+    """An evaluator reported other metrics than its benchmark's spec declares (a registry or evaluator defect)."""
+
+
+def check_metric_names(spec: BenchmarkSpec, result: EvaluationResult) -> EvaluationResult:
+    """`result`, if its aggregate metrics are exactly the ones `spec` declares; else a `MetricNamesError` naming the
+    benchmark and the names on either side. A metric with nothing to average over is NaN, never left out, so a
+    name the evaluator does not produce is a defect, not an empty figure."""
+    declared, produced = [m.name for m in spec.metrics], list(result.metrics)
+    unproduced = [name for name in declared if name not in result.metrics]
+    undeclared = [name for name in produced if name not in declared]
+    if unproduced or undeclared:
+        parts = [
+            *([f"declared but not produced: {', '.join(unproduced)}"] if unproduced else []),
+            *([f"produced but not declared: {', '.join(undeclared)}"] if undeclared else []),
+        ]
+        raise MetricNamesError(
+            f"{spec.id}: its evaluator's metrics differ from its spec's ({'; '.join(parts)}); "
+            "no result is recorded until hub/benchmarks and the evaluator agree"
+        )
+    return result

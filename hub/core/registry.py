@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.core.errors import UnknownBenchmarkError
+from hub.core.errors import MobenchError, UnknownBenchmarkError
 
 LabelAccess = Literal["public", "hidden", "none"]
+# the families the hub knows: the leaderboard groups by them and a dataset card is tagged with one
+Family = Literal["optical-flow", "image-quality", "document-analysis", "multiple-choice", "health-sensing"]
+_DOTTED = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 
 
 class _Strict(BaseModel):
@@ -57,19 +60,77 @@ class LicenseSpec(_Strict):
     note: str = ""
 
 
+class PredictionFiles(_Strict):
+    """Where a file-per-sample format keeps each sample's prediction inside the predictions directory.
+
+    A sample's file is ``folder / <last id_parts components of its id> + suffix``, in the file format `codec`
+    (a name from the readers' table of codecs, e.g. `kitti-flow-png`, `middlebury-flo`).
+    """
+
+    codec: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    folder: str = ""
+    id_parts: int = Field(ge=1)
+    suffix: str = Field(min_length=1)
+    description: str  # the expected file name, for error messages, e.g. "flow/<frame>_10.png (KITTI 16-bit PNG)"
+
+
+class HealthTask(_Strict):
+    """A Health-LLM task: what is predicted from which release, on which scale, and its lm-eval task."""
+
+    type: Literal["health"]
+    dataset: Literal["pmdata", "lifesnaps"]
+    subtask: str  # Health-LLM's SUBTASK name, used verbatim in its prompts
+    label: Literal["ordinal", "regression", "binary"]
+    low: float
+    high: float
+    lm_eval_task: str | None = None  # the lm-eval task mobench ships for it, if any
+
+    @model_validator(mode="after")
+    def _scale(self) -> HealthTask:
+        if not self.low < self.high:
+            raise ValueError(f"task {self.subtask}: low {self.low:g} is not below high {self.high:g}")
+        if self.label == "binary" and (self.low, self.high) != (0, 1):
+            raise ValueError(f"task {self.subtask}: a binary label is 0 or 1, not {self.low:g}-{self.high:g}")
+        return self
+
+    @property
+    def classes(self) -> tuple[int, ...]:
+        """The label values of a classification task (empty for numeric targets)."""
+        return (0, 1) if self.label == "binary" else ()
+
+
+class MultipleChoiceTask(_Strict):
+    """A multiple-choice benchmark run through mobench's lm-eval tasks (`loaders/lm_tasks/`)."""
+
+    type: Literal["multiple-choice"]
+    # the prefix of its lm-eval task names and metadata keys: <prefix>, <prefix>_perm, <prefix>_gen, ...
+    lm_eval_prefix: str = Field(pattern=r"^[a-z0-9_]+$")
+    per_field_tasks: bool = False  # whether one log-likelihood task per field (<prefix>_<field>) ships too
+
+
+Task = Annotated[HealthTask | MultipleChoiceTask, Field(discriminator="type")]
+TaskT = TypeVar("TaskT", HealthTask, MultipleChoiceTask)
+
+
 class BenchmarkSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     version: str
-    family: str
+    family: Family
     title: str
     description: str
-    loader: str
+    loader: str = Field(pattern=_DOTTED)
     loader_options: dict[str, Any] = Field(default_factory=dict)
-    evaluator: str
-    synthetic_builder: str | None = None
+    evaluator: str = Field(pattern=_DOTTED)
+    # what the benchmark's evaluator and tools need beyond its metrics: the task's parameters (health,
+    # multiple-choice) and, for a file-per-sample prediction format, where each sample's file lives
+    task: Task | None = None
+    prediction_files: PredictionFiles | None = None
+    synthetic_builder: str | None = Field(default=None, pattern=_DOTTED)
     # `module:function(path) -> dict[sample id, label]` reading the operator's key file, for hidden-label splits.
-    labels_reader: str | None = None
-    baselines: str | None = None
+    labels_reader: str | None = Field(default=None, pattern=_DOTTED)
+    baselines: str | None = Field(default=None, pattern=_DOTTED)
+    # `module:list` of real models (not baselines) that `mobench demo --with-models` runs on it
+    models: str | None = Field(default=None, pattern=_DOTTED)
     configs: list[ConfigSpec]
     default_split: str
     primary_metric: str
@@ -96,6 +157,19 @@ class BenchmarkSpec(_Strict):
         if hidden and self.labels_reader is None:
             raise ValueError(f"{self.id}: a split with hidden labels needs a labels_reader")
         return self
+
+    def task_as(self, kind: type[TaskT]) -> TaskT:
+        """The spec's task as the kind its evaluator (or tool) reads, or an error naming the benchmark."""
+        if not isinstance(self.task, kind):
+            declared = "no task" if self.task is None else f"a {self.task.type} task"
+            raise MobenchError(f"{self.id} declares {declared}, where a {kind.__name__} is needed")
+        return self.task
+
+    def files(self) -> PredictionFiles:
+        """Where each sample's prediction file lives, for a benchmark with a file-per-sample format."""
+        if self.prediction_files is None:
+            raise MobenchError(f"{self.id} has no file-per-sample prediction format (no prediction_files)")
+        return self.prediction_files
 
     @property
     def default_config(self) -> str:
@@ -129,7 +203,7 @@ class UnavailableBenchmark(_Strict):
     """A benchmark the studies use whose data cannot be had: listed with the reason, never loaded or faked."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    family: str
+    family: Family
     title: str
     reason: str
     homepage: str

@@ -185,10 +185,11 @@ def score(
 ) -> EvaluationResult:
     """Score a request with its benchmark's official metrics, the path every caller takes after `make_request`
     (worker, `mobench evaluate`, `mobench verify`, the benches): plan, map on `executor` (this process by default),
-    reduce. `planned` is called once the submission passed its plan (the worker moves it to `scoring` there)."""
+    reduce, whose metric names are checked against the spec's (`ShardedEvaluator.reduced`). `planned` is called once
+    the submission passed its plan (the worker moves it to `scoring` there)."""
     evaluator = evaluator_for(request.spec)
     plan = evaluator.plan(request)
     if planned is not None:
         planned(plan)
     partials = (executor or LocalExecutor()).run(request, evaluator, plan.units)
-    return evaluator.reduce(request, plan, partials)
+    return evaluator.reduced(request, plan, partials)

@@ -27,9 +27,11 @@ def resolve(dotted: str) -> Any:
 
 
 def make_loader(spec: BenchmarkSpec, root: Path, split: str, config: str | None = None) -> DatasetLoader:
-    """The one place that turns a registry entry into a loader instance."""
+    """The one place that turns a registry entry into a loader instance: the spec's `loader_options` as keywords,
+    and the spec itself as `benchmark` to a loader that `takes_benchmark`."""
     loader_cls = resolve(spec.loader)
-    loader: DatasetLoader = loader_cls(root, split=split, config=config or spec.default_config, **spec.loader_options)
+    options = {**spec.loader_options, **({"benchmark": spec} if loader_cls.takes_benchmark else {})}
+    loader: DatasetLoader = loader_cls(root, split=split, config=config or spec.default_config, **options)
     return loader
 
 

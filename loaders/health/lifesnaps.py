@@ -32,6 +32,7 @@ from typing import Any
 import datasets
 
 from hub.core.errors import DatasetLayoutError
+from hub.core.registry import BenchmarkSpec, HealthTask
 from loaders.base import DatasetLoader
 from loaders.health.lifesnaps_release import (
     SLEEP_FIELDS,
@@ -198,17 +199,23 @@ class LifeSnapsTask(DatasetLoader):
     `user_id` or `id` (a re-export names it `id` in every file and drops the index column).
 
     One sample per window of `task` (loader option: stress_resilience, sleep_disorder, sleep_disorder_leakfree);
-    configs and splits as in `loaders.health.splits`.
+    each row names the `benchmark` it is loaded for; configs and splits as in `loaders.health.splits`.
     """
 
     splits = ("test", "train")
+    takes_benchmark = True
 
-    def __init__(self, root: str | Path, split: str = "test", config: str | None = None, *, task: str) -> None:
+    def __init__(
+        self, root: str | Path, split: str = "test", config: str | None = None, *, task: str, benchmark: BenchmarkSpec
+    ) -> None:
         super().__init__(root, split, config or PARTICIPANT_CONFIG)
         check_config_split("LifeSnaps", str(self.config), split)
         if task not in TASKS:
             raise DatasetLayoutError(f"LifeSnaps: unknown task {task!r}; tasks: {', '.join(TASKS)}")
+        if benchmark.task_as(HealthTask).dataset != "lifesnaps":
+            raise DatasetLayoutError(f"LifeSnaps: {benchmark.id} is not a LifeSnaps task")
         self.task = task
+        self.benchmark_id = benchmark.id
         self.release = LifeSnapsRelease(self.root, self.layout())
 
     @cached_property
@@ -265,11 +272,10 @@ class LifeSnapsTask(DatasetLoader):
         return datasets.Features(columns)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        benchmark = "lifesnaps-" + self.task.replace("_", "-")
         for w in self._selected:
             yield {
                 "id": w.id,
-                "task": benchmark,
+                "task": self.benchmark_id,
                 "participant": w.participant,
                 "date": w.date,
                 "label_text": w.label_text,

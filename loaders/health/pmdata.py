@@ -1,8 +1,9 @@
 """PMData (Thambawita et al., MMSys 2020; datasets.simula.no/pmdata, CC BY 4.0) and its four Health-LLM tasks.
 
 `PMDataRelease` reads the unpacked archive into the long table (`loaders.health.schema`); `PMDataTask` is the
-loader of one task (`item` = stress, readiness, fatigue or sleep_quality): one window per wellness report, built as
-Health-LLM builds it (see `build_windows`), in the config/split chosen (see `loaders.health.splits`).
+loader of one task (its benchmark's `task`: the wellness item stress, readiness, fatigue or sleep_quality, which is
+Health-LLM's subtask name, on the scale the spec gives): one window per wellness report, built as Health-LLM builds it
+(see `build_windows`), in the config/split chosen (see `loaders.health.splits`).
 
 Release quirks handled here (research notes, traps 14-16): Fitbit values may be numeric strings; a resting heart
 rate of 0.0 (written with `date: null`) is a missing-value marker, not a reading (Health-LLM keeps it as 0 bpm;
@@ -31,6 +32,7 @@ from typing import Any
 import datasets
 
 from hub.core.errors import DatasetLayoutError
+from hub.core.registry import BenchmarkSpec, HealthTask
 from loaders.base import DatasetLoader
 from loaders.health.clock import (
     DEFAULT_ZONE,
@@ -59,7 +61,6 @@ from loaders.health.splits import (
     healthllm_split,
     select,
 )
-from loaders.health.tasks import PMDATA_ITEMS, pmdata_task
 from loaders.health.windows import (
     PMDATA_ANSWER,
     PMDATA_INSTRUCTION,
@@ -68,6 +69,9 @@ from loaders.health.windows import (
     in_window,
     python_list,
 )
+
+# the wellness items Health-LLM predicts (its PMData subtask names are these wellness.csv columns)
+PMDATA_ITEMS: tuple[str, ...] = ("stress", "readiness", "fatigue", "sleep_quality")
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,9 @@ def report_label(row: WellnessRow, item: str, low: float, high: float) -> tuple[
     return value, ""
 
 
-def build_windows(release: PMDataRelease, item: str) -> tuple[list[PMDataWindow], list[str]]:
-    """Every window of the task predicting `item`, and Health-LLM's own ordered window list (for its split).
+def build_windows(release: PMDataRelease, task: HealthTask) -> tuple[list[PMDataWindow], list[str]]:
+    """Every window of `task` (predicting the wellness item `task.subtask` on the task's scale), and Health-LLM's own
+    ordered window list (for its split).
 
     mobench's windows: one per wellness report (a repeated `effective_time_frame` is used once); inputs are the
     participant's exercise bouts with both steps and calories, sleep logs, and non-missing resting heart rates whose
@@ -126,7 +131,7 @@ def build_windows(release: PMDataRelease, item: str) -> tuple[list[PMDataWindow]
     zone stripped and truncated to the second, resting heart rates of 0 counted as readings, labels not checked.
     It is the same list for the four items, so they share one split.
     """
-    task = pmdata_task(item)
+    item = task.subtask
     dropped = release.report.dropped_windows
     windows: list[PMDataWindow] = []
     candidates: list[str] = []
@@ -222,11 +227,13 @@ class PMDataTask(DatasetLoader):
             fitbit/resting_heart_rate.json  [{dateTime, value: {date, value, error}}] one per day; 0.0 = missing
             fitbit/*.json                   the other Fitbit exports (only PMDataRelease.long_table reads them)
 
-    One sample per window of the task predicting `item` (loader option); configs and splits as in
-    `loaders.health.splits`; `zone` (loader option, default Europe/Oslo) is the zone of the Fitbit clocks.
+    One sample per window of the `benchmark`'s task (its spec's `task`: the item predicted and its scale; each row
+    names the benchmark); configs and splits as in `loaders.health.splits`; `zone` (loader option, default
+    Europe/Oslo) is the zone of the Fitbit clocks.
     """
 
     splits = ("test", "train")
+    takes_benchmark = True
 
     def __init__(
         self,
@@ -234,19 +241,24 @@ class PMDataTask(DatasetLoader):
         split: str = "test",
         config: str | None = None,
         *,
-        item: str,
+        benchmark: BenchmarkSpec,
         zone: str = DEFAULT_ZONE,
     ) -> None:
         super().__init__(root, split, config or PARTICIPANT_CONFIG)
         check_config_split("PMData", str(self.config), split)
-        if item not in PMDATA_ITEMS:
-            raise DatasetLayoutError(f"PMData: unknown item {item!r}; items: {', '.join(PMDATA_ITEMS)}")
-        self.item = item
+        self.task = benchmark.task_as(HealthTask)
+        if self.task.dataset != "pmdata" or self.task.subtask not in PMDATA_ITEMS:
+            raise DatasetLayoutError(
+                f"PMData: {benchmark.id} predicts {self.task.dataset} {self.task.subtask!r}; "
+                f"PMData items: {', '.join(PMDATA_ITEMS)}"
+            )
+        self.benchmark_id = benchmark.id
+        self.item = self.task.subtask
         self.release = PMDataRelease(self.root, zone, layout=self.layout())
 
     @cached_property
     def _built(self) -> tuple[list[PMDataWindow], list[str]]:
-        return build_windows(self.release, self.item)
+        return build_windows(self.release, self.task)
 
     @cached_property
     def windows(self) -> list[PMDataWindow]:
@@ -309,7 +321,7 @@ class PMDataTask(DatasetLoader):
         for w in self._selected:
             yield {
                 "id": w.id,
-                "task": pmdata_task(self.item).benchmark_id,
+                "task": self.benchmark_id,
                 "participant": w.participant,
                 "effective_time_frame": w.effective_time_frame,
                 "report_time_utc": w.time_utc.astimezone(UTC).isoformat(),

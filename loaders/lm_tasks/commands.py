@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from evaluators.readers.mobile_mmlu_tasks import SUBSETS
 from hub.core.errors import MobenchError
-from loaders.health.tasks import TASKS as HEALTH_TASKS
+from hub.core.registry import BenchmarkSpec, HealthTask, MultipleChoiceTask, all_benchmarks, get_benchmark
 from loaders.lm_tasks import TASKS_DIR
 from loaders.mobile_mmlu import FIELDS
 
@@ -26,14 +25,22 @@ def include_path() -> Path:
     return TASKS_DIR
 
 
+def _lm_eval_name(spec: BenchmarkSpec) -> str | None:
+    """The lm-eval task (or task-name prefix) mobench ships for `spec`, from its spec's `task`, if any."""
+    if isinstance(spec.task, MultipleChoiceTask):
+        return spec.task.lm_eval_prefix
+    return spec.task.lm_eval_task if isinstance(spec.task, HealthTask) else None
+
+
 def usage(benchmark_id: str, export_dir: str = "/path/to/export") -> str:
     """The lm_eval commands that run a benchmark's mobench tasks, for the CLI to print."""
-    if benchmark_id in SUBSETS:
-        return _mobile_mmlu_usage(benchmark_id, export_dir)
-    task = HEALTH_TASKS.get(benchmark_id)
-    if task is not None and task.lm_task is not None:
-        return _health_usage(benchmark_id, task.lm_task, export_dir)
-    with_tasks = sorted([*SUBSETS, *(b for b, t in HEALTH_TASKS.items() if t.lm_task)])
+    spec = get_benchmark(benchmark_id)
+    name = _lm_eval_name(spec)
+    if name is not None and isinstance(spec.task, MultipleChoiceTask):
+        return _mobile_mmlu_usage(benchmark_id, name, export_dir)
+    if name is not None:
+        return _health_usage(benchmark_id, name, export_dir)
+    with_tasks = sorted(s.id for s in all_benchmarks() if _lm_eval_name(s) is not None)
     raise MobenchError(f"mobench ships no lm-eval tasks for {benchmark_id}; it does for: {', '.join(with_tasks)}")
 
 
@@ -56,8 +63,7 @@ def _health_usage(benchmark_id: str, lm_task: str, export_dir: str) -> str:
     )
 
 
-def _mobile_mmlu_usage(benchmark_id: str, export_dir: str) -> str:
-    subset = SUBSETS[benchmark_id]
+def _mobile_mmlu_usage(benchmark_id: str, subset: str, export_dir: str) -> str:
     meta = json.dumps({f"{subset}_data": export_dir})
     common = f"--include_path {include_path()} --metadata '{meta}' --output_path lm-eval-out --log_samples"
     return "\n".join(

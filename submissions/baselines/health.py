@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from hub.core.errors import MobenchError
-from hub.core.registry import BenchmarkSpec
+from hub.core.registry import BenchmarkSpec, HealthTask
 from loaders.base import DatasetLoader
 from loaders.health.pmdata import PMDataTask, PMDataWindow, report_label
 from loaders.health.splits import CONFIG_SPLITS
-from loaders.health.tasks import pmdata_task, task_for
 from submissions.baselines import Baseline, BaselineTiming
 
 RIDGE_LAMBDA = 1.0
@@ -72,7 +71,7 @@ class _PMDataBaseline(Baseline):
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         if not isinstance(loader, PMDataTask):
             raise MobenchError(f"the {self.name} baseline runs on the PMData tasks, not {spec.id}")
-        task = task_for(spec.id)
+        task = spec.task_as(HealthTask)
         predict = self.fit(loader, training_windows(loader))
         windows = loader.windows_of(str(loader.config), loader.split)
         if windows:
@@ -98,12 +97,12 @@ class LastValueBaseline(_PMDataBaseline):
 
     def fit(self, loader: PMDataTask, train: Sequence[PMDataWindow]) -> Predictor:
         fallback = float(np.mean([w.label for w in train]))
-        task = pmdata_task(loader.item)
+        task = loader.task
         history: dict[str, list[tuple[float, float]]] = {}
         for participant in loader.release.participants:
             labelled = []
             for row in loader.release.wellness(participant):
-                label, _ = report_label(row, loader.item, task.low, task.high)
+                label, _ = report_label(row, task.subtask, task.low, task.high)
                 if label is not None:
                     labelled.append((row.time_utc.timestamp(), label))
             history[participant] = sorted(labelled)

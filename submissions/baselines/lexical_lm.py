@@ -28,9 +28,8 @@ from typing import Any
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
-from evaluators.readers.mobile_mmlu_tasks import SUBSETS
 from hub.core.errors import MobenchError
-from hub.core.registry import BenchmarkSpec
+from hub.core.registry import BenchmarkSpec, MultipleChoiceTask
 from hub.export import export_benchmark
 from loaders.base import DatasetLoader
 from loaders.lm_tasks.commands import run_lm_eval
@@ -150,7 +149,7 @@ class LexicalOverlapBaseline(Baseline):
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         if loader.config != ALL_CONFIG:
             raise MobenchError(f"the {self.name} baseline runs on config {ALL_CONFIG!r}, not {loader.config!r}")
-        subset = SUBSETS[spec.id]
+        subset = spec.task_as(MultipleChoiceTask).lm_eval_prefix
         model = LexicalOverlapLM()
         with tempfile.TemporaryDirectory(prefix="mobench-lm-") as tmp:
             export = Path(tmp) / "export"

@@ -22,12 +22,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from evaluators.readers.mobile_mmlu_tasks import SUBSETS
 from hub.core.errors import MissingExtraError, MobenchError
-from hub.core.registry import BenchmarkSpec
+from hub.core.registry import BenchmarkSpec, HealthTask, MultipleChoiceTask
 from hub.export import export_benchmark
 from loaders.base import DatasetLoader
-from loaders.health.tasks import TASKS
 from loaders.lm_tasks.commands import run_lm_eval
 from loaders.mobile_mmlu import ALL_CONFIG
 from submissions.baselines import Baseline, BaselineTiming
@@ -99,17 +97,20 @@ class SmolLM2(Baseline):
         return int(sum(p.numel() for p in timed_model().model.parameters()))
 
     def applies_to(self, spec: BenchmarkSpec) -> bool:
-        """Whether mobench ships lm-eval tasks for `spec` (Mobile-MMLU, Mobile-MMLU-Pro, the PMData tasks)."""
-        return spec.id in SUBSETS or (spec.id in TASKS and TASKS[spec.id].lm_task is not None)
+        """Whether mobench ships lm-eval tasks for `spec` (its spec's task is multiple-choice, or a health task
+        with an `lm_eval_task`: Mobile-MMLU, Mobile-MMLU-Pro, the PMData tasks)."""
+        task = spec.task
+        return isinstance(task, MultipleChoiceTask) or (isinstance(task, HealthTask) and task.lm_eval_task is not None)
 
     def tasks(self, spec: BenchmarkSpec) -> tuple[list[str], str, str, str]:
         """lm-eval tasks, metadata key, export config and split for `spec`."""
-        if spec.id in SUBSETS:
-            subset = SUBSETS[spec.id]
+        task = spec.task
+        if isinstance(task, MultipleChoiceTask):
+            subset = task.lm_eval_prefix
             return [subset, f"{subset}_perm"], f"{subset}_data", ALL_CONFIG, "test"
-        if not self.applies_to(spec):
+        if not isinstance(task, HealthTask) or task.lm_eval_task is None:
             raise MobenchError(f"{spec.id} has no lm-eval task for {self.name}")
-        lm_task = str(TASKS[spec.id].lm_task)
+        lm_task = task.lm_eval_task
         return [lm_task], f"{lm_task}_data", str(spec.default_config), spec.default_split
 
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
@@ -128,3 +129,7 @@ class SmolLM2(Baseline):
                 limit=self.limit,
             )
         return BaselineTiming(latencies_s=list(model.latencies_s), warmup=0)
+
+
+# the real models `mobench demo --with-models` runs on a benchmark whose spec names this list as its `models`
+MODELS: list[Baseline] = [SmolLM2()]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.core.errors import MobenchError
+from hub.core.registry import BenchmarkSpec, all_benchmarks
 
 Timed = Callable[[], Any]
 
@@ -94,6 +95,16 @@ def build_once(folder: Path, key: str, build: Callable[[Path], object]) -> Path:
     build(folder)
     stamp.write_text(key, encoding="utf-8")
     return folder
+
+
+def benchmark_built_by(builder: Callable[..., object]) -> BenchmarkSpec:
+    """The first registered benchmark whose synthetic release `builder` writes (its spec's `synthetic_builder`):
+    the benchmark a case that builds its data with `builder` scores, so that no case names a benchmark id."""
+    dotted = f"{builder.__module__}:{builder.__name__}"
+    for spec in all_benchmarks():
+        if spec.synthetic_builder == dotted:
+            return spec
+    raise MobenchError(f"no registered benchmark has the synthetic builder {dotted}")
 
 
 def cases() -> dict[str, BenchCase]:

@@ -38,9 +38,9 @@ from typing import Any, cast
 import numpy as np
 
 from evaluators.readers.flow import write_prediction
-from hub.cli.bench import BenchCase, Prepared, Timed, build_once
+from hub.cli.bench import BenchCase, Prepared, Timed, benchmark_built_by, build_once
 from hub.core.evaluation import EvaluationResult
-from hub.core.registry import BenchmarkSpec, get_benchmark
+from hub.core.registry import BenchmarkSpec
 from hub.scoring.executors import score
 from hub.scoring.wiring import make_loader, make_request
 from loaders.gt_cache import GT_CACHE_ENV
@@ -48,7 +48,6 @@ from loaders.kitti_flow import KittiFlow2015
 from loaders.sintel import Sintel
 from loaders.synthetic.flow import build_sintel
 
-BENCHMARK = "sintel-clean"
 SHAPE = (436, 1024)  # (H, W) of every Sintel frame
 # MPI-Sintel-complete training scenes and their frame counts: 1,064 frames, 1,041 pairs
 SCENES = (
@@ -118,7 +117,7 @@ def _fromfile_pixels(path: Path) -> int:
 def sintel_workload(workdir: Path, size: int) -> tuple[BenchmarkSpec, Path, Path, list[tuple[str, int]]]:
     """The Sintel release of `size` pairs and its `.flo` submission under `workdir` (built once per key):
     (spec, release root, predictions folder, scenes)."""
-    spec = get_benchmark(BENCHMARK)
+    spec = benchmark_built_by(build_sintel)  # sintel-clean, the first of the two passes
     scenes = scenes_for(size)
     key = f"{SHAPE} {scenes} seed {SEED}"
     root = build_once(

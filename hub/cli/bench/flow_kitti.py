@@ -35,12 +35,10 @@ from typing import Any
 import cv2
 from numpy.typing import NDArray
 
-from hub.cli.bench import BenchCase, Prepared, build_once
+from hub.cli.bench import BenchCase, Prepared, benchmark_built_by, build_once
 from hub.cli.bench.flow import SEED, keep_gt_cache_in, predictions_for, scoring_sides
-from hub.core.registry import get_benchmark
 from loaders.synthetic.flow import build_kitti_2015
 
-BENCHMARK = "kitti-2015-flow"
 SHAPE = (375, 1242)  # (H, W) of most KITTI 2015 frames
 
 
@@ -75,7 +73,7 @@ def _imread_pixels(path: Path) -> int:
 
 def _prepare(workdir: Path, size: int) -> Prepared:
     keep_gt_cache_in(workdir)
-    spec = get_benchmark(BENCHMARK)
+    spec = benchmark_built_by(build_kitti_2015)
     root, key = release(workdir, size)
     predictions = predictions_for(root, key, spec, "flow_occ")
     files = sorted((predictions / "flow").glob("*_10.png"))

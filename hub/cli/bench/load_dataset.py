@@ -33,17 +33,17 @@ from typing import Any
 import datasets
 import numpy as np
 
-from hub.cli.bench import BenchCase, Prepared, build_once
-from hub.cli.bench.flow_kitti import BENCHMARK, SHAPE, release
-from hub.core.registry import get_benchmark
+from hub.cli.bench import BenchCase, Prepared, benchmark_built_by, build_once
+from hub.cli.bench.flow_kitti import SHAPE, release
 from hub.export import export_benchmark
 from hub.scoring.wiring import make_loader
+from loaders.synthetic.flow import build_kitti_2015
 
 SPLIT = "training"
 
 
 def _prepare(workdir: Path, size: int) -> Prepared:
-    spec = get_benchmark(BENCHMARK)
+    spec = benchmark_built_by(build_kitti_2015)
     root, key = release(workdir, size)
     # the schema is part of the key: an export of an earlier mobench, in a reused --workdir, is written again
     schema = make_loader(spec, root, SPLIT).features()

@@ -35,16 +35,14 @@ from typing import Any
 import numpy as np
 
 from evaluators.readers.mobile_mmlu_tasks import ROTATIONS, displayed_to_original, original_to_displayed
-from hub.cli.bench import BenchCase, Prepared, build_once
+from hub.cli.bench import BenchCase, Prepared, benchmark_built_by, build_once
 from hub.core.evaluation import EvaluationResult
-from hub.core.registry import get_benchmark
 from hub.scoring.executors import score
 from hub.scoring.wiring import make_loader, make_request
 from loaders.mobile_mmlu import FIELDS, OPTION_LETTERS, read_answer_key
 from loaders.synthetic import hidden_labels_path
 from loaders.synthetic.mobile_mmlu import Questions, build_mobile_mmlu
 
-BENCHMARK = "mobile-mmlu"
 TASK = "mobile_mmlu_perm"
 DATE = "2025-03-01T10-00-00.000001"
 PROMPT = (  # _loglik.yaml's doc_to_text
@@ -99,7 +97,7 @@ def _record(doc_id: int, row: dict[str, str], rotation: int, picked: int) -> dic
 
 def _write_run(folder: Path, root: Path, key: dict[str, str], rng: np.random.Generator) -> None:
     """One lm-eval output folder of the `mobile_mmlu_perm` task over every question of the release at `root`."""
-    rows = list(make_loader(get_benchmark(BENCHMARK), root, "test"))
+    rows = list(make_loader(benchmark_built_by(build_mobile_mmlu), root, "test"))
     model_dir = folder / "bench-model"
     model_dir.mkdir(parents=True)
     n = 0
@@ -125,7 +123,7 @@ def _write_run(folder: Path, root: Path, key: dict[str, str], rng: np.random.Gen
 
 
 def _prepare(workdir: Path, size: int) -> Prepared:
-    spec = get_benchmark(BENCHMARK)
+    spec = benchmark_built_by(build_mobile_mmlu)
     inputs = f"{size} questions seed {SEED}"
     root = build_once(
         workdir / f"mobile-mmlu-{size}",
@@ -170,7 +168,7 @@ def _prepare(workdir: Path, size: int) -> Prepared:
 
 
 CASE = BenchCase(
-    name="mobile-mmlu",
+    name=benchmark_built_by(build_mobile_mmlu).id,
     description="score a Mobile-MMLU submission from lm-eval sample logs (16,186 questions x 4 option orders)",
     project_name="make_request + score (read the release, parse and check every record, all metrics)",
     reference_name="json.loads of every line of the samples file",

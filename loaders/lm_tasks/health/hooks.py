@@ -22,8 +22,8 @@ from typing import Any
 import datasets
 
 from evaluators.readers.health import parse_number
+from hub.core.registry import HealthTask, get_benchmark
 from loaders.health.splits import PARTICIPANT_CONFIG
-from loaders.health.tasks import task_for
 from loaders.health.windows import alpaca_prompt
 from loaders.lm_tasks.hooks import load_export
 
@@ -48,7 +48,7 @@ def number_filter(resps: list[list[str]], docs: list[dict[str, Any]]) -> list[li
     """lm-eval `custom` filter: the number read by `evaluators.readers.health.NUMBER_RULE` ("" if none), as `%g`."""
     out = []
     for doc_resps, doc in zip(resps, docs, strict=True):
-        task = task_for(str(doc["task"]))
+        task = get_benchmark(str(doc["task"])).task_as(HealthTask)  # each window names its benchmark
         values = [parse_number(text, task) for text in doc_resps]
         out.append(["" if value is None else f"{value:g}" for value in values])
     return out
