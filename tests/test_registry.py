@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import ast
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from hub.cli.app import app
-from hub.core.errors import UnknownBenchmarkError
-from hub.core.registry import BenchmarkSpec, all_benchmarks, get_benchmark, unavailable_benchmarks
+from hub.core.errors import MobenchError, UnknownBenchmarkError
+from hub.core.registry import (
+    BenchmarkSpec,
+    HealthTask,
+    MultipleChoiceTask,
+    all_benchmarks,
+    get_benchmark,
+    unavailable_benchmarks,
+)
 from hub.scoring.wiring import resolve
 
 
@@ -60,3 +70,60 @@ def test_unavailable_benchmarks_are_listed_with_their_reason_and_never_loaded() 
     listed = CliRunner().invoke(app, ["benchmarks", "--json"])
     entries = {e["id"]: e for e in json.loads(listed.output)}
     assert entries["fedmobile-ili"]["available"] is False and entries["kitti-2015-flow"]["available"] is True
+
+
+SOURCE_PACKAGES = ("hub", "loaders", "evaluators", "submissions", "leaderboard")
+
+
+def _string_literals(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, value) of every string literal of a module: constants, docstrings and the literal parts of f-strings."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.lineno, node.value
+
+
+def test_no_benchmark_id_or_spec_path_is_written_in_python_outside_the_specs() -> None:
+    """Everything per benchmark lives in hub/benchmarks/*.yaml: no module under the five packages holds a string
+    literal that is a benchmark id, or one that contains a spec's loader, evaluator, labels reader, baselines or
+    models path (tests are exempt). A module that needs a benchmark finds it through its spec's fields."""
+    specs = all_benchmarks()
+    ids = {s.id for s in specs} | set(unavailable_benchmarks())
+    paths = {p for s in specs for p in (s.loader, s.evaluator, s.labels_reader, s.baselines, s.models) if p}
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for package in SOURCE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            for line, value in _string_literals(path):
+                where = f"{path.relative_to(root)}:{line}"
+                if value in ids:
+                    found.append(f"{where}: benchmark id {value!r}")
+                found += [f"{where}: spec path {p}" for p in sorted(paths) if p in value]
+    assert not found, "benchmarks named outside hub/benchmarks/*.yaml:\n" + "\n".join(found)
+
+
+def test_family_is_a_closed_set_and_the_task_is_typed() -> None:
+    raw = get_benchmark("pmdata-stress").model_dump()
+    with pytest.raises(ValidationError, match="family"):
+        BenchmarkSpec.model_validate({**raw, "family": "health"})
+    with pytest.raises(ValidationError, match="low 5 is not below high 1"):
+        BenchmarkSpec.model_validate({**raw, "task": {**raw["task"], "low": 5, "high": 1}})
+    with pytest.raises(ValidationError, match="type"):
+        BenchmarkSpec.model_validate({**raw, "task": {**raw["task"], "type": "regression"}})
+    assert {u.family for u in unavailable_benchmarks().values()} <= {s.family for s in all_benchmarks()}
+
+
+def test_what_the_python_side_reads_of_each_spec() -> None:
+    from evaluators.readers.flow import CODECS
+    from evaluators.readers.mobile_mmlu_tasks import registered_task
+
+    for spec in all_benchmarks():
+        if spec.prediction_files is not None:
+            assert spec.prediction_files.codec in CODECS, spec.id
+        if isinstance(spec.task, MultipleChoiceTask):
+            assert registered_task(spec.task.lm_eval_prefix) == spec.task, spec.id
+    assert get_benchmark("pmdata-stress").task_as(HealthTask).lm_eval_task == "pmdata_stress"
+    with pytest.raises(MobenchError, match="sintel-clean declares no task, where a HealthTask is needed"):
+        get_benchmark("sintel-clean").task_as(HealthTask)
+    # `mobench demo --with-models` runs SmolLM2 where a spec names it
+    with_models = {s.id: tuple(m.name for m in resolve(s.models)) for s in all_benchmarks() if s.models}
+    assert with_models == dict.fromkeys(("pmdata-stress", "mobile-mmlu", "mobile-mmlu-pro"), ("SmolLM2-135M-Instruct",))

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.errors import MobenchError
-from hub.core.registry import all_benchmarks, get_benchmark, unavailable_benchmarks
+from hub.core.registry import MultipleChoiceTask, all_benchmarks, get_benchmark, unavailable_benchmarks
 from hub.scoring.executors import score
 from hub.scoring.wiring import make_request, read_labels
 from loaders.base import DatasetLoader
@@ -201,7 +201,9 @@ def labels_set_cmd(
 
 @app.command("lm-eval-tasks")
 def lm_eval_tasks_cmd(
-    benchmark: Annotated[str, typer.Option(help="mobile-mmlu or mobile-mmlu-pro.")] = "mobile-mmlu",
+    benchmark: Annotated[
+        str, typer.Option(help="A benchmark mobench ships lm-eval tasks for (default: the first multiple-choice one).")
+    ] = "",
     export: Annotated[str, typer.Option(help="The folder `mobench export` wrote the questions to.")] = "EXPORT",
     path_only: Annotated[bool, typer.Option("--path-only", help="Print only the --include_path value.")] = False,
 ) -> None:
@@ -211,5 +213,5 @@ def lm_eval_tasks_cmd(
     if path_only:
         sys.stdout.write(f"{include_path()}\n")
         return
-    get_benchmark(benchmark)
-    sys.stdout.write(usage(benchmark, export) + "\n")
+    default = next(s.id for s in all_benchmarks() if isinstance(s.task, MultipleChoiceTask))  # Mobile-MMLU
+    sys.stdout.write(usage(benchmark or default, export) + "\n")

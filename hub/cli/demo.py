@@ -38,9 +38,6 @@ from submissions.runner.measure import measure
 
 DEMO_SUBMITTER = "mobench demo (baseline)"
 MODELS_SUBMITTER = "mobench demo --with-models (measured on the host CPU)"
-# where --with-models runs SmolLM2: both Mobile-MMLU sets and the PMData stress task (the task the small-LM health
-# study reports on; each of its answers is a 32-token generation from a 14-day prompt, ~4 s on two CPU cores)
-MODEL_BENCHMARKS = ("mobile-mmlu", "mobile-mmlu-pro", "pmdata-stress")
 DEMO_DB = "mobench-demo.duckdb"
 
 
@@ -150,11 +147,8 @@ def run_demo(workdir: Path, *, console: Console | None = None, with_models: bool
     jobs: list[tuple[BenchmarkSpec, Baseline]] = [
         (spec, baseline) for spec in specs for baseline in resolve(spec.baselines or "")
     ]
-    if with_models:
-        from submissions.models.smollm2 import SmolLM2
-
-        model = SmolLM2()
-        jobs += [(spec, model) for spec in specs if spec.id in MODEL_BENCHMARKS]
+    if with_models:  # the real models a spec names as its `models` (SmolLM2 on Mobile-MMLU and PMData stress)
+        jobs += [(spec, model) for spec in specs if spec.models for model in resolve(spec.models)]
     with Progress(console=console, transient=True) as progress:
         build = progress.add_task("building synthetic mini benchmarks", total=len(specs))
         for spec in specs:

@@ -10,9 +10,10 @@ from typing import Any
 
 import duckdb
 
-from hub.cli.bench import BenchCase, Prepared
+from hub.cli.bench import BenchCase, Prepared, benchmark_built_by
 from hub.core.evaluation import EvaluationResult
 from hub.store import Store
+from loaders.synthetic.flow import build_sintel
 
 METRICS = ("epe", "epe_matched", "acc_1px", "acc_3px")
 
@@ -22,7 +23,7 @@ def scored(size: int) -> EvaluationResult:
     rng = random.Random(0)
     samples = {f"sample/{i:06d}": {m: rng.random() for m in METRICS} for i in range(size)}
     return EvaluationResult(
-        benchmark="sintel-clean",
+        benchmark=benchmark_built_by(build_sintel).id,
         config="default",
         split="training",
         n_samples=size,
