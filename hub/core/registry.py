@@ -74,16 +74,34 @@ class PredictionFiles(_Strict):
     description: str  # the expected file name, for error messages, e.g. "flow/<frame>_10.png (KITTI 16-bit PNG)"
 
 
+class HealthPrompt(_Strict):
+    """A health task's prompt wording, declared in its spec: for a task Health-LLM never defined, whose wording is
+    therefore a mobench addition (Health-LLM's own tasks keep its wording, kept verbatim in `loaders.health.windows`).
+
+    Python `str.format` templates; the fields each may name are the loader's (a PMData window: `{task}`, `{low}`,
+    `{high}` in the instruction; `{task}` and the window's inputs `{steps}`, `{calories}`, `{rhr}`, `{sleep}`,
+    `{mood}` in the question; `{task}` and `{label}`, the label as written, in the answer), checked when it loads.
+    """
+
+    instruction: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+
+
 class HealthTask(_Strict):
-    """A Health-LLM task: what is predicted from which release, on which scale, and its lm-eval task."""
+    """A health task: what is predicted from which release, on which scale, in which words, and its lm-eval task."""
 
     type: Literal["health"]
     dataset: Literal["pmdata", "lifesnaps"]
-    subtask: str  # Health-LLM's SUBTASK name, used verbatim in its prompts
+    # the item predicted: Health-LLM's SUBTASK name for its tasks (used verbatim in its prompts); for PMData any
+    # numeric column of the release's pmsys/wellness.csv that no window gives as an input
+    subtask: str
     label: Literal["ordinal", "regression", "binary"]
     low: float
     high: float
     lm_eval_task: str | None = None  # the lm-eval task mobench ships for it, if any
+    # the prompt's wording where Health-LLM defines none for `subtask` (None: Health-LLM's own)
+    prompt: HealthPrompt | None = None
 
     @model_validator(mode="after")
     def _scale(self) -> HealthTask:

@@ -214,6 +214,8 @@ class LifeSnapsTask(DatasetLoader):
             raise DatasetLayoutError(f"LifeSnaps: unknown task {task!r}; tasks: {', '.join(TASKS)}")
         if benchmark.task_as(HealthTask).dataset != "lifesnaps":
             raise DatasetLayoutError(f"LifeSnaps: {benchmark.id} is not a LifeSnaps task")
+        if benchmark.task_as(HealthTask).prompt is not None:  # each task below builds Health-LLM's own prompt
+            raise DatasetLayoutError(f"LifeSnaps: {benchmark.id} declares a task.prompt; its tasks use Health-LLM's")
         self.task = task
         self.benchmark_id = benchmark.id
         self.release = LifeSnapsRelease(self.root, self.layout())

@@ -1,9 +1,12 @@
-"""PMData (Thambawita et al., MMSys 2020; datasets.simula.no/pmdata, CC BY 4.0) and its four Health-LLM tasks.
+"""PMData (Thambawita et al., MMSys 2020; datasets.simula.no/pmdata, CC BY 4.0): its Health-LLM tasks, and any other.
 
 `PMDataRelease` reads the unpacked archive into the long table (`loaders.health.schema`); `PMDataTask` is the
-loader of one task (its benchmark's `task`: the wellness item stress, readiness, fatigue or sleep_quality, which is
-Health-LLM's subtask name, on the scale the spec gives): one window per wellness report, built as Health-LLM builds it
-(see `build_windows`), in the config/split chosen (see `loaders.health.splits`).
+loader of one task (its benchmark's `task`: the wellness item predicted, on the scale the spec gives; Health-LLM's
+four are stress, readiness, fatigue and sleep_quality, its subtask names): one window per wellness report, built as
+Health-LLM builds it (see `build_windows`), in the config/split chosen (see `loaders.health.splits`). Any other
+numeric column of `pmsys/wellness.csv` (`WELLNESS_ITEMS`) but the report's mood, which every window gives as an
+input, can be a task's item: its windows are built the same way, in the words its spec declares (`task.prompt`, a
+mobench addition: Health-LLM defines no such task; see `loaders.health.windows.pmdata_prompt`).
 
 Release quirks handled here (research notes, traps 14-16): Fitbit values may be numeric strings; a resting heart
 rate of 0.0 (written with `date: null`) is a missing-value marker, not a reading (Health-LLM keeps it as 0 bpm;
@@ -44,6 +47,7 @@ from loaders.health.pmdata_release import (
     RESTING_HR,
     SLEEP,
     TASK_SOURCES,
+    WELLNESS_ITEMS,
     PMDataRelease,
     WellnessRow,
     json_number,
@@ -62,16 +66,14 @@ from loaders.health.splits import (
     select,
 )
 from loaders.health.windows import (
-    PMDATA_ANSWER,
-    PMDATA_INSTRUCTION,
-    PMDATA_QUESTION,
     PMDATA_WINDOW_DAYS,
     in_window,
+    pmdata_prompt,
     python_list,
 )
 
-# the wellness items Health-LLM predicts (its PMData subtask names are these wellness.csv columns)
-PMDATA_ITEMS: tuple[str, ...] = ("stress", "readiness", "fatigue", "sleep_quality")
+# the report's own items every window gives as inputs (Health-LLM's "[Mood]: <mood> out of 5"): never a label
+REPORT_INPUTS: tuple[str, ...] = ("mood",)
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,24 @@ def report_label(row: WellnessRow, item: str, low: float, high: float) -> tuple[
     return value, ""
 
 
-def build_windows(release: PMDataRelease, task: HealthTask) -> tuple[list[PMDataWindow], list[str]]:
-    """Every window of `task` (predicting the wellness item `task.subtask` on the task's scale), and Health-LLM's own
-    ordered window list (for its split).
+def check_item(benchmark_id: str, task: HealthTask) -> None:
+    """Refuse a task that is not PMData's, or whose item is not a numeric wellness column or is a window's input."""
+    items = [item for item in WELLNESS_ITEMS if item not in REPORT_INPUTS]
+    if task.dataset != "pmdata" or task.subtask not in items:
+        why = (
+            "the report's mood is an input of every window (Health-LLM's [Mood] in the prompt): it would be its label"
+            if task.subtask in REPORT_INPUTS
+            else f"PMData items: {', '.join(items)}"
+        )
+        raise DatasetLayoutError(f"PMData: {benchmark_id} predicts {task.dataset} {task.subtask!r}; {why}")
+
+
+def build_windows(
+    release: PMDataRelease, task: HealthTask, benchmark_id: str = ""
+) -> tuple[list[PMDataWindow], list[str]]:
+    """Every window of `task` (predicting the wellness item `task.subtask` on the task's scale, in the words
+    `pmdata_prompt` gives; `benchmark_id` names it in an error), and Health-LLM's own ordered window list (for its
+    split).
 
     mobench's windows: one per wellness report (a repeated `effective_time_frame` is used once); inputs are the
     participant's exercise bouts with both steps and calories, sleep logs, and non-missing resting heart rates whose
@@ -129,9 +146,10 @@ def build_windows(release: PMDataRelease, task: HealthTask) -> tuple[list[PMData
     Health-LLM's list (`gen_dataset.py`): the same reports in sorted participant order (its `os.listdir` order is
     file-system dependent), compared as it compares them, Fitbit local time against the UTC report time with the
     zone stripped and truncated to the second, resting heart rates of 0 counted as readings, labels not checked.
-    It is the same list for the four items, so they share one split.
+    It is the same list for every item, so all share one split.
     """
     item = task.subtask
+    prompt = pmdata_prompt(benchmark_id or f"the PMData {item} task", task)
     dropped = release.report.dropped_windows
     windows: list[PMDataWindow] = []
     candidates: list[str] = []
@@ -176,8 +194,8 @@ def build_windows(release: PMDataRelease, task: HealthTask) -> tuple[list[PMData
                 dropped[f"{item}: no {' / '.join(lacking)} in the 14 days"] += 1
                 continue
             mood_text = row.values["mood"]
-            instruction = PMDATA_INSTRUCTION.format(task=item, low=f"{task.low:g}", high=f"{task.high:g}")
-            question = PMDATA_QUESTION.format(
+            instruction = prompt.instruction.format(task=item, low=f"{task.low:g}", high=f"{task.high:g}")
+            question = prompt.question.format(
                 steps=python_list(inputs["steps"]),
                 calories=python_list(inputs["calories"]),
                 rhr=python_list(inputs["rhr"]),
@@ -200,7 +218,7 @@ def build_windows(release: PMDataRelease, task: HealthTask) -> tuple[list[PMData
                     mood=json_number(mood_text),
                     instruction=instruction,
                     question=question,
-                    answer=PMDATA_ANSWER.format(task=item, label=row.values[item]),
+                    answer=prompt.answer.format(task=item, label=row.values[item]),
                 )
             )
     return windows, candidates
@@ -247,18 +265,15 @@ class PMDataTask(DatasetLoader):
         super().__init__(root, split, config or PARTICIPANT_CONFIG)
         check_config_split("PMData", str(self.config), split)
         self.task = benchmark.task_as(HealthTask)
-        if self.task.dataset != "pmdata" or self.task.subtask not in PMDATA_ITEMS:
-            raise DatasetLayoutError(
-                f"PMData: {benchmark.id} predicts {self.task.dataset} {self.task.subtask!r}; "
-                f"PMData items: {', '.join(PMDATA_ITEMS)}"
-            )
+        check_item(benchmark.id, self.task)
+        pmdata_prompt(benchmark.id, self.task)  # a missing or unusable wording is refused here, before any file is read
         self.benchmark_id = benchmark.id
         self.item = self.task.subtask
         self.release = PMDataRelease(self.root, zone, layout=self.layout())
 
     @cached_property
     def _built(self) -> tuple[list[PMDataWindow], list[str]]:
-        return build_windows(self.release, self.task)
+        return build_windows(self.release, self.task, self.benchmark_id)
 
     @cached_property
     def windows(self) -> list[PMDataWindow]:

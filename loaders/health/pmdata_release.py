@@ -53,8 +53,9 @@ WELLNESS_COLUMNS: tuple[str, ...] = (
     "soreness_area",
     "stress",
 )
-# wellness items that go into the long table (soreness_area is a list of body parts, not a number)
-_WELLNESS_UNITS: dict[str, str] = {
+# the numeric wellness items, with their units: they go into the long table, and a PMData task may predict any of
+# them (soreness_area is a list of body parts, not a number)
+WELLNESS_ITEMS: dict[str, str] = {
     "fatigue": "likert",
     "mood": "likert",
     "readiness": "likert",
@@ -173,7 +174,7 @@ class PMDataRelease:
         table: list[Observation] = []
         for participant in self.participants:
             for row in self.wellness(participant):
-                for item, unit in _WELLNESS_UNITS.items():
+                for item, unit in WELLNESS_ITEMS.items():
                     value = json_number(row.values[item])
                     table.append(
                         Observation(

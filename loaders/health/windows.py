@@ -6,7 +6,10 @@ resilience), i.e. the half-open interval (t_report - 14 d, t_report): an event e
 at the report's own instant is out. mobench applies the same rule after converting every clock to UTC.
 
 The prompt texts are Health-LLM's, character for character, including its spelling ("Calorories"), so published
-prompts are reproduced; its lists are Python's `str()` of the list of floats, as the original formats them.
+prompts are reproduced; its lists are Python's `str()` of the list of floats, as the original formats them. They are
+Health-LLM's for the PMData items it predicts (`HEALTHLLM_PMDATA_SUBTASKS`); a PMData task on another wellness item
+has no Health-LLM wording, so its spec declares its own (`task.prompt`, a mobench addition), and `pmdata_prompt`
+refuses such a task without one rather than present Health-LLM's template as Health-LLM's prompt for it.
 `ALPACA_PROMPT` is the medAlpaca template (`medalpaca/prompt_templates/medalpaca.json`) that Health-LLM's
 fine-tuning code (HealthAlpaca) wraps instruction and input in; the lm-eval tasks use it.
 """
@@ -15,6 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from string import Formatter
+
+from hub.core.errors import MobenchError
+from hub.core.registry import HealthPrompt, HealthTask
 
 PMDATA_WINDOW_DAYS = 14
 LIFESNAPS_SRI_WINDOW_DAYS = 7
@@ -29,6 +36,15 @@ PMDATA_QUESTION = (
     "the predicted {task}?"
 )
 PMDATA_ANSWER = "The predicted {task} level is {label}."
+# the PMData wellness items Health-LLM predicts, with the prompt above (its SUBTASK names are these column names)
+HEALTHLLM_PMDATA_SUBTASKS: tuple[str, ...] = ("stress", "readiness", "fatigue", "sleep_quality")
+HEALTHLLM_PMDATA_PROMPT = HealthPrompt(instruction=PMDATA_INSTRUCTION, question=PMDATA_QUESTION, answer=PMDATA_ANSWER)
+# the fields each part of a PMData prompt is formatted with
+PMDATA_PROMPT_FIELDS: dict[str, frozenset[str]] = {
+    "instruction": frozenset({"task", "low", "high"}),
+    "question": frozenset({"task", "steps", "calories", "rhr", "sleep", "mood"}),
+    "answer": frozenset({"task", "label"}),
+}
 
 ALPACA_PRIMER = (
     "Below is an instruction that describes a task, paired with an input that provides further context. "
@@ -50,3 +66,26 @@ def python_list(values: Sequence[float]) -> str:
 def alpaca_prompt(instruction: str, question: str) -> str:
     """The medAlpaca prompt around a window's instruction and question (see the module docstring)."""
     return ALPACA_PROMPT.format(instruction=instruction, question=question)
+
+
+def pmdata_prompt(benchmark_id: str, task: HealthTask) -> HealthPrompt:
+    """The wording of a PMData task's prompt: its spec's `task.prompt`, else Health-LLM's for the items it predicts;
+    an error naming the benchmark for another item without one, or for a template naming a field it is not given."""
+    if task.prompt is None:
+        if task.subtask not in HEALTHLLM_PMDATA_SUBTASKS:
+            raise MobenchError(
+                f"{benchmark_id}: Health-LLM has no PMData prompt for {task.subtask!r} (it predicts "
+                f"{', '.join(HEALTHLLM_PMDATA_SUBTASKS)}): declare the wording in the spec's task.prompt"
+            )
+        return HEALTHLLM_PMDATA_PROMPT
+    for part, allowed in PMDATA_PROMPT_FIELDS.items():
+        template = getattr(task.prompt, part)
+        try:
+            named = {field for _, field, _, _ in Formatter().parse(template) if field is not None}
+            unknown = sorted(named - allowed)  # e.g. "{}" or "{0}" (no name), or a field only another part gets
+            if unknown:
+                raise ValueError(f"it names {', '.join(map(repr, unknown))}; it may name {', '.join(sorted(allowed))}")
+            template.format(**dict.fromkeys(allowed, ""))
+        except ValueError as err:
+            raise MobenchError(f"{benchmark_id}: task.prompt.{part} is not a usable template: {err}") from None
+    return task.prompt

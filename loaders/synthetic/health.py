@@ -5,7 +5,8 @@ Five synthetic participants over six weeks (2020-03-01 to 2020-04-11, across the
 written as the archive writes them: numeric strings for some values, the three Fitbit time formats, resting-heart-
 rate missing markers (`value 0.0`, `date null`), one blank wellness submission (all zeros), one sleep log starting
 in the non-existent hour 02:00-03:00 local on the DST day, and one participant (p05) without a resting-heart-rate
-file. Labels depend on the recent sleep and activity (plus noise), so the ridge baseline has something to learn.
+file. Every column of the release's wellness.csv header is written. The items depend on the recent sleep (soreness
+on the day before's exercise bout) plus noise, so the ridge baseline has something to learn.
 
 The writers (`write_wellness`, `write_fitbit`, `*_record`) are public: the test fixtures build hand-made edge cases
 with them, so every tree mobench reads in tests has the official layout.
@@ -125,8 +126,10 @@ def build_pmdata(root: Path, seed: int = 0) -> None:
         sleep: list[dict[str, Any]] = []
         rhr: list[dict[str, Any]] = []
         recent_sleep = base_sleep
+        bout_steps = 0  # the steps of the day's bout (0: none); a report is written the morning after
         for offset in range(DAYS):
             day = START + timedelta(days=offset)
+            steps_yesterday, bout_steps = bout_steps, 0
             minutes = float(np.clip(rng.normal(base_sleep, 45), 240, 600))
             recent_sleep = 0.6 * recent_sleep + 0.4 * minutes
             bedtime = datetime(day.year, day.month, day.day, 23, int(rng.integers(0, 50)), 0) - timedelta(days=1)
@@ -135,7 +138,7 @@ def build_pmdata(root: Path, seed: int = 0) -> None:
             sleep.append(sleep_record(bedtime.strftime("%Y-%m-%dT%H:%M:%S.000"), round(minutes, 1)))
             if offset % 2 == number % 2:
                 start = datetime(day.year, day.month, day.day, 17, int(rng.integers(0, 59)), int(rng.integers(0, 59)))
-                steps = int(rng.integers(1500, 9000))
+                steps = bout_steps = int(rng.integers(1500, 9000))
                 calories = int(steps * 0.05 + rng.integers(20, 80))
                 as_strings = number % 2 == 1
                 exercise.append(
@@ -160,7 +163,7 @@ def build_pmdata(root: Path, seed: int = 0) -> None:
                     "readiness": 0 if blank else int(np.clip(round(7 - 1.5 * deficit + rng.normal(0, 1)), 0, 10)),
                     "sleep_duration_h": 0 if blank else round(minutes / 60, 1),
                     "sleep_quality": 0 if blank else int(np.clip(round(3 - deficit + rng.normal(0, 0.6)), 1, 5)),
-                    "soreness": 0 if blank else int(rng.integers(1, 4)),
+                    "soreness": 0 if blank else int(rng.integers(1, 4)) + int(steps_yesterday > 5000),
                     "soreness_area": "[]",
                     "stress": 0 if blank else stress,
                 }
