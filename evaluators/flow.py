@@ -1,8 +1,16 @@
-"""Optical-flow metrics: KITTI 2015 exactly as its devkit computes them, MPI-Sintel as its server columns define.
+"""Optical-flow metrics: KITTI-format releases exactly as the KITTI 2015 devkit computes them, MPI-Sintel as its
+server columns define.
 
-Two evaluators live here, `evaluate_kitti_2015` and `evaluate_sintel`, each a `ShardedEvaluator`: the map scores
+Two evaluators live here, `evaluate_kitti_format` and `evaluate_sintel`, each a `ShardedEvaluator`: the map scores
 images one by one into per-image pools, the reduce pools them in the split's order. The metrics are defined per pixel
-in `evaluators.flow_metrics` and per image in `evaluators.flow_pools`. Where a benchmark's prediction files live and
+in `evaluators.flow_metrics` and per image in `evaluators.flow_pools`.
+
+Each reduce reports the fixed list of metrics its protocol computes, not the spec's names: Sintel's
+`SINTEL_METRICS`, and for a KITTI-format release the metrics its declared ground-truth channels allow
+(`evaluators.flow_pools.kitti_format_metric_names` of the loader's `gt_keys()`: KITTI 2015's flow_occ, flow_noc and
+obj_map give all ten, HD1K's flow_occ alone gives fl_all, epe, epe_image_mean and density). A spec that names a
+metric the release cannot have, or a misspelt one, or leaves one out, is then refused by
+`hub.core.evaluation.check_metric_names` with the benchmark and the names. Where a benchmark's prediction files live and
 how they are read and written is defined once, in `evaluators.readers.flow`, so the baselines, the submission checks
 and the evaluators can never disagree on the layout.
 
@@ -30,16 +38,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evaluators.flow_metrics import BoolArray
-from evaluators.flow_pools import Pool, kitti_gt_view, kitti_view_pool, sintel_gt_view, sintel_view_pool
+from evaluators.flow_pools import (
+    KITTI_SPLIT_ONLY,
+    SINTEL_METRICS,
+    Pool,
+    kitti_format_metric_names,
+    kitti_gt_view,
+    kitti_view_pool,
+    sintel_gt_view,
+    sintel_view_pool,
+)
 from evaluators.readers.flow import match_prediction_files, prediction_layout, read_prediction
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 
 
 @runtime_checkable
 class FlowLoader(Protocol):
-    """What the flow evaluators and baselines need from `loaders.kitti_flow` / `loaders.sintel`."""
+    """What the flow evaluators and baselines need from an optical-flow loader (`loaders.optical_flow`)."""
 
     def sample_ids(self) -> list[str]: ...
+
+    def gt_keys(self) -> list[str]: ...
 
     def ground_truth(self, sample_id: str) -> dict[str, NDArray[Any]]: ...
 
@@ -60,13 +79,15 @@ _Partial = Pool | str
 
 @dataclass(frozen=True)
 class _FlowProtocol:
-    """What distinguishes the two benchmarks: the GT view (cached, see `loaders.gt_cache`), the per-image scorer of
-    a view, the view key giving the image size, the breakdown grouping and the metrics with no per-sample value
-    (computed from the per-sample scores)."""
+    """What distinguishes the two protocols: the GT view (cached, see `loaders.gt_cache`), the per-image scorer of
+    a view, the view key giving the image size, the metrics computed from the release's GT arrays (its loader's
+    `gt_keys()`), the breakdown grouping and the metrics with no per-sample value (computed from the per-sample
+    scores)."""
 
     view: Callable[[Mapping[str, NDArray[Any]]], dict[str, NDArray[Any]]]
     score: _Scorer
     shape_key: str
+    names: Callable[[list[str]], list[str]]
     group: Callable[[str], str] | None = None
     group_name: str = ""
     split_only: tuple[str, ...] = ()
@@ -102,11 +123,12 @@ def _reducer(
     protocol: _FlowProtocol,
 ) -> Callable[[EvaluationRequest, ScoringPlan[_Unit], list[_Partial]], EvaluationResult]:
     def reduce(request: EvaluationRequest, plan: ScoringPlan[_Unit], partials: list[_Partial]) -> EvaluationResult:
-        """Pool the images' counts and sums in the split's order: each pooled metric is divided once."""
+        """Pool the images' counts and sums in the split's order: each pooled metric is divided once. Reports the
+        protocol's metrics for the release's channels, whatever the spec names (the spec is checked against them)."""
         problems = [*plan.context, *(partial for partial in partials if isinstance(partial, str))]
         plan.coverage.raise_for_problems(problems)
         layout = prediction_layout(request.spec)
-        names = [m.name for m in request.spec.metrics]
+        names = protocol.names(_open_loader(request).gt_keys())
         per_sample_names = [name for name in names if name not in protocol.split_only]
         split_pool = Pool()
         group_pools: dict[str, Pool] = {}
@@ -136,13 +158,14 @@ def _sharded(protocol: _FlowProtocol) -> ShardedEvaluator[_Unit, _Partial]:
 
 
 def _kitti_reduce(request: EvaluationRequest, plan: ScoringPlan[_Unit], partials: list[_Partial]) -> EvaluationResult:
-    """KITTI 2015 aggregation (devkit `evaluate_scene_flow.cpp::eval`): outlier and pixel counts summed over all
-    images of the split and divided once; `epe_image_mean` is the mean over images of each image's mean EPE on
-    flow_occ (RAFT `validate_kitti`), leaving out images without any flow_occ GT pixel."""
+    """KITTI 2015 aggregation (devkit `evaluate_scene_flow.cpp::eval`), for any KITTI-format release: outlier and
+    pixel counts summed over all images of the split and divided once; `epe_image_mean` is the mean over images of
+    each image's mean EPE on flow_occ (RAFT `validate_kitti`), leaving out images without any flow_occ GT pixel.
+    The metrics come in `kitti_format_metric_names` order."""
     result = _KITTI_POOLED.reduce(request, plan, partials)
     per_image = [scores["epe"] for scores in result.sample_scores.values() if math.isfinite(scores["epe"])]
     metrics = {**result.metrics, "epe_image_mean": float(np.mean(per_image)) if per_image else math.nan}
-    result.metrics = {m.name: metrics[m.name] for m in request.spec.metrics}
+    result.metrics = {name: metrics[name] for name in kitti_format_metric_names(_open_loader(request).gt_keys())}
     return result
 
 
@@ -152,18 +175,24 @@ def _score_sintel(pred: NDArray[np.float32], valid: BoolArray, view: Mapping[str
 
 
 _KITTI_POOLED = _sharded(
-    _FlowProtocol(kitti_gt_view, kitti_view_pool, shape_key="occ_valid", split_only=("epe_image_mean",))
+    _FlowProtocol(kitti_gt_view, kitti_view_pool, "occ_valid", kitti_format_metric_names, split_only=KITTI_SPLIT_ONLY)
 )
 
-# Score KITTI 2015 flow predictions with the devkit's metrics (see `evaluators.flow_pools.kitti_image_pool` and
-# `_kitti_reduce`).
-evaluate_kitti_2015: ShardedEvaluator[_Unit, _Partial] = ShardedEvaluator(_plan, _KITTI_POOLED.map, _kitti_reduce)
+# Score the flow predictions of a KITTI-format release (KITTI 2015, HD1K: KITTI 16-bit flow PNGs, GT channels
+# flow_occ and optionally flow_noc and obj_map) with the KITTI 2015 devkit's metrics, as many as its channels allow
+# (see `evaluators.flow_pools.kitti_view_pool` and `_kitti_reduce`).
+evaluate_kitti_format: ShardedEvaluator[_Unit, _Partial] = ShardedEvaluator(_plan, _KITTI_POOLED.map, _kitti_reduce)
 
 # Score Sintel flow predictions (see `evaluators.flow_pools.sintel_image_pool`), pooled over the split's pixels;
 # breakdown `scene`: the same metrics pooled over each scene's pixels.
 evaluate_sintel: ShardedEvaluator[_Unit, _Partial] = _sharded(
     _FlowProtocol(
-        sintel_gt_view, _score_sintel, shape_key="flow", group=lambda tail: tail.split("/")[0], group_name="scene"
+        sintel_gt_view,
+        _score_sintel,
+        "flow",
+        lambda _gt_keys: list(SINTEL_METRICS),
+        group=lambda tail: tail.split("/")[0],
+        group_name="scene",
     )
 )
 

@@ -1,6 +1,10 @@
 """Per-image scoring of optical flow: the ground-truth views (what scoring needs of one image's ground truth alone,
 cached by `loaders.gt_cache`), the per-image pools of integer pixel counts and float64 sums (`Pool`) and the scorers
-that fill them from a prediction and a view, KITTI 2015 and MPI-Sintel.
+that fill them from a prediction and a view, KITTI-format releases (KITTI 2015, HD1K) and MPI-Sintel.
+
+Each protocol computes a fixed list of metrics: `SINTEL_METRICS`, and for a KITTI-format release
+`kitti_format_metric_names` of the ground-truth arrays its loader declares (a metric needs its channels), so the
+evaluator reports exactly those names and `hub.core.evaluation.check_metric_names` refuses a spec that differs.
 
 Per split only these counts and sums are kept, so memory does not grow with the split, and every pooled metric is
 "sum over the split, divided once" (`evaluators.flow` merges the pools in the split's order). A metric whose pixel
@@ -11,7 +15,7 @@ set is empty is NaN (`EvaluationResult.to_json` turns it into null), never 0. Th
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +35,7 @@ from evaluators.flow_metrics import (
     squared_endpoint_error,
     squared_magnitude,
 )
+from hub.core.errors import MobenchError
 
 
 @dataclass
@@ -83,38 +88,60 @@ def _valid_pixels(flow: FloatArray, valid: BoolArray) -> FloatArray:
     return pairs[valid].view(flow.dtype).reshape(-1, 2)
 
 
+# The GT sets of a KITTI-format release, (metric suffix, view name, flow key, valid key): flow_occ (all pixels with
+# GT) is every such release's; flow_noc (non-occluded pixels) only KITTI 2015 ships. `obj_map` (KITTI 2015's
+# foreground labels) splits each set's Fl into background and foreground.
 _KITTI_SETS = (("", "occ", "flow_occ", "valid_occ"), ("_noc", "noc", "flow_noc", "valid_noc"))
+FOREGROUND_KEY = "obj_map"
+# metrics with no per-sample value, computed by the evaluator's reduce from the per-sample `epe`
+KITTI_SPLIT_ONLY = ("epe_image_mean",)
+
+
+def kitti_format_metric_names(gt_keys: Collection[str]) -> list[str]:
+    """The metrics a KITTI-format release whose ground-truth arrays are `gt_keys` (its loader's `gt_keys()`) is
+    scored on, in this order: per GT set it has (flow_occ, then flow_noc) fl_all, with `obj_map` also fl_bg and
+    fl_fg; per set epe; then `epe_image_mean` and `density` (both on flow_occ). KITTI 2015 gets all ten; a release
+    with flow_occ alone (HD1K) gets fl_all, epe, epe_image_mean and density."""
+    sets = [(suffix, keys) for suffix, _name, *keys in _KITTI_SETS if set(keys) <= set(gt_keys)]
+    if not sets or sets[0][0] != "":
+        raise MobenchError(f"KITTI-format scoring needs flow_occ and valid_occ ground truth, the release has {gt_keys}")
+    split = ("_bg", "_fg") if FOREGROUND_KEY in gt_keys else ()
+    fl = [f"fl{part}{suffix}" for suffix, _keys in sets for part in ("_all", *split)]
+    return [*fl, *(f"epe{suffix}" for suffix, _keys in sets), *KITTI_SPLIT_ONLY, "density"]
 
 
 def kitti_gt_view(gt: Mapping[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
-    """The KITTI ground truth of one image as `kitti_view_pool` scores it: per GT set (`occ`, `noc`) its valid mask
-    `<set>_valid` (H, W), and at its valid pixels in row-major order the GT flow `<set>_flow` (N, 2) float32,
-    |GT|² `<set>_mag_sq` (N,) float64 and the foreground flag `<set>_foreground` (N,) (``obj_map > 0``).
+    """The KITTI-format ground truth of one image as `kitti_view_pool` scores it: per GT set the image has (`occ`,
+    and `noc` when it ships flow_noc) its valid mask `<set>_valid` (H, W), and at its valid pixels in row-major order
+    the GT flow `<set>_flow` (N, 2) float32, |GT|² `<set>_mag_sq` (N,) float64 and, when it ships `obj_map`, the
+    foreground flag `<set>_foreground` (N,) (``obj_map > 0``).
 
-    Why only the valid pixels: KITTI's GT is sparse (LiDAR), and no metric looks at any other pixel.
+    Why only the valid pixels: KITTI's GT is sparse (LiDAR), HD1K's semi-dense, and no metric looks at any other
+    pixel.
     """
-    foreground = np.asarray(gt["obj_map"]) > 0
+    foreground = np.asarray(gt[FOREGROUND_KEY]) > 0 if FOREGROUND_KEY in gt else None
     view: dict[str, NDArray[Any]] = {}
     for _suffix, name, flow_key, valid_key in _KITTI_SETS:
+        if flow_key not in gt:
+            continue
         valid = np.asarray(gt[valid_key], dtype=bool)
         flow = _valid_pixels(np.asarray(gt[flow_key]), valid)
-        view |= {
-            f"{name}_valid": valid,
-            f"{name}_flow": flow,
-            f"{name}_mag_sq": squared_magnitude(flow),
-            f"{name}_foreground": foreground[valid],
-        }
+        view |= {f"{name}_valid": valid, f"{name}_flow": flow, f"{name}_mag_sq": squared_magnitude(flow)}
+        if foreground is not None:
+            view[f"{name}_foreground"] = foreground[valid]
     return view
 
 
 def kitti_view_pool(pred: FloatArray, pred_valid: BoolArray, view: Mapping[str, NDArray[Any]]) -> Pool:
-    """All KITTI 2015 counts and sums of one image (everything except `epe_image_mean`, which is per image).
+    """All KITTI-format counts and sums of one image (everything except `epe_image_mean`, which is per image).
 
-    Follows devkit `evaluate_scene_flow.cpp::flowErrorsOutlier`, called once with flow_noc and once with flow_occ:
+    Follows the KITTI 2015 devkit `evaluate_scene_flow.cpp::flowErrorsOutlier`, called once with flow_noc and once
+    with flow_occ (here: once per GT set the view has):
 
     - the prediction is filled with `interpolate_background` first, so every GT pixel is scored;
     - fl_bg / fl_fg / fl_all: percent of GT-valid pixels that are `kitti_outliers`, with background =
-      ``obj_map == 0`` and foreground = ``obj_map > 0``; suffix ``_noc`` for flow_noc, none for flow_occ;
+      ``obj_map == 0`` and foreground = ``obj_map > 0`` (fl_bg / fl_fg only when the view has `obj_map`'s flags);
+      suffix ``_noc`` for flow_noc, none for flow_occ;
     - density: percent of flow_occ GT pixels where the submission itself was valid (``num_pixels_all_result /
       num_pixels_all``), i.e. before interpolation;
     - epe / epe_noc: end-point error over GT-valid pixels, on the interpolated prediction (community figure,
@@ -128,13 +155,15 @@ def kitti_view_pool(pred: FloatArray, pred_valid: BoolArray, view: Mapping[str, 
     filled = pred if pred_valid.all() else interpolate_background(pred, pred_valid)
     pool = Pool()
     for suffix, name, _flow_key, _valid_key in _KITTI_SETS:
+        if f"{name}_valid" not in view:
+            continue
         epe_sq = squared_endpoint_error(_valid_pixels(filled, view[f"{name}_valid"]), view[f"{name}_flow"])
         outliers = kitti_outliers(epe_sq, view[f"{name}_mag_sq"])
-        foreground = view[f"{name}_foreground"]
-        pixels, fg_pixels = outliers.size, int(np.count_nonzero(foreground))
-        hits, fg_hits = int(np.count_nonzero(outliers)), int(np.count_nonzero(outliers & foreground))
-        pool.add_count(f"fl_bg{suffix}", hits - fg_hits, pixels - fg_pixels)
-        pool.add_count(f"fl_fg{suffix}", fg_hits, fg_pixels)
+        pixels, hits = outliers.size, int(np.count_nonzero(outliers))
+        if (foreground := view.get(f"{name}_foreground")) is not None:
+            fg_pixels, fg_hits = int(np.count_nonzero(foreground)), int(np.count_nonzero(outliers & foreground))
+            pool.add_count(f"fl_bg{suffix}", hits - fg_hits, pixels - fg_pixels)
+            pool.add_count(f"fl_fg{suffix}", fg_hits, fg_pixels)
         pool.add_count(f"fl_all{suffix}", hits, pixels)
         pool.add_mean(f"epe{suffix}", np.sqrt(epe_sq))
     gt_valid = view["occ_valid"]
@@ -155,6 +184,16 @@ DISTANCE_SHIFT = 4  # 2 bits: 0 = d0-10, 1 = d10-60, 2 = d60-140, 3 = none (fart
 _BIN_BITS = 0b11
 _SPEED_BINS = ("s0_10", "s10_40", "s40_plus")
 _DISTANCE_BINS = ("d0_10", "d10_60", "d60_140")
+# every metric `sintel_view_pool` pools, in this order (one with no pixels in the split is NaN)
+SINTEL_METRICS = (
+    "epe",
+    "epe_matched",
+    "epe_unmatched",
+    "epe_excl_invalid",
+    *_SPEED_BINS,
+    *_DISTANCE_BINS,
+    *(f"acc_{threshold}px" for threshold in ACCURACY_THRESHOLDS_PX),
+)
 
 
 def _bin_labels(members: Sequence[BoolArray]) -> NDArray[np.uint8]:

@@ -10,7 +10,8 @@ that declares what differs. A subclass of `OpticalFlowLoader` gives
 - `channels`: which per-pixel ground truth the release has, one `Channel` per folder (KITTI's `flow_occ`,
   `flow_noc` and `obj_map`, Sintel's `flow`, `occlusions` and `invalid`): its file format and the columns it fills;
 - `pair_columns`: the typed columns that place a pair in the release (KITTI's frame, Sintel's scene and frame);
-- `pairs()`: the tree walk and pairing, every `FramePair` of the split in id order.
+- `pairs()`: the tree walk and pairing, every `FramePair` of the split in id order;
+- `gray_frames = True` when its frames may be 8-bit gray PNGs rather than RGB (read widened to RGB).
 
 The base checks the split, requires the folders one level at a time, lists every missing frame and ground-truth
 file at once (the error draws the expected tree), and gives the ids, the image pairs, the ground truth (decoded
@@ -123,6 +124,7 @@ class OpticalFlowLoader(DatasetLoader, CachedGroundTruth):
     labelled_splits: ClassVar[tuple[str, ...]] = ("training",)
     pair_columns: ClassVar[Mapping[str, datasets.Value]]
     channels: ClassVar[tuple[Channel, ...]]
+    gray_frames: ClassVar[bool] = False
 
     def __init__(self, root: str | Path, split: str = "training", config: str | None = None) -> None:
         super().__init__(root, split, config)
@@ -227,8 +229,8 @@ class OpticalFlowLoader(DatasetLoader, CachedGroundTruth):
     def image_pair(self, sample_id: str) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
         """Frames t and t+1 of the sample as (H, W, 3) uint8 RGB."""
         pair = self.pair(sample_id)
-        first = read_rgb8(pair.first)
-        second = read_rgb8(pair.second)
+        first = read_rgb8(pair.first, gray=self.gray_frames)
+        second = read_rgb8(pair.second, gray=self.gray_frames)
         if first.shape != second.shape:
             raise FormatError(
                 pair.second, f"frame size {second.shape[:2]} differs from {pair.first.name} {first.shape[:2]}"

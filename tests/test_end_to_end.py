@@ -25,7 +25,7 @@ from loaders.formats.kitti_png import read_kitti_flow, write_kitti_flow
 from submissions import worker
 from submissions.queue import submit
 
-FLOW_IDS = ("kitti-2015-flow", "sintel-clean", "sintel-final")
+FLOW_IDS = ("kitti-2015-flow", "sintel-clean", "sintel-final", "hd1k-flow")
 
 
 def _run_dir(demo: DemoSummary, benchmark: str, model: str = "opencv-dis-medium") -> Path:

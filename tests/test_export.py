@@ -20,7 +20,7 @@ from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
 from hub.scoring.wiring import make_loader
 from loaders.kitti_flow import KittiFlow2015
-from loaders.synthetic.flow import build_kitti_2015, build_sintel
+from loaders.synthetic.flow import build_hd1k, build_kitti_2015, build_sintel
 from tests.fixtures.health import edge_pmdata
 
 
@@ -74,6 +74,30 @@ def test_kitti_export_loads_back_bit_for_bit(tmp_path: Path) -> None:
 
     testing = datasets.load_dataset(str(out), "default", split="testing", cache_dir=str(tmp_path / "hf-cache"))
     assert len(testing) == len(make_loader(get_benchmark("kitti-2015-flow"), root, "testing"))
+
+
+def test_hd1k_export_loads_back_and_is_local_use_only(tmp_path: Path) -> None:
+    root = tmp_path / "hd1k"
+    build_hd1k(root, seed=1)
+    spec = get_benchmark("hd1k-flow")
+    out = tmp_path / "export"
+    assert [(e.split, e.n_rows) for e in export_benchmark(spec, root, out)] == [("training", 8), ("testing", 2)]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "Local use only" in card and "HD1K-terms-unverified" in card and "Kondermann2016CVPRW" in card
+    assert "flows (`flow_occ`)" in card and "masks (`valid_occ`)" in card and "label maps" not in card
+    loaded = datasets.load_dataset(str(out), "default", split="training", cache_dir=str(tmp_path / "hf-cache"))
+    loader = make_loader(spec, root, "training")
+    assert loaded["id"] == loader.sample_ids() and loaded.features == loader.features()
+    rows = loaded.with_format("numpy")
+    for index, sample_id in enumerate(loader.sample_ids()):
+        gt, row = loader.ground_truth(sample_id), rows[index]
+        np.testing.assert_array_equal(row["flow_occ"].reshape(row["height"], row["width"], 2), gt["flow_occ"])
+        np.testing.assert_array_equal(row["valid_occ"].reshape(row["height"], row["width"]), gt["valid_occ"])
+        np.testing.assert_array_equal(np.asarray(loaded[index]["image2"]), loader.image_pair(sample_id)[1])
+    testing = datasets.load_dataset(str(out), "default", split="testing", cache_dir=str(tmp_path / "hf-cache"))
+    assert testing["id"] == ["hd1k/testing/000000_0010", "hd1k/testing/000001_0010"]
+    result = CliRunner().invoke(app, ["publish", "hd1k-flow", "--folder", str(out), "--repo-id", "me/h", "--dry-run"])
+    assert isinstance(result.exception, MobenchError) and "forbids redistribution" in str(result.exception)
 
 
 def test_research_only_licence_is_marked_local_use(tmp_path: Path) -> None:

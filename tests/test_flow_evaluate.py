@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from evaluators.flow import evaluate_kitti_2015, evaluate_sintel
+from evaluators.flow import evaluate_kitti_format, evaluate_sintel
 from evaluators.readers.flow import prediction_path
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError, PredictionError
@@ -108,7 +108,7 @@ def _request(spec_id: str, root: Path, predictions: Path, **kwargs: object) -> E
 
 
 def test_evaluate_kitti_2015_end_to_end(tmp_path: Path) -> None:
-    result = evaluate_kitti_2015(_request("kitti-2015-flow", _kitti_fixture(tmp_path), _kitti_predictions(tmp_path)))
+    result = evaluate_kitti_format(_request("kitti-2015-flow", _kitti_fixture(tmp_path), _kitti_predictions(tmp_path)))
     # Pooled over 4 GT pixels: 1 outlier -> fl_all 25 %; it is the only foreground pixel -> fl_fg 100 %,
     # fl_bg 0 / 3 = 0 %. EPE pooled: (4 + 0 + 0 + 0) / 4 = 1; image mean: (4 + 0) / 2 = 2.
     # density: the prediction was valid at 3 of the 4 GT pixels -> 75 %.
@@ -133,7 +133,7 @@ def test_kitti_empty_pixel_set_is_null_in_json(tmp_path: Path) -> None:
     root = _kitti_fixture(tmp_path)
     predictions = _kitti_predictions(tmp_path)
     (predictions / "flow" / "000000_10.png").unlink()  # the only foreground pixel goes with it
-    result = evaluate_kitti_2015(_request("kitti-2015-flow", root, predictions, allow_partial=True))
+    result = evaluate_kitti_format(_request("kitti-2015-flow", root, predictions, allow_partial=True))
     assert math.isnan(result.metrics["fl_fg"])
     assert result.to_json()["metrics"]["fl_fg"] is None
     assert result.missing == ["kitti-2015/training/000000"]
@@ -150,7 +150,7 @@ def test_kitti_collects_every_prediction_problem(tmp_path: Path) -> None:
     (predictions / "flow" / "notes.txt").write_text("hello")  # misnamed
     (predictions / "flow" / ".DS_Store").write_bytes(b"")  # hidden files are skipped
     with pytest.raises(PredictionError) as info:
-        evaluate_kitti_2015(_request("kitti-2015-flow", root, predictions))
+        evaluate_kitti_format(_request("kitti-2015-flow", root, predictions))
     problems = "\n".join(info.value.problems)
     assert len(info.value.problems) == 4
     assert "sample kitti-2015/training/000000: missing prediction (expected flow/000000_10.png)" in problems
@@ -164,13 +164,13 @@ def test_kitti_unreadable_png_names_the_sample(tmp_path: Path) -> None:
     predictions = _kitti_predictions(tmp_path)
     (predictions / "flow" / "000001_10.png").write_bytes(b"not a png")
     with pytest.raises(PredictionError, match=r"sample kitti-2015/training/000001: unreadable prediction .*000001_10"):
-        evaluate_kitti_2015(_request("kitti-2015-flow", root, predictions))
+        evaluate_kitti_format(_request("kitti-2015-flow", root, predictions))
 
 
 def test_kitti_testing_split_has_no_labels(tmp_path: Path) -> None:
     root = _kitti_fixture(tmp_path)
     with pytest.raises(MobenchError, match="split 'testing' cannot be scored here"):
-        evaluate_kitti_2015(_request("kitti-2015-flow", root, tmp_path / "predictions", split="testing"))
+        evaluate_kitti_format(_request("kitti-2015-flow", root, tmp_path / "predictions", split="testing"))
 
 
 def test_prediction_paths() -> None:
@@ -290,7 +290,7 @@ def test_scores_are_the_same_bits_with_the_gt_cache_cold_warm_and_off(
             evaluate_sintel,
         )
     else:
-        root, predictions, evaluate = _kitti_fixture(tmp_path), _kitti_predictions(tmp_path), evaluate_kitti_2015
+        root, predictions, evaluate = _kitti_fixture(tmp_path), _kitti_predictions(tmp_path), evaluate_kitti_format
     monkeypatch.setenv("MOBENCH_GT_CACHE", "off")
     off = evaluate(_request(benchmark, root, predictions)).exact_figures()
     monkeypatch.setenv("MOBENCH_GT_CACHE", str(tmp_path / "cache"))

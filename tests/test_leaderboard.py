@@ -13,7 +13,7 @@ import pytest
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-from hub.cli.demo import DemoSummary
+from hub.cli.demo import DemoSummary, demo_specs
 from hub.core.references import FLAG, references_for
 from hub.store import Store
 
@@ -74,6 +74,17 @@ def test_benchmark_page_ranks_the_demo_baselines(demo: DemoSummary, monkeypatch:
     # no energy sensor here: the energy column is missing, never 0
     assert ranking["energy_per_inference_net_j"].isna().all()
     assert ranking["details"].str.startswith("?page=submission&submission=").all()
+
+
+def test_the_hd1k_page_ranks_its_baselines_on_the_flow_occ_metrics(
+    demo: DemoSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="hd1k-flow")
+    assert any(h.value == "HD1K optical flow (HCI benchmark suite)" for h in at.header)
+    ranking = _frame(at, "rank", "model", "fl_all")
+    assert set(ranking["model"]) == {"opencv-dis-medium", "opencv-farneback"} and list(ranking["rank"]) == [1, 2]
+    assert ranking["fl_all"].is_monotonic_increasing and not {"fl_bg", "fl_all_noc"} & set(ranking.columns)
+    assert any("SYNTHETIC" in w.value for w in at.warning)
 
 
 def test_filters_change_the_rows(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,11 +176,11 @@ def test_devices_page_best_per_benchmark_and_one_model_across_devices(
 ) -> None:
     at = _app(demo.db_path, monkeypatch, page="devices", model="opencv-dis-medium")
     best = _frame(at, "benchmark", "primary_metric", "value")
-    assert len(best) == 16 and best["benchmark"].is_unique  # one best row per demo benchmark
+    assert len(best) == len(demo_specs()) and best["benchmark"].is_unique  # one best row per demo benchmark
     sintel = best.set_index("benchmark").loc["sintel-final"]
     assert sintel["model"] == "opencv-dis-medium"  # EPE: the lower of the two flow baselines
     across = _frame(at, "benchmark", "host CPU (x86_64)")  # benchmark x device
-    assert set(across["benchmark"]) == {"kitti-2015-flow", "sintel-clean", "sintel-final"}
+    assert set(across["benchmark"]) == {"kitti-2015-flow", "sintel-clean", "sintel-final", "hd1k-flow"}
 
 
 def test_empty_states(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluators.flow import evaluate_kitti_2015, evaluate_sintel
+from evaluators.flow import evaluate_kitti_format, evaluate_sintel
 from evaluators.readers.flow import prediction_path, write_prediction
 from hub.core.evaluation import EvaluationRequest, EvaluationResult
 from hub.core.registry import BenchmarkSpec, get_benchmark
 from hub.scoring.wiring import make_request, resolve
-from loaders.synthetic.flow import build_kitti_2015, build_sintel
+from loaders.synthetic.flow import build_hd1k, build_kitti_2015, build_sintel
 from submissions.baselines.opencv_flow import FLOW_BASELINES, WARMUP, DISMediumBaseline
 
 
@@ -30,9 +30,10 @@ def _build(builder: Callable[[Path], None], name: str) -> Callable[[Path], Path]
 
 Evaluator = Callable[[EvaluationRequest], EvaluationResult]
 CASES = [
-    ("kitti-2015-flow", _build(build_kitti_2015, "kitti"), evaluate_kitti_2015),
+    ("kitti-2015-flow", _build(build_kitti_2015, "kitti"), evaluate_kitti_format),
     ("sintel-clean", _build(build_sintel, "sintel"), evaluate_sintel),
     ("sintel-final", _build(build_sintel, "sintel"), evaluate_sintel),
+    ("hd1k-flow", _build(build_hd1k, "hd1k"), evaluate_kitti_format),  # the same evaluator, on flow_occ alone
 ]
 
 
@@ -69,7 +70,7 @@ def test_baselines_write_scorable_predictions_and_dis_beats_zero_flow(
 
     dis = results[DISMediumBaseline.name]
     assert dis.metrics["epe"] < 0.5 * zero.metrics["epe"]
-    primary = spec.primary_metric  # fl_all (KITTI) or epe (Sintel), both lower-is-better
+    primary = spec.primary_metric  # fl_all (KITTI, HD1K) or epe (Sintel), both lower-is-better
     assert dis.metrics[primary] < zero.metrics[primary]
 
 

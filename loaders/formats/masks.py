@@ -4,7 +4,8 @@ Why one strict reader: OpenCV's default `imread` silently converts whatever it f
 8-bit BGR, which hides a wrong file behind plausible pixels. Here every PNG is decoded unchanged, its depth and
 channel count are checked against what the official release ships, and a mismatch names the file.
 
-- Frames (KITTI `image_2/`, Sintel `clean/`, `final/`): 8-bit RGB. OpenCV works in BGR, so we flip.
+- Frames (KITTI `image_2/`, Sintel `clean/`, `final/`): 8-bit RGB. OpenCV works in BGR, so we flip. A release whose
+  frames may be 8-bit gray (HD1K, see `hub/benchmarks/notes/hd1k.md`) reads them widened to RGB.
 - Sintel `occlusions/` and `invalid/`: 8-bit gray with values {0, 255} (the README says "1 = occluded"; the files
   hold 255), so a pixel is set when its value is > 0.
 - KITTI `obj_map/`: 8-bit gray label map, 0 = background, > 0 = a foreground object (the devkit's fg test).
@@ -93,11 +94,14 @@ def _gray8(image: NDArray[Any], name: str | Path, what: str) -> NDArray[np.uint8
     return image.astype(np.uint8, copy=False)
 
 
-def read_rgb8(path: str | Path) -> NDArray[np.uint8]:
-    """Read an 8-bit RGB frame as an (H, W, 3) uint8 array in RGB order."""
+def read_rgb8(path: str | Path, *, gray: bool = False) -> NDArray[np.uint8]:
+    """Read an 8-bit RGB frame as an (H, W, 3) uint8 array in RGB order. With `gray`, an 8-bit single-channel frame
+    is read too, its value copied to R, G and B (what torchvision's `convert("RGB")` and RAFT's loader make of it)."""
     image = read_png(path)
     if image.dtype != np.uint8:
         raise FormatError(path, f"frame must be an 8-bit PNG, found {image.dtype}")
+    if gray and image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
     if image.ndim != 3 or image.shape[2] != 3:
         channels = 1 if image.ndim == 2 else image.shape[2]
         raise FormatError(path, f"frame must be a 3-channel RGB PNG, found {channels} channel(s)")

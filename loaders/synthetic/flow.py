@@ -17,7 +17,8 @@ evaluators and baselines run on the same formats, folder trees and quirks as the
 - Sintel: scenes of several frames with a drifting, rotating background; the final pass adds defocus blur and
   depth-like fog to the clean pass; occlusion and (rare) invalid masks are {0, 255} PNGs.
 - HD1K: sequences of several frames of KITTI's driving scene, numbered from 0000, with semi-dense KITTI-format GT
-  (a random 85 % of the pixels), and challenge pairs named `_10`/`_11` without GT.
+  (a random 85 % of the pixels), and challenge pairs named `_0010`/`_0011` without GT (RGB frames; the real ones
+  may be gray, see `loaders.hd1k`).
 """
 
 from __future__ import annotations
@@ -353,6 +354,6 @@ def build_hd1k(
             if frame.flow is not None:
                 write_kitti_flow(flows / name, frame.flow, rng.random((height, width)) < 0.85)
     for sequence in range(challenge_pairs):
-        for suffix, frame in zip(("10", "11"), _driving(rng, height, width), strict=True):
-            write_rgb8(challenge / f"{sequence:06d}_{suffix}.png", _uint8(frame.image))
+        for number, frame in zip((10, 11), _driving(rng, height, width), strict=True):
+            write_rgb8(challenge / f"{sequence:06d}_{number:04d}.png", _uint8(frame.image))
     mark_synthetic(root, generator="loaders.synthetic.flow:build_hd1k", seed=seed)
