@@ -1,34 +1,41 @@
-"""Image-quality scoring with PIQ23's official per-scene protocol.
+"""Image-quality scoring: one evaluator for the family, whose protocol each benchmark's spec declares.
 
-PIQ23's JOD scores are zero-mean *within each scene* and comparable only there, so the official protocol computes
-every metric per scene and reports the **median across scenes** (github.com/DXOMARK-Research/PIQ2023, README,
-"Benchmarks": "the reported results represent the median of the metrics across all scenes"; the repository has
-no metric code, so each statistic below follows its scipy.stats definition, as pyiqa's do):
+The spec's `evaluator_options` (`hub.core.registry.ImageQualityOptions`) name the pooling and the label field the
+scores are compared with (`target`); nothing here is specific to one release beyond the per-scene protocol's PIQ23
+rows. Each statistic follows its scipy.stats definition, as pyiqa's do:
 
 - `srcc`: Spearman's rank correlation (Pearson on average ranks, ties averaged) = `scipy.stats.spearmanr`;
-- `plcc`: Pearson's linear correlation on the raw scores, no fitted mapping (nothing official mentions one)
-  = `scipy.stats.pearsonr`;
+- `plcc`: Pearson's linear correlation on the raw scores, no fitted mapping = `scipy.stats.pearsonr`;
 - `krcc`: Kendall's tau-b (ties in either variable handled) = `scipy.stats.kendalltau` (its default variant);
-- `mae`: mean |SCORE - JOD|, meaningful only for predictions on the JOD scale.
+- `mae`: mean |SCORE - target|, meaningful only for predictions on the target's scale (per-scene protocol only).
 
+**`pooling: per-scene-median`** (PIQ23). PIQ23's JOD scores are zero-mean *within each scene* and comparable only
+there, so the official protocol computes every metric per scene and reports the **median across scenes**
+(github.com/DXOMARK-Research/PIQ2023, README, "Benchmarks": "the reported results represent the median of the
+metrics across all scenes"; the repository has no metric code, and nothing official mentions a fitted mapping).
 Reported: `srcc`, `plcc`, `krcc`, `mae` = the median over scenes (the official numbers); `srcc_mean`,
 `plcc_mean`, `krcc_mean` = the mean over scenes; `srcc_global`, `plcc_global`, `krcc_global` = pooled over all
 scored images as one list (what pyiqa reports for PIQ23) — NOT comparable to the paper, since JOD means nothing
-across scenes.
+across scenes. Breakdowns per scene and per condition.
+
+**`pooling: all-images`** (SPAQ). The target is one absolute scale over the whole release (SPAQ's MOS, 0-100), so
+`srcc`, `plcc` and `krcc` are computed once over all scored images of the split as one list
+(`global_correlations`); no breakdown. The release's label rows are read by their `image` and `target` fields
+(`QualityRelease`), so a release needs no code here.
 
 Undefined statistics (mobench's rules; the official material says nothing):
-- a scene whose predictions are all equal carries no ranking information: its SRCC, PLCC and KRCC count as **0**
-  in the median and the mean (never skipped, so constant outputs cannot hide a weak scene), and the per-scene
-  breakdown names it with `constant_prediction = 1`; the same rule holds for the global figures;
-- a scene with fewer than two scored images or constant JOD (impossible in the release; only reachable with
-  `--allow-partial` or odd data) has no defined correlation whatever the predictions: it is left out of the
-  correlation aggregates (NaN in its breakdown, listed in `details`); its MAE still counts if it has an image.
+- predictions that are all equal carry no ranking information: SRCC, PLCC and KRCC count as **0** (per scene in
+  the median and the mean, never skipped, so constant outputs cannot hide a weak scene; the per-scene breakdown
+  names the scene with `constant_prediction = 1`; `details.constant_prediction` says so for all-images pooling);
+- fewer than two scored images or a constant target (impossible in the releases; only reachable with
+  `--allow-partial` or odd data) leaves no defined correlation whatever the predictions: NaN (per scene: left out
+  of the correlation aggregates, NaN in its breakdown, listed in `details`; its MAE still counts).
 
 Predictions: a CSV with the columns `IMAGE` and `SCORE` (NTIRE 2024 portrait-quality challenge convention, whose
 results file is the input CSV plus a `SCORE` column; other columns are ignored), one row per image of the split.
 `IMAGE` is the release's file name; a path whose last component is that name (`Overall\\1_Indoor_Scene_0.jpg`,
-`images/1_Indoor_Scene_0.jpg`) is accepted. The per-scene statistics are computed for all scenes at once from
-pairwise sign matrices (`per_scene_statistics`), which `mobench bench piq23` compares with scipy calls per scene.
+`TestImage/00001.jpg`) is accepted. The per-scene statistics are computed for all scenes at once from pairwise
+sign matrices (`per_scene_statistics`), which `mobench bench piq23` compares with scipy calls per scene.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.stats
@@ -44,7 +51,9 @@ from numpy.typing import NDArray
 
 from evaluators.readers.iqa import prediction_file, read_score_csv
 from hub.core.coverage import match_predictions
+from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
+from hub.core.registry import ImageQualityOptions
 from loaders.piq23 import PIQ23
 
 CORRELATIONS: tuple[str, ...] = ("srcc", "plcc", "krcc")
@@ -205,46 +214,86 @@ def score_piq23(
     return metrics, {"scene": by_scene, "condition": by_condition}, stats
 
 
+@runtime_checkable
+class QualityRelease(Protocol):
+    """What the all-images protocol reads of a split's ground truth: its label rows in sample order, each with the
+    release's `image` file name and the field the spec's `evaluator_options.target` names (e.g. SPAQ's `mos`)."""
+
+    def labels(self) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class _Truth:
+    """What the evaluator reads of one label row: the target, and the scene and condition the per-scene protocol
+    groups by (empty for all-images pooling)."""
+
+    image: str
+    truth: float
+    scene: str = ""
+    condition: str = ""
+
+
+def _field(request: EvaluationRequest, row: Any, name: str) -> Any:
+    if not hasattr(row, name):
+        raise MobenchError(
+            f"{request.spec.id}: the label rows of {type(request.ground_truth).__name__} have no field {name!r}, "
+            "which its evaluator_options name"
+        )
+    return getattr(row, name)
+
+
+def _truths(request: EvaluationRequest) -> list[_Truth]:
+    """The split's label rows as the spec's protocol reads them: per-scene pooling is PIQ23's protocol and reads
+    PIQ23 rows; all-images pooling reads any release's rows by `image` and the options' `target`."""
+    options = request.spec.options_as(ImageQualityOptions)
+    if options.pooling == "per-scene-median":
+        scenes = request.ground_truth_as(PIQ23).labels()
+        return [_Truth(r.image, float(_field(request, r, options.target)), r.scene, r.condition) for r in scenes]
+    rows = request.ground_truth_as(QualityRelease).labels()  # type: ignore[type-abstract]
+    return [_Truth(str(_field(request, r, "image")), float(_field(request, r, options.target))) for r in rows]
+
+
 @dataclass(frozen=True)
 class _Scored:
-    """One image's partial: its prediction next to its ground truth (the per-scene statistics need all of a
-    scene's images at once, so the map only pairs them; the reduce computes)."""
+    """One image's partial: its prediction next to its ground truth (every statistic pools several images, so the
+    map only pairs them; the reduce computes)."""
 
     image: str
     score: float
-    jod: float
+    truth: float
     scene: str
     condition: str
 
 
 def _plan(request: EvaluationRequest) -> ScoringPlan[tuple[str, float]]:
     """Read and check the `IMAGE,SCORE` CSV; units are (image, score) in the release's image order."""
-    labels = request.ground_truth_as(PIQ23).labels()
+    truths = _truths(request)
     path = prediction_file(request.predictions)
     rows, value_problems = read_score_csv(path)
     coverage = match_predictions(
-        [label.image for label in labels],
+        [t.image for t in truths],
         ((row.image, row.source) for row in rows),
         allow_partial=request.allow_partial,
     )
     coverage.raise_for_problems(value_problems)
     predictions = {row.image: row.score for row in rows}
-    units = [(label.image, predictions[label.image]) for label in labels if label.image in predictions]
+    units = [(t.image, predictions[t.image]) for t in truths if t.image in predictions]
     return ScoringPlan(coverage, units, context=path.name)
 
 
 def _map(request: EvaluationRequest, units: Sequence[tuple[str, float]]) -> list[_Scored]:
-    labels = {label.image: label for label in request.ground_truth_as(PIQ23).labels()}
+    truths = {t.image: t for t in _truths(request)}
     return [
-        _Scored(image, score, labels[image].jod, labels[image].scene, labels[image].condition) for image, score in units
+        _Scored(image, score, truths[image].truth, truths[image].scene, truths[image].condition)
+        for image, score in units
     ]
 
 
-def _reduce(
-    request: EvaluationRequest, plan: ScoringPlan[tuple[str, float]], partials: list[_Scored]
+def _reduce_per_scene(
+    request: EvaluationRequest, plan: ScoringPlan[tuple[str, float]], partials: list[_Scored], target: str
 ) -> EvaluationResult:
     """The per-scene median protocol over every scored image (module docstring)."""
-    jod = np.array([p.jod for p in partials], dtype=np.float64)
+    jod = np.array([p.truth for p in partials], dtype=np.float64)
     metrics, breakdowns, stats = score_piq23(
         [p.image for p in partials],
         [p.scene for p in partials],
@@ -252,7 +301,9 @@ def _reduce(
         jod,
         {p.image: p.score for p in partials},
     )
-    sample_scores = {p.image: {"score": p.score, "jod": p.jod, "abs_error": abs(p.score - p.jod)} for p in partials}
+    sample_scores = {
+        p.image: {"score": p.score, target: p.truth, "abs_error": abs(p.score - p.truth)} for p in partials
+    }
     details: dict[str, Any] = {
         "protocol": "per-scene statistics, median over scenes (official); *_mean: mean over scenes; "
         "*_global: pooled over all images, not comparable to the paper",
@@ -275,5 +326,36 @@ def _reduce(
     )
 
 
-# Score an `IMAGE,SCORE` CSV on one PIQ23 attribute, config and split with the per-scene median protocol.
+def _reduce_all_images(
+    request: EvaluationRequest, plan: ScoringPlan[tuple[str, float]], partials: list[_Scored], target: str
+) -> EvaluationResult:
+    """SRCC, PLCC and KRCC over every scored image as one list (module docstring), no breakdown."""
+    score = np.array([p.score for p in partials], dtype=np.float64)
+    truth = np.array([p.truth for p in partials], dtype=np.float64)
+    details: dict[str, Any] = {
+        "protocol": "SRCC, PLCC (raw scores, no fitted mapping) and KRCC over all scored images as one list",
+        "target": target,
+        "krcc_variant": "tau-b",
+        "constant_prediction": bool(len(score) > 0 and np.ptp(score) == 0),
+        "prediction_file": plan.context,
+    }
+    return EvaluationResult.scored(
+        request,
+        plan.coverage,
+        global_correlations(score, truth),
+        sample_scores={p.image: {"score": p.score, target: p.truth} for p in partials},
+        details=details,
+    )
+
+
+def _reduce(
+    request: EvaluationRequest, plan: ScoringPlan[tuple[str, float]], partials: list[_Scored]
+) -> EvaluationResult:
+    """The protocol the spec's `evaluator_options` name: per-scene medians or all images pooled."""
+    options = request.spec.options_as(ImageQualityOptions)
+    pool = _reduce_per_scene if options.pooling == "per-scene-median" else _reduce_all_images
+    return pool(request, plan, partials, options.target)
+
+
+# Score an `IMAGE,SCORE` CSV on one image-quality benchmark, config and split with its spec's protocol.
 evaluate: ShardedEvaluator[tuple[str, float], _Scored] = ShardedEvaluator(_plan, _map, _reduce)

@@ -130,6 +130,26 @@ Task = Annotated[HealthTask | MultipleChoiceTask, Field(discriminator="type")]
 TaskT = TypeVar("TaskT", HealthTask, MultipleChoiceTask)
 
 
+class ImageQualityOptions(_Strict):
+    """The protocol of the image-quality evaluator (`evaluators.iqa`), which serves every release of the family.
+
+    `pooling`: `per-scene-median` computes every statistic per scene and reports the median over scenes (PIQ23's
+    official protocol: its JOD is comparable only within a scene); `all-images` computes each statistic once over
+    all scored images of the split as one list (SPAQ's: its MOS is one absolute scale). `target`: the field of the
+    loader's label rows the scores are compared with (PIQ23's `jod`, SPAQ's `mos`).
+    """
+
+    type: Literal["image-quality"]
+    pooling: Literal["per-scene-median", "all-images"]
+    target: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+
+
+# An evaluator's options, where one evaluator serves benchmarks with different protocols; one kind per evaluator
+# that reads any, told apart by `type` (a new kind joins this union).
+EvaluatorOptions = Annotated[ImageQualityOptions, Field(discriminator="type")]
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
 class BenchmarkSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     version: str
@@ -139,6 +159,8 @@ class BenchmarkSpec(_Strict):
     loader: str = Field(pattern=_DOTTED)
     loader_options: dict[str, Any] = Field(default_factory=dict)
     evaluator: str = Field(pattern=_DOTTED)
+    # how the evaluator computes this benchmark's figures, where its evaluator serves several protocols
+    evaluator_options: EvaluatorOptions | None = None
     # what the benchmark's evaluator and tools need beyond its metrics: the task's parameters (health,
     # multiple-choice) and, for a file-per-sample prediction format, where each sample's file lives
     task: Task | None = None
@@ -182,6 +204,13 @@ class BenchmarkSpec(_Strict):
             declared = "no task" if self.task is None else f"a {self.task.type} task"
             raise MobenchError(f"{self.id} declares {declared}, where a {kind.__name__} is needed")
         return self.task
+
+    def options_as(self, kind: type[OptionsT]) -> OptionsT:
+        """The spec's evaluator options as the kind its evaluator reads, or an error naming the benchmark."""
+        if not isinstance(self.evaluator_options, kind):
+            declared = "none" if self.evaluator_options is None else f"{self.evaluator_options.type} options"
+            raise MobenchError(f"{self.id} declares {declared} as evaluator_options, where {kind.__name__} is needed")
+        return self.evaluator_options
 
     def files(self) -> PredictionFiles:
         """Where each sample's prediction file lives, for a benchmark with a file-per-sample format."""

@@ -10,12 +10,17 @@ averaging so that a 4K crop and a thumbnail are measured alike):
 - exposure: mean, mean squared (so the fit can prefer mid-grey), standard deviation (contrast), and the shares
   of clipped highlights (>= 250/255) and crushed shadows (<= 5/255) of the histogram.
 
-JOD is zero-mean within each scene, so the fit is within scenes too: features and JOD are centred per scene on the
-config's `train` split, standardised, and combined by ridge-regularised least squares (lambda = `RIDGE`, which only
-matters for tiny training sets). On the scored split each image's feature vector is centred with its scene's mean
-over that split's images (the scene name comes with the release; no label is used), so predictions are zero-mean
-per scene on the JOD scale, and MAE is meaningful. (The model is linear, so this is done by centring each scene's
-scores.)
+The fit is within the groups the benchmark's protocol compares (its spec's `evaluator_options`), against the label
+field it scores (`target`): features and target are centred per group on the config's `train` split,
+standardised, and combined by ridge-regularised least squares (lambda = `RIDGE`, which only matters for tiny
+training sets).
+
+- Per-scene pooling (PIQ23: JOD is zero-mean within each scene): the groups are scenes. On the scored split each
+  image's feature vector is centred with its scene's mean over that split's images (the scene name comes with the
+  release; no label is used), so predictions are zero-mean per scene on the JOD scale, and MAE is meaningful. (The
+  model is linear, so this is done by centring each scene's scores.)
+- All-images pooling (SPAQ: one MOS scale): one group, every training image. A scored image's prediction is the
+  fitted line at its features, on the target's scale (the training means of features and target restored).
 
 Timing: per image, `time.perf_counter` around feature extraction plus the linear prediction, on the host CPU;
 reading the file and the per-scene centring of the scores (a batch step) are not timed; one warm-up inference is
@@ -27,17 +32,18 @@ from __future__ import annotations
 import csv
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from hub.core.errors import FormatError, MobenchError
-from hub.core.registry import BenchmarkSpec
+from hub.core.registry import BenchmarkSpec, ImageQualityOptions
 from hub.scoring.wiring import make_loader
 from loaders.base import DatasetLoader
-from loaders.piq23 import PIQ23
 from submissions.baselines import Baseline, BaselineTiming
 
 MAX_SIDE = 512
@@ -81,6 +87,15 @@ def quality_features(grey: NDArray[np.float32]) -> Vector:
     )
 
 
+@runtime_checkable
+class QualityRelease(Protocol):
+    """What the baseline reads of a split: label rows (with `image` and the target field) and image files."""
+
+    def labels(self) -> Sequence[Any]: ...
+
+    def image_path(self, sample_id: str) -> Path: ...
+
+
 def centre_per_scene(values: NDArray[np.float64], scenes: list[str]) -> NDArray[np.float64]:
     """Subtract each scene's mean (over the given rows) from its rows."""
     out = values.astype(np.float64).copy()
@@ -91,7 +106,8 @@ def centre_per_scene(values: NDArray[np.float64], scenes: list[str]) -> NDArray[
 
 
 class FeatureRegressor:
-    """Within-scene ridge least squares from standardised, scene-centred features to scene-centred JOD."""
+    """Within-group ridge least squares from standardised, group-centred features to the group-centred target;
+    `offset` restores the training means where there is one group (prediction = predict(features) + offset)."""
 
     def __init__(self, features: NDArray[np.float64], scenes: list[str], jod: Vector) -> None:
         centred = centre_per_scene(features, scenes)
@@ -100,6 +116,7 @@ class FeatureRegressor:
         x = centred / self.scale
         y = centre_per_scene(jod, scenes)
         self.weights: Vector = np.linalg.solve(x.T @ x + RIDGE * len(y) * np.eye(x.shape[1]), x.T @ y)
+        self.offset = float(jod.mean() - self.predict(features.mean(axis=0)))
 
     def predict(self, centred_features: NDArray[np.float64]) -> NDArray[np.float64]:
         prediction: NDArray[np.float64] = (centred_features / self.scale) @ self.weights
@@ -112,22 +129,25 @@ class SharpnessNoiseExposureBaseline(Baseline):
     runtime = "opencv + numpy (python)"
     precision = "fp32 features, fp64 fit"
     description = (
-        "variance of Laplacian, Immerkaer noise estimate and exposure histogram statistics, combined by within-scene "
-        "least squares fitted on the config's train split"
+        "variance of Laplacian, Immerkaer noise estimate and exposure histogram statistics, combined by least squares "
+        "fitted on the config's train split (within scenes where the protocol compares within scenes)"
     )
     url = "https://docs.opencv.org/4.x/d5/db5/tutorial_laplace_operator.html"
 
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
-        if not isinstance(loader, PIQ23):
-            raise MobenchError(f"the {self.name} baseline scores PIQ23 splits, not {type(loader).__name__}")
+        options = spec.options_as(ImageQualityOptions)
         train = make_loader(spec, loader.root, "train", loader.config)
-        if not isinstance(train, PIQ23):
-            raise MobenchError(f"{spec.id}: the train split is not a PIQ23 loader")
+        if not isinstance(loader, QualityRelease) or not isinstance(train, QualityRelease):
+            raise MobenchError(f"the {self.name} baseline reads label rows and images, not {type(loader).__name__}")
+        per_scene = options.pooling == "per-scene-median"
+
+        def groups(labels: Sequence[Any]) -> list[str]:
+            return [x.scene for x in labels] if per_scene else [""] * len(labels)
+
         train_labels = train.labels()
         train_features = np.array([quality_features(read_grey(train.image_path(x.image))) for x in train_labels])
-        model = FeatureRegressor(
-            train_features, [x.scene for x in train_labels], np.array([x.jod for x in train_labels])
-        )
+        target = np.array([float(getattr(x, options.target)) for x in train_labels])
+        model = FeatureRegressor(train_features, groups(train_labels), target)
 
         labels = loader.labels()
         greys = [read_grey(loader.image_path(x.image)) for x in labels]
@@ -140,7 +160,7 @@ class SharpnessNoiseExposureBaseline(Baseline):
             raw.append(float(model.predict(quality_features(grey))))
             latencies.append(time.perf_counter() - start)
         # the model is linear, so centring the scores per scene equals centring the features per scene
-        scores = centre_per_scene(np.array(raw), [x.scene for x in labels])
+        scores = centre_per_scene(np.array(raw), groups(labels)) if per_scene else np.array(raw) + model.offset
 
         predictions_dir.mkdir(parents=True, exist_ok=True)
         with (predictions_dir / "scores.csv").open("w", encoding="utf-8", newline="") as handle:
