@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import datasets
-import numpy as np
 import pytest
-from PIL import Image
 
 from hub.core.errors import DatasetLayoutError, FormatError
 from hub.core.registry import get_benchmark
 from hub.export import export_benchmark
-from hub.scoring.wiring import make_loader
 from loaders.piq23 import PIQ23
+from tests.fixtures.image_exports import assert_export_equals_loader
 from tests.fixtures.piq23 import HEADER, fixture_images, score_line, write_piq23_tree
 
 
@@ -123,14 +120,4 @@ def test_load_dataset_on_the_export_equals_the_loader(tmp_path: Path) -> None:
         ("scene", "train"),
     ]
     assert "Local use only" in (out / "README.md").read_text(encoding="utf-8") and not spec.publishable
-    for config, split in [("device", "test"), ("scene", "train")]:
-        loader = make_loader(spec, root, split, config)
-        loaded = datasets.load_dataset(str(out), config, split=split, cache_dir=str(tmp_path / f"hf-{config}"))
-        assert loaded["id"] == loader.sample_ids()
-        raw = loaded.cast_column("image", datasets.Image(decode=False))
-        for index, sample in enumerate(loader):
-            row = raw[index]
-            assert row["image"]["bytes"] == sample["image"]["bytes"]
-            assert {k: row[k] for k in sample if k != "image"} == {k: v for k, v in sample.items() if k != "image"}
-            with Image.open(root / "Exposure" / sample["id"]) as original:
-                np.testing.assert_array_equal(np.asarray(loaded[index]["image"]), np.asarray(original))
+    assert_export_equals_loader(spec, root, out, root / "Exposure", [("device", "test"), ("scene", "train")], tmp_path)
