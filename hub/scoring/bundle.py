@@ -12,7 +12,7 @@ compares every figure bit for bit. The format, one UTF-8 JSON object:
       "submission": {
         "id": "<sha256>",                            the submission's content id (hub.core.hashing.tree_digest)
         "status": "published",                       its state in the store when the bundle was written
-        "benchmark": "piq23-overall", "benchmark_version": "1.0", "config": "device", "split": "test",
+        "benchmark": "<benchmark id>", "benchmark_version": "1.0", "config": "device", "split": "test",
         "labels": "public" or "hidden",              who holds the split's ground truth (hub.core.registry)
         "manifest": {...}                            manifest.yaml as the intake parsed it
       },
