@@ -72,7 +72,7 @@ def test_global_figures_pool_all_images() -> None:
     metrics, _, _ = score_piq23(
         ["a", "b", "c", "d"], ["P", "P", "Q", "Q"], ["Indoor"] * 4, jod, dict(zip("abcd", score.tolist(), strict=True))
     )
-    assert metrics["srcc"] == 1.0
+    assert metrics["srcc"] == pytest.approx(1.0)  # scipy: 0.9999999999999999 for these two pairs
     assert metrics["srcc_global"] == pytest.approx(2 / math.sqrt(20))
     assert metrics["plcc_global"] == pytest.approx(scipy.stats.pearsonr(score, jod).statistic)
     assert global_correlations(np.ones(4), jod) == {"srcc": 0.0, "plcc": 0.0, "krcc": 0.0}
@@ -97,11 +97,8 @@ def test_scenes_without_a_defined_correlation_are_left_out() -> None:
     assert metrics["mae"] == pytest.approx(4 / 3)
 
 
-@pytest.mark.parametrize(("seed", "pair_budget"), [(0, 2_000_000), (1, 2_000_000), (2, 1)])
-def test_vectorised_statistics_agree_with_scipy_per_scene(
-    seed: int, pair_budget: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("evaluators.iqa._PAIR_BUDGET", pair_budget)  # 1: one scene per batch
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_per_scene_statistics_are_scipy_per_scene_bit_for_bit(seed: int) -> None:
     rng = np.random.default_rng(seed)
     sizes = rng.integers(2, 40, 12)
     scene_of = rng.permutation(np.repeat(np.arange(12), sizes))
@@ -110,9 +107,9 @@ def test_vectorised_statistics_agree_with_scipy_per_scene(
     stats = per_scene_statistics([str(k) for k in range(12)], scene_of, score, jod)
     for k in range(12):
         x, y = score[scene_of == k], jod[scene_of == k]
+        assert stats.mae[k] == np.mean(np.abs(x - y))
         if np.ptp(x) == 0 or np.ptp(y) == 0:
             continue
-        assert stats.srcc[k] == pytest.approx(scipy.stats.spearmanr(x, y).statistic, abs=1e-12)
-        assert stats.plcc[k] == pytest.approx(scipy.stats.pearsonr(x, y).statistic, abs=1e-12)
-        assert stats.krcc[k] == pytest.approx(scipy.stats.kendalltau(x, y).statistic, abs=1e-12)
-        assert stats.mae[k] == pytest.approx(np.mean(np.abs(x - y)), abs=1e-12)
+        assert stats.srcc[k] == scipy.stats.spearmanr(x, y).statistic
+        assert stats.plcc[k] == scipy.stats.pearsonr(x, y).statistic
+        assert stats.krcc[k] == scipy.stats.kendalltau(x, y).statistic
