@@ -17,7 +17,6 @@ from hub.core.errors import MobenchError, PredictionError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.scoring.wiring import make_request
-from loaders.formats.text import loads_json
 from loaders.mobile_mmlu import OPTION_LETTERS, read_answer_key
 from tests.fixtures.mobile_mmlu import ROWS, doc, gen_record, loglik_record, write_key, write_release, write_run
 
@@ -232,20 +231,7 @@ def test_a_folder_with_two_runs_is_rejected(tmp_path: Path) -> None:
         _score(tmp_path, out)
 
 
-def _slow_pick(line: str, task: str) -> tuple[Any, ...] | str:
-    """What the json.loads path makes of one line: the pick and doc id, or the problem's exception."""
-    info = task_table("mobile_mmlu")[task]
-    try:
-        record = loads_json(line)
-        return lm_eval_samples._pick_from_record(record, info, "here"), lm_eval_samples._doc_id(record)
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
-        return repr(err)
-
-
 _PERM_RECORD = loglik_record(7, doc(ROWS[2], rotation=3), "C")
-
-
-_DOC_WITHOUT_ROTATION = {k: v for k, v in _PERM_RECORD["doc"].items() if k != "rotation"}
 
 
 def _with_acc(raw_json: str) -> str:
@@ -253,16 +239,12 @@ def _with_acc(raw_json: str) -> str:
     return json.dumps(_PERM_RECORD).replace('"acc": 0.0', '"acc": ' + raw_json)
 
 
-# lines the msgspec path must leave to json.loads: JSON it would read otherwise, or shapes it does not decode
-_LEFT_TO_JSON_LOADS = {
+# unusual lines: JSON that json.loads reads only with care, or records of another shape than lm-eval writes
+_UNUSUAL_LINES = {
     "NaN literal elsewhere": json.dumps({**_PERM_RECORD, "acc": math.nan}),
     "integer over the digit limit elsewhere": _with_acc("9" * 5000),
-    "nested thousands deep elsewhere": json.dumps(_PERM_RECORD).replace(
-        '"acc": 0.0', '"acc": ' + "[" * 3000 + "]" * 3000
-    ),
-    "nested a few hundred deep elsewhere": json.dumps(_PERM_RECORD).replace(
-        '"acc": 0.0', '"acc": ' + "[" * 300 + "]" * 300
-    ),
+    "nested thousands deep elsewhere": _with_acc("[" * 3000 + "]" * 3000),
+    "nested a few hundred deep elsewhere": _with_acc("[" * 300 + "]" * 300),
     "rotation as text": json.dumps({**_PERM_RECORD, "doc": {**_PERM_RECORD["doc"], "rotation": "3"}}),
     "no rotation": json.dumps(
         {**_PERM_RECORD, "doc": {k: v for k, v in _PERM_RECORD["doc"].items() if k != "rotation"}}
@@ -279,24 +261,14 @@ _LEFT_TO_JSON_LOADS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(_LEFT_TO_JSON_LOADS))
-def test_the_fast_path_leaves_what_it_cannot_read_exactly_to_json_loads(case: str) -> None:
-    line = _LEFT_TO_JSON_LOADS[case] + "\n"
-    info = task_table("mobile_mmlu")["mobile_mmlu_perm"]
-    assert lm_eval_samples._fast_pick(line, line.encode(), info, "here") is None
-    assert _slow_pick(line, "mobile_mmlu_perm")  # json.loads decides: a pick or a worded problem
-
-
-@pytest.mark.parametrize("task", ["mobile_mmlu", "mobile_mmlu_perm", "mobile_mmlu_gen", "mobile_mmlu_gen_perm"])
-def test_the_fast_path_gives_what_json_loads_gives(task: str) -> None:
-    info = task_table("mobile_mmlu")[task]
-    for i, row in enumerate(ROWS):
-        for rotation in (0, 1, 2, 3) if info.permuted else (None,):
-            document = doc(row, rotation)
-            record = gen_record(i, document, "(B) because") if info.generative else loglik_record(i, document, "D")
-            for line in (json.dumps(record), json.dumps(record, ensure_ascii=False) + "\r\n"):
-                fast = lm_eval_samples._fast_pick(line, line.encode(), info, "here")
-                assert fast is not None and fast == _slow_pick(line, task)
+@pytest.mark.parametrize("case", sorted(_UNUSUAL_LINES))
+def test_an_unusual_line_is_a_pick_or_a_problem_naming_it(tmp_path: Path, case: str) -> None:
+    path = tmp_path / "samples_mobile_mmlu_perm.jsonl"
+    path.write_text(_UNUSUAL_LINES[case] + "\n", encoding="utf-8")
+    problems: list[str] = []
+    picks = lm_eval_samples.read_samples(path, task_table("mobile_mmlu")["mobile_mmlu_perm"], problems)
+    assert len(picks) + len(problems) == 1
+    assert all(problem.startswith(f"{path.name} line 1: ") for problem in problems)
 
 
 def test_samples_files_read_the_same_as_text_whatever_their_line_ends(tmp_path: Path) -> None:
@@ -324,7 +296,7 @@ def test_samples_files_read_the_same_as_text_whatever_their_line_ends(tmp_path: 
     problems = []
     assert len(lm_eval_samples.read_samples(bare_cr, info, problems)) == 15
     assert [p.split(": ")[0] for p in problems] == [f"{bare_cr.name} line 2", f"{bare_cr.name} line 3"]
-    # bytes that are not UTF-8 anywhere, even in a prompt msgspec would only scan, reject the file by name
+    # bytes that are not UTF-8 anywhere, even in a prompt, reject the file by name
     latin1 = tmp_path / "samples_latin1.jsonl"
     latin1.write_bytes(plain.read_bytes().replace(b"provide only", b"pr\xefvide only", 1))
     with pytest.raises(PredictionError, match=r"samples_latin1\.jsonl: not UTF-8 text"):
