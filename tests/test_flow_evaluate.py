@@ -24,6 +24,7 @@ from hub.core.registry import get_benchmark
 from hub.scoring.wiring import make_request
 from loaders.formats.flo import write_flo
 from loaders.formats.kitti_png import write_kitti_flow
+from loaders.gt_cache import SUFFIX
 from tests.fixtures.flow_trees import write_kitti_tree, write_sintel_tree
 
 KITTI = get_benchmark("kitti-2015-flow")
@@ -295,7 +296,7 @@ def test_scores_are_the_same_bits_with_the_gt_cache_cold_warm_and_off(
     off = evaluate(_request(benchmark, root, predictions)).exact_figures()
     monkeypatch.setenv("MOBENCH_GT_CACHE", str(tmp_path / "cache"))
     cold = evaluate(_request(benchmark, root, predictions)).exact_figures()
-    assert len(list((tmp_path / "cache").rglob("*.arrays"))) == (3 if benchmark == "sintel-final" else 2)
+    assert len(list((tmp_path / "cache").rglob(f"*{SUFFIX}"))) == (3 if benchmark == "sintel-final" else 2)
     warm = evaluate(_request(benchmark, root, predictions)).exact_figures()
     assert off == cold == warm
 

@@ -135,28 +135,35 @@ def test_a_source_changed_while_computing_is_not_stored(tmp_path: Path, source: 
     [
         lambda data: data[: len(data) // 2],  # truncated
         lambda data: data + b"\0" * 64,  # longer than its header says
-        lambda data: b"",  # empty (cannot be mapped)
+        lambda data: b"",  # empty
         lambda data: b"garbage" + data[7:],  # no magic
-        lambda data: data.replace(b'"<f4"', b'"|O8"'),  # an object dtype
-        lambda data: data.replace(b"[0, 2]", b"[-1, 2]"),  # a negative dimension
-        lambda data: data.replace(b'[["flow"', b'{"x": ["flow"'),  # a header of the wrong shape
+        lambda data: b"PK\x03\x04" + data[4:],  # the start of a zip archive (what numpy reads as .npz)
+        lambda data: data.replace(b"'<f4'", b"'|O'"),  # an object dtype
+        lambda data: data.replace(b"(20, 2)", b"(-1, 2)"),  # a negative dimension
+        lambda data: data.replace(b"{'descr'", b"['descr'"),  # a header of the wrong shape
+        None,  # a file of another name in the entry
     ],
 )
 def test_a_corrupt_entry_is_recomputed_and_replaced(
-    tmp_path: Path, source: Path, damage: Callable[[bytes], bytes], caplog: pytest.LogCaptureFixture
+    tmp_path: Path, source: Path, damage: Callable[[bytes], bytes] | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = GroundTruthCache(tmp_path / "cache")
     compute = _Counting(source)
     cache.arrays([source], "recipe", compute)
     (entry,) = _entries(tmp_path / "cache")
-    damaged = damage(entry.read_bytes())
-    assert damaged != entry.read_bytes()
-    entry.write_bytes(damaged)
+    flow = entry / "0-flow.npy"  # the first array's file
+    if damage is None:
+        flow.rename(entry / "flow.npy")
+    else:
+        damaged = damage(flow.read_bytes())
+        assert damaged != flow.read_bytes()
+        flow.write_bytes(damaged)
     with caplog.at_level(logging.WARNING, logger="loaders.gt_cache"):
         _assert_same(cache.arrays([source], "recipe", compute), _arrays(source))
     assert compute.calls == 2 and "entry" in caplog.text
     _assert_same(cache.arrays([source], "recipe", compute), _arrays(source))  # the entry is whole again
     assert compute.calls == 2
+    assert [p.name for p in entry.parent.iterdir()] == [entry.name]  # the damaged entry is gone, not set aside
 
 
 def test_a_missing_source_lets_compute_raise(tmp_path: Path) -> None:
