@@ -32,6 +32,7 @@ Where the script is silent, mobench fixes the rule:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,10 @@ def template_rectangles(sizes: FloatArray) -> FloatArray:
 def homographies(src: FloatArray, dst: FloatArray) -> FloatArray:
     """(N, 3, 3) homographies mapping each src quad's 4 corners onto dst's, h33 = 1 (as cv2.getPerspectiveTransform).
 
-    Solves the same 8x8 linear system as OpenCV, batched, in float64.
+    Solves the same 8x8 linear system as OpenCV, batched, in float64. A quad whose system is singular (corners that
+    are numerically degenerate although the reader's collinearity test let them through) has no homography: its
+    matrix is NaN, so the figures that need it are undefined for that frame (as `min_d` is when a corner maps to
+    infinity), and the other frames are solved as before.
     """
     n = src.shape[0]
     x, y = src[..., 0], src[..., 1]
@@ -70,7 +74,13 @@ def homographies(src: FloatArray, dst: FloatArray) -> FloatArray:
     rows_v = np.stack([zero, zero, zero, x, y, one, -x * v, -y * v], -1)
     system = np.concatenate([rows_u, rows_v], axis=1)
     rhs = np.concatenate([u, v], axis=1)
-    solution = np.linalg.solve(system, rhs[..., None])[..., 0]
+    try:
+        solution = np.linalg.solve(system, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        solution = np.full((n, 8), np.nan)
+        for k in range(n):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                solution[k] = np.linalg.solve(system[k], rhs[k])
     return np.concatenate([solution, np.ones((n, 1))], axis=1).reshape(n, 3, 3)
 
 

@@ -179,3 +179,17 @@ def test_levenshtein_and_its_normalisation() -> None:
 )
 def test_field_types(value: str, kind: str) -> None:
     assert field_type(value) == kind
+
+
+def test_a_singular_quad_has_no_homography_and_leaves_the_others_alone() -> None:
+    """Found by tests/test_fuzz.py: one frame's singular system (three corners on a line) used to raise LinAlgError
+    for the whole batch; now that frame's homography is NaN and the others are what they were."""
+    from evaluators.document_quads import homographies
+
+    square = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
+    flat = np.array([[0.0, 0.0], [5.0, 0.0], [10.0, 0.0], [0.0, 10.0]])  # three corners on y = 0
+    target = np.array([[0.0, 0.0], [20.0, 0.0], [20.0, 20.0], [0.0, 20.0]])
+    alone = homographies(square[None], target[None])
+    both = homographies(np.stack([square, flat]), np.stack([target, target]))
+    assert np.isnan(both[1].ravel()[:8]).all()  # h33 stays 1
+    assert np.array_equal(both[0], alone[0]) and np.allclose(alone[0], np.diag([2.0, 2.0, 1.0]))
