@@ -4,6 +4,8 @@ whether the declared `Content-Length` fits the operation. A write without a vali
 declared too large 413, at once, and the connection is closed, so a stranger's 64 MiB never reaches the disk and a
 declared 10^12 bytes is never waited for.
 
+A caller over its rate limit is refused (429) the same way, before its body, by the operation's `admit`.
+
 A body that is read is bounded too: its bytes are counted as they arrive (a chunked body has no length to check
 first), and it must keep arriving: `idle_s` without a byte, or longer in all than `grace_s` plus its size at
 `min_rate` bytes a second, is answered 408.
@@ -48,20 +50,30 @@ class BodyTiming:
     min_rate: float = 64 * 1024  # bytes a second, over the whole body
 
 
+@dataclass(frozen=True)
+class Write:
+    """What the guard knows of a write operation: how large its body may be, and `admit`, which refuses a caller
+    over its rate limit (an HTTPException 429) and counts the request otherwise."""
+
+    body_bytes: int
+    admit: Callable[[Token], None] | None = None
+
+
 class RequestGuard:
     """Authenticates every request that carries a token (the token, or None, goes to `scope["state"]["token"]`),
-    and refuses from the headers a write without one and a body over `body_limit(method, path)` (None: no such
-    operation, which the router refuses without reading the body)."""
+    and refuses from the headers a write without one, a body over its operation's limit and a caller its operation
+    does not admit. `write(method, path)` is None for no such write operation, which the router refuses (404, 405)
+    without reading the body."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         authenticate: Callable[[str], Token | None],
-        body_limit: Callable[[str, str], int | None],
+        write: Callable[[str, str], Write | None],
         timing: BodyTiming,
     ) -> None:
-        self.app, self.authenticate, self.body_limit, self.timing = app, authenticate, body_limit, timing
+        self.app, self.authenticate, self.write, self.timing = app, authenticate, write, timing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,11 +81,14 @@ class RequestGuard:
             return
         try:
             token = await self._token(Headers(scope=scope))
-            limit = self.body_limit(scope["method"], scope["path"])
-            if scope["method"] in BODY_METHODS and limit is not None:
+            write = self.write(scope["method"], scope["path"]) if scope["method"] in BODY_METHODS else None
+            if write is not None:
                 if token is None:
                     raise unauthorized()
-                receive = self._bounded(receive, limit, self._declared_size(scope, limit))
+                declared = self._declared_size(scope, write.body_bytes)
+                if write.admit is not None:
+                    write.admit(token)
+                receive = self._bounded(receive, write.body_bytes, declared)
         except HTTPException as refusal:
             await _answer(refusal, scope, receive, send)
             return
@@ -131,6 +146,7 @@ class RequestGuard:
 
 
 async def _answer(refusal: HTTPException, scope: Scope, receive: Receive, send: Send) -> None:
-    headers: dict[str, Any] = dict(refusal.headers or {})
+    """Answer a refusal made from the headers, and close the connection: the body was never read."""
+    headers: dict[str, Any] = {**(refusal.headers or {}), **CLOSE}
     response = JSONResponse({"detail": refusal.detail}, status_code=refusal.status_code, headers=headers)
     await response(scope, receive, send)

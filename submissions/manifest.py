@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hub.core.errors import SubmissionError, excerpt
+from hub.core.errors import SubmissionError, clip, excerpt
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_NESTING = 16
@@ -165,8 +165,7 @@ def _one_line(exc: yaml.YAMLError) -> str:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 200 else text[:197] + "..."
+    return clip(" ".join(text.split()), 200)
 
 
 def load_manifest(path: Path, *, display_name: str | None = None) -> Manifest:

@@ -9,8 +9,8 @@ Endpoints (the OpenAPI spec is served at /openapi.json, the docs at /docs; `subm
   `POST /uploads/{id}/complete` (checksum checked, then the same intake as `POST /submissions`).
 
 Every write needs `Authorization: Bearer <token>` (`mobench tokens create`), checked from the headers before the
-body is read, as is the declared size (`submissions.api_guard`). Each token has a rate limit on starting
-submissions and another on chunks, and daily quotas per benchmark, reserved atomically before the intake
+body is read, as are the declared size and the token's rate limits (`submissions.api_guard`): one on starting
+submissions, another on chunks. Each token has daily quotas per benchmark, reserved atomically before the intake
 (`hub.store.accounts.reserve`). Archives then go through exactly the local intake (`submissions.queue.submit`):
 safe extraction, strict manifest, nothing executed; messages name files inside the archive, never a server path.
 
@@ -39,13 +39,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from hub.core.errors import MobenchError, excerpt
+from hub.core.errors import MobenchError, clip, excerpt
 from hub.core.paths import submissions_dir
 from hub.core.registry import all_benchmarks
 from hub.core.version import mobench_version
 from hub.store import Store, accounts
 from hub.store.accounts import Token
-from submissions.api_guard import BodyTiming, RequestGuard, unauthorized
+from submissions.api_guard import BodyTiming, RequestGuard, Write, unauthorized
 from submissions.api_reads import benchmark_of, submission_view
 from submissions.api_schema import (
     UPLOAD_ID,
@@ -116,20 +116,22 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
     app = FastAPI(title="mobench submission API", version=mobench_version())
     bearer = HTTPBearer(auto_error=False, description="a token from `mobench tokens create NAME`")
 
-    def body_limit(method: str, path: str) -> int | None:
-        """What an operation's body may hold; None for no such operation (routing answers 404 or 405 unread)."""
-        if method == "POST" and path == "/submissions":
-            return limits.max_upload_bytes + MAX_MANIFEST_BYTES  # the multipart envelope around the archive
+    def write_operation(method: str, path: str) -> Write | None:
+        """Each write operation's body limit and rate limit, for the guard (None: no such operation)."""
+        if method == "POST" and path in ("/submissions", "/uploads"):
+            # the archive and its multipart envelope, or a small JSON declaration; either starts a submission
+            size = limits.max_upload_bytes + MAX_MANIFEST_BYTES if path == "/submissions" else SMALL_BODY
+            return Write(size, lambda token: starts.check(token.id, "submissions"))
         if method == "PUT" and re.fullmatch(r"/uploads/[^/]+", path):
-            return limits.chunk_bytes
-        if method == "POST" and re.fullmatch(r"/uploads(/[^/]+/complete)?", path):
-            return SMALL_BODY
+            return Write(limits.chunk_bytes, lambda token: chunks.check(token.id, "chunks"))
+        if method == "POST" and re.fullmatch(r"/uploads/[^/]+/complete", path):
+            return Write(SMALL_BODY)
         return None
 
     app.add_middleware(
         RequestGuard,
         authenticate=lambda secret: accounts.authenticate(store, secret),
-        body_limit=body_limit,
+        write=write_operation,
         timing=limits.body,
     )
     _answer_problems_as_one_line(app)
@@ -211,7 +213,6 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
         archive: Annotated[UploadFile, File(description="the submission as a .zip")],
         token: Annotated[Token, Depends(caller)],
     ) -> Receipt:
-        starts.check(token.id, "submissions")
         path = uploads.folder / f"{uuid.uuid4().hex}.zip"
         try:
             _copy_capped(archive.file, path, limits.max_upload_bytes)
@@ -247,7 +248,6 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
         },
     )
     def start_upload(body: UploadRequest, token: Annotated[Token, Depends(caller)]) -> UploadState:  # type: ignore[valid-type]
-        starts.check(token.id, "submissions")
         upload = cast(UploadBody, body)  # UploadRequest is UploadBody with this server's size limit
         upload_id = uploads.start(token, upload.size, upload.sha256)
         return UploadState(upload_id=upload_id, offset=0, size=upload.size, chunk_bytes=limits.chunk_bytes)
@@ -286,7 +286,6 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
         token: Annotated[Token, Depends(caller)],
         offset: Annotated[int, Query(ge=0, description="where this chunk starts: the bytes the upload holds")],
     ) -> UploadState:
-        chunks.check(token.id, "chunks")
         part, size, _ = uploads.find(upload_id, token)
         declared = request.headers.get("content-length")
         with uploads.writing(upload_id):
@@ -322,7 +321,7 @@ def _answer_problems_as_one_line(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]]
-        return JSONResponse({"detail": _cut("invalid request: " + "; ".join(parts))}, status_code=422)
+        return JSONResponse({"detail": clip("invalid request: " + "; ".join(parts), DETAIL_CHARS)}, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -335,11 +334,9 @@ def _answer_problems_as_one_line(app: FastAPI) -> None:
                 for method in getattr(route, "methods", None) or ()
             }
             headers["Allow"] = ", ".join(sorted(allowed))
-        return JSONResponse({"detail": _cut(str(exc.detail))}, status_code=exc.status_code, headers=headers)
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 3] + "..."
+        return JSONResponse(
+            {"detail": clip(str(exc.detail), DETAIL_CHARS)}, status_code=exc.status_code, headers=headers
+        )
 
 
 def _shown_name(filename: str | None) -> str:

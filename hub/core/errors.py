@@ -12,6 +12,11 @@ from pathlib import Path
 EXCERPT_CHARS = 80
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, the cut marked with "..."."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     """A short, escaped quote of untrusted input for an error message: its repr, its text cut to `limit` characters
     (marked with "..." inside the quotes), so a message never echoes a submitter's megabytes or line breaks."""

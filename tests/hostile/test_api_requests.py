@@ -313,4 +313,11 @@ def test_429_says_when_to_come_back(hub: Hub, demo: DemoSummary, tmp_path: Path)
             )
             for _ in range(2)
         ]
+        # a caller over its limit is refused from the headers too: its 64 MiB archive is never read
+        archive = raw_request(
+            server.port,
+            f"POST /submissions HTTP/1.1\nHost: x\nAuthorization: Bearer {secret}\n"
+            f"Content-Type: multipart/form-data; boundary=b\nContent-Length: {64 * MIB}\n",
+        )
     assert [a.status_code for a in sent] == [201, 429] and 0 < int(sent[1].headers["retry-after"]) <= 60
+    assert archive.status == 429 and archive.seconds < 2 and archive.closed and int(archive.headers["retry-after"]) > 0
