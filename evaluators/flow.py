@@ -49,7 +49,15 @@ from evaluators.flow_pools import (
     sintel_view_pool,
 )
 from evaluators.readers.flow import match_prediction_files, prediction_layout, read_prediction
-from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
+from hub.core.bootstrap import Draws, FloatArray, ResampledMetrics, resampled_ratios
+from hub.core.evaluation import (
+    EvaluationRequest,
+    EvaluationResult,
+    Resampling,
+    ScoringPlan,
+    ShardedEvaluator,
+    each_sample,
+)
 
 
 @runtime_checkable
@@ -153,8 +161,47 @@ def _reducer(
     return reduce
 
 
+def _pool_columns(pools: Sequence[Pool], names: Sequence[str]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Each image's pooled totals and pixel counts per metric, (n_images, k) each, and the metrics' scales."""
+    totals = np.array([[pool.totals.get(name, 0.0) for name in names] for pool in pools], dtype=np.float64)
+    counts = np.array([[pool.counts.get(name, 0) for name in names] for pool in pools], dtype=np.float64)
+    scales = np.array(
+        [next((pool.scales[name] for pool in pools if name in pool.scales), 1.0) for name in names], dtype=np.float64
+    )
+    return totals, counts, scales
+
+
+def _resampler(
+    protocol: _FlowProtocol,
+) -> Callable[[EvaluationRequest, ScoringPlan[_Unit], list[_Partial], Draws], ResampledMetrics]:
+    def resampled(
+        request: EvaluationRequest, plan: ScoringPlan[_Unit], partials: list[_Partial], draws: Draws
+    ) -> ResampledMetrics:
+        """The pooled metrics over each resample's images: the same per-image sums the reduce adds, added over the
+        drawn images (an image drawn twice twice), divided once. KITTI's `epe_image_mean`, a mean of the images'
+        own EPE leaving out images without flow_occ pixels, is the same ratio with each image's EPE as its total
+        and 1 (0 without pixels) as its count."""
+        names = protocol.names(_open_loader(request).gt_keys())
+        pools = [pool for pool in partials if isinstance(pool, Pool)]
+        pooled = [name for name in names if name != "epe_image_mean"]
+        totals, counts, scales = _pool_columns(pools, pooled)
+        if "epe_image_mean" in names:
+            epe = np.array([pool.metrics(["epe"])["epe"] for pool in pools], dtype=np.float64)
+            defined = np.isfinite(epe)
+            totals = np.column_stack([totals, np.where(defined, epe, 0.0)])
+            counts = np.column_stack([counts, defined.astype(np.float64)])
+            scales = np.append(scales, 1.0)
+            pooled.append("epe_image_mean")
+        values = resampled_ratios(draws, totals, counts, scales)
+        return {name: values[:, column] for column, name in enumerate(pooled)}
+
+    return resampled
+
+
 def _sharded(protocol: _FlowProtocol) -> ShardedEvaluator[_Unit, _Partial]:
-    return ShardedEvaluator(_plan, _mapper(protocol), _reducer(protocol))
+    return ShardedEvaluator(
+        _plan, _mapper(protocol), _reducer(protocol), Resampling("image", each_sample, _resampler(protocol))
+    )
 
 
 def _kitti_reduce(request: EvaluationRequest, plan: ScoringPlan[_Unit], partials: list[_Partial]) -> EvaluationResult:
@@ -181,7 +228,9 @@ _KITTI_POOLED = _sharded(
 # Score the flow predictions of a KITTI-format release (KITTI 2015, HD1K: KITTI 16-bit flow PNGs, GT channels
 # flow_occ and optionally flow_noc and obj_map) with the KITTI 2015 devkit's metrics, as many as its channels allow
 # (see `evaluators.flow_pools.kitti_view_pool` and `_kitti_reduce`).
-evaluate_kitti_format: ShardedEvaluator[_Unit, _Partial] = ShardedEvaluator(_plan, _KITTI_POOLED.map, _kitti_reduce)
+evaluate_kitti_format: ShardedEvaluator[_Unit, _Partial] = ShardedEvaluator(
+    _plan, _KITTI_POOLED.map, _kitti_reduce, _KITTI_POOLED.resampling
+)
 
 # Score Sintel flow predictions (see `evaluators.flow_pools.sintel_image_pool`), pooled over the split's pixels;
 # breakdown `scene`: the same metrics pooled over each scene's pixels.

@@ -4,7 +4,8 @@ A bundle (`hub.scoring.bundle`) says which files were scored, against which grou
 re-hashes the submission's files (the hub's copy, or the folder or zip a submitter kept) and the split's files
 under a release root given by the verifier, scores the submission again on the worker's path (`make_request`,
 then `score`: the same loader, evaluator and hidden-label handling), and compares every count, aggregate metric,
-breakdown and per-sample score with the bundle's: equal means the same float64 bits (any NaN equals any NaN).
+breakdown, per-sample score and metric interval (with its resampling's seed, count and level) with the bundle's:
+equal means the same float64 bits (any NaN equals any NaN).
 Each difference is named (which file, which metric of which breakdown or sample, the bundle's value and the
 recomputed one), so a reader sees at once whether the predictions, the release or the figures changed.
 
@@ -112,6 +113,8 @@ def _check(
         found.differences.append(Difference("scoring", "the submission", "scored", f"rejected: {exc}"))
     else:
         figures, recomputed = _flat(bundle.result), _flat(Figures.of(result))
+        if bundle.result.intervals is None:  # written before intervals existed: nothing to compare them with
+            recomputed = {key: value for key, value in recomputed.items() if key[0] != "interval"}
         found.figures_checked = len(figures)
         for key in [*figures, *(k for k in recomputed if k not in figures)]:
             if not _same(figures.get(key), recomputed.get(key)):
@@ -197,7 +200,13 @@ def _show_json(data: Mapping[str, Any], name: str) -> str:
 def _flat(figures: Figures) -> dict[tuple[str, str], float]:
     """Every figure by (kind, name), the sample counts first."""
     counts = {("sample count", "n_samples"): figures.n_samples, ("sample count", "n_expected"): figures.n_expected}
-    return counts | flat_figures(figures.metrics, figures.breakdowns, figures.sample_scores)
+    intervals = figures.intervals.intervals() if figures.intervals is not None else None
+    drawn: dict[tuple[str, str], float] = {}
+    if figures.intervals is not None:
+        drawn = {
+            ("resampling", k): float(v) for k, v in figures.intervals.model_dump(exclude={"bounds", "unit"}).items()
+        }
+    return counts | drawn | flat_figures(figures.metrics, figures.breakdowns, figures.sample_scores, intervals)
 
 
 def _same(a: float | None, b: float | None) -> bool:

@@ -71,7 +71,7 @@ def test_any_chunking_of_the_map_gives_the_same_bits(
             partials: list[Any] = []
             for part in chunks(plan.units, max(1, len(plan.units) // size)):
                 partials += evaluator.map(request, part)
-            assert evaluator.reduce(request, plan, partials).exact_figures() == reference[request.spec.id], size
+            assert evaluator.reduced(request, plan, partials).exact_figures() == reference[request.spec.id], size
 
 
 def test_chunks_keep_order_and_cover_everything() -> None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+from hub.core.bootstrap import LEVEL, RESAMPLES, SEED, Draws, Intervals, ResampledMetrics, draw, percentile_bounds
 from hub.core.coverage import Coverage
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
@@ -76,6 +77,9 @@ class EvaluationResult:
     sample_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    # each aggregate metric's 95 % bootstrap interval (`hub.core.bootstrap`); None for an evaluator without a
+    # declared resampling unit, or a result read back from a store that predates intervals
+    intervals: Intervals | None = None
 
     @classmethod
     def scored(
@@ -110,7 +114,7 @@ class EvaluationResult:
     def exact_figures(self) -> dict[tuple[str, str], bytes | str]:
         """Every figure as its exact bits (`exact_bits`), keyed as `flat_figures` keys it: two scorings agree bit
         for bit exactly when these are equal."""
-        flat = flat_figures(self.metrics, self.breakdowns, self.sample_scores)
+        flat = flat_figures(self.metrics, self.breakdowns, self.sample_scores, self.intervals)
         return {where: exact_bits(value) for where, value in flat.items()}
 
     def to_json(self) -> dict[str, Any]:
@@ -126,18 +130,29 @@ class EvaluationResult:
                 for name, groups in self.breakdowns.items()
             },
             "missing": self.missing,
+            **({"intervals": _intervals_json(self.intervals)} if self.intervals else {}),
             **({"details": self.details} if self.details else {}),
         }
+
+
+def _intervals_json(intervals: Intervals) -> dict[str, Any]:
+    return {
+        **intervals.resampling_json(),
+        "bounds": {m: [_finite_or_none(lo), _finite_or_none(hi)] for m, (lo, hi) in intervals.bounds.items()},
+    }
 
 
 def flat_figures(
     metrics: Mapping[str, float],
     breakdowns: Mapping[str, Mapping[str, Mapping[str, float]]],
     sample_scores: Mapping[str, Mapping[str, float]],
+    intervals: Intervals | None = None,
 ) -> dict[tuple[str, str], float]:
-    """Every figure of a scoring by (kind, name): `srcc`, `scene Indoor_Scene_1: srcc`, `<sample id>: mae`; what
-    verification and the exactness tests compare one by one."""
+    """Every figure of a scoring by (kind, name): `srcc`, `scene Indoor_Scene_1: srcc`, `<sample id>: mae`,
+    `srcc: low`; what verification and the exactness tests compare one by one."""
     flat: dict[tuple[str, str], float] = {("metric", metric): value for metric, value in metrics.items()}
+    for metric, (low, high) in (intervals.bounds if intervals else {}).items():
+        flat |= {("interval", f"{metric}: low"): low, ("interval", f"{metric}: high"): high}
     for breakdown, groups in breakdowns.items():
         for key, values in groups.items():
             flat |= {("breakdown", f"{breakdown} {key}: {metric}"): value for metric, value in values.items()}
@@ -175,6 +190,38 @@ class ScoringPlan(Generic[UnitT]):
 
 
 @dataclass(frozen=True)
+class Resampling(Generic[UnitT, PartialT]):
+    """How an evaluator's figures are resampled for their intervals (`hub.core.bootstrap`): the unit its official
+    pooling treats as one, and its pooling of the drawn units.
+
+    - `unit`: the unit's name, shown beside the intervals ("image", "scene", "question", "participant").
+    - `unit_of(request, plan, partials)`: each partial's unit key, in the partials' order (the sample's id when the
+      unit is the sample).
+    - `metrics(request, plan, partials, draws)`: each of the spec's metrics in every resample, pooled by the
+      evaluator's own pooling code over the drawn units (never a second copy of a definition).
+    """
+
+    unit: str
+    unit_of: Callable[[EvaluationRequest, ScoringPlan[UnitT], list[PartialT]], Sequence[Hashable]]
+    metrics: Callable[[EvaluationRequest, ScoringPlan[UnitT], list[PartialT], Draws], ResampledMetrics]
+
+    def intervals(self, request: EvaluationRequest, plan: ScoringPlan[UnitT], partials: list[PartialT]) -> Intervals:
+        """Every spec metric's interval for one scoring (NaN bounds for a metric no resample defines)."""
+        draws = draw(self.unit_of(request, plan, partials))
+        resampled = self.metrics(request, plan, partials, draws) if draws.members else {}
+        nan = (math.nan, math.nan)
+        bounds = {
+            m.name: percentile_bounds(resampled[m.name]) if m.name in resampled else nan for m in request.spec.metrics
+        }
+        return Intervals(self.unit, len(draws.members), RESAMPLES, SEED, LEVEL, bounds)
+
+
+def each_sample(_request: EvaluationRequest, plan: ScoringPlan[Any], partials: list[Any]) -> list[int]:
+    """The unit key of a resampling whose unit is the sample: each partial is its own unit."""
+    return list(range(len(partials)))
+
+
+@dataclass(frozen=True)
 class ShardedEvaluator(Generic[UnitT, PartialT]):
     """An evaluator as plan -> map -> reduce, so that scoring is exact however the samples are split.
 
@@ -184,6 +231,9 @@ class ShardedEvaluator(Generic[UnitT, PartialT]):
       (pixel counts and float64 sums, per-sample values), never anything pooled over several samples.
     - `reduce(request, plan, partials)`: the official aggregation over all partials, given in the plan's order.
 
+    - `resampling`: how the partials are resampled for the metrics' intervals, computed after the reduce from the
+      same partials (so they too are the same whatever scored the map).
+
     Because the reduce always sees the same per-unit partials in the same order, 1 process, a pool or a cluster
     give bit-identical metrics. Calling it runs all three in this process.
     """
@@ -191,6 +241,7 @@ class ShardedEvaluator(Generic[UnitT, PartialT]):
     plan: Callable[[EvaluationRequest], ScoringPlan[UnitT]]
     map: Callable[[EvaluationRequest, Sequence[UnitT]], list[PartialT]]
     reduce: Callable[[EvaluationRequest, ScoringPlan[UnitT], list[PartialT]], EvaluationResult]
+    resampling: Resampling[UnitT, PartialT] | None = None
 
     def __call__(self, request: EvaluationRequest) -> EvaluationResult:
         plan = self.plan(request)
@@ -199,8 +250,12 @@ class ShardedEvaluator(Generic[UnitT, PartialT]):
     def reduced(
         self, request: EvaluationRequest, plan: ScoringPlan[UnitT], partials: list[PartialT]
     ) -> EvaluationResult:
-        """The reduce, whose metric names must be the spec's (`check_metric_names`): every scoring path ends here."""
-        return check_metric_names(request.spec, self.reduce(request, plan, partials))
+        """The reduce, whose metric names must be the spec's (`check_metric_names`), with the metrics' intervals:
+        every scoring path ends here."""
+        result = check_metric_names(request.spec, self.reduce(request, plan, partials))
+        if self.resampling is not None:
+            result.intervals = self.resampling.intervals(request, plan, partials)
+        return result
 
 
 class MetricNamesError(MobenchError):

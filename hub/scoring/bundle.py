@@ -24,7 +24,12 @@ compares every figure bit for bit. The format, one UTF-8 JSON object:
         "n_samples": 16, "n_expected": 16,
         "metrics": {"srcc": 0.4, ...},
         "breakdowns": {"scene": {"Indoor_Scene_1": {"srcc": 0.8, ...}, ...}, ...},
-        "sample_scores": {"<sample id>": {"abs_error": 0.5, ...}, ...}
+        "sample_scores": {"<sample id>": {"abs_error": 0.5, ...}, ...},
+        "intervals": {                               each metric's 95 % bootstrap interval (hub.core.bootstrap),
+          "unit": "scene", "n_units": 4,              absent for a result scored before intervals existed
+          "resamples": 1000, "seed": 20261205, "level": 0.95,
+          "bounds": {"srcc": [0.2, 0.9], ...}
+        }
       }
     }
 
@@ -52,6 +57,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, StringConstraints, ValidationError
 
+from hub.core.bootstrap import Intervals
 from hub.core.errors import FormatError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.hashing import tree_digest, tree_hashes
@@ -112,6 +118,24 @@ class Hashes(_Part):
     ground_truth: dict[str, Sha256]
 
 
+class IntervalFigures(_Part):
+    """The metrics' bootstrap intervals and how they were drawn, so verification draws the same resamples."""
+
+    unit: str
+    n_units: int
+    resamples: int
+    seed: int
+    level: float
+    bounds: dict[str, tuple[Figure, Figure]]
+
+    @classmethod
+    def of(cls, intervals: Intervals) -> IntervalFigures:
+        return cls(**intervals.resampling_json(), bounds=intervals.bounds)
+
+    def intervals(self) -> Intervals:
+        return Intervals(self.unit, self.n_units, self.resamples, self.seed, self.level, dict(self.bounds))
+
+
 class Figures(_Part):
     """Every figure of a scoring: what verification compares, one by one."""
 
@@ -120,6 +144,7 @@ class Figures(_Part):
     metrics: dict[str, Figure]
     breakdowns: dict[str, dict[str, dict[str, Figure]]]
     sample_scores: dict[str, dict[str, Figure]]
+    intervals: IntervalFigures | None = None
 
     @classmethod
     def of(cls, result: EvaluationResult) -> Figures:
@@ -129,6 +154,7 @@ class Figures(_Part):
             metrics=result.metrics,
             breakdowns=result.breakdowns,
             sample_scores=result.sample_scores,
+            intervals=IntervalFigures.of(result.intervals) if result.intervals is not None else None,
         )
 
 

@@ -1,6 +1,7 @@
 """How a worker's work on a submission ends (`Store.outcomes`), each in one write transaction.
 
-* `publish`: the scores, breakdowns and per-sample scores (Arrow, not row-by-row inserts), the cost figures chosen
+* `publish`: the scores, breakdowns and per-sample scores (Arrow, not row-by-row inserts), the metrics' intervals
+  and how they were drawn (`hub.core.bootstrap`), the cost figures chosen
   from the measurement records stored at intake (`hub.store.costs`), the `published` state and the leaderboard row
   (`hub.store.board_rows`). A crash leaves either all of it or none of it.
 * `end`: `rejected` (the submitter's fault) or `failed` (the hub's), with the reason and the log excerpt.
@@ -50,12 +51,26 @@ class Outcomes:
             con.register("incoming_samples", samples)
             con.execute("INSERT INTO sample_scores SELECT * FROM incoming_samples")
             con.unregister("incoming_samples")
+            con.execute("DELETE FROM score_intervals WHERE submission_id = ?", [submission_id])
+            if result.intervals is not None:
+                con.executemany(
+                    "INSERT INTO score_intervals VALUES (?, ?, ?, ?)",
+                    [[submission_id, m, low, high] for m, (low, high) in result.intervals.bounds.items()],
+                )
+            resampling = json.dumps(result.intervals.resampling_json()) if result.intervals is not None else None
             records = costs.choose(con, submission_id)
             now = utc_now()
             con.execute(
                 """UPDATE submissions SET status = 'published', reason = NULL, n_samples = ?, n_expected = ?,
-                   details_json = ?, updated_at = ?, lease_expires_at = NULL WHERE id = ?""",
-                [result.n_samples, result.n_expected, json.dumps(result.details, default=str), now, submission_id],
+                   details_json = ?, resampling = ?, updated_at = ?, lease_expires_at = NULL WHERE id = ?""",
+                [
+                    result.n_samples,
+                    result.n_expected,
+                    json.dumps(result.details, default=str),
+                    resampling,
+                    now,
+                    submission_id,
+                ],
             )
             detail = {"n_samples": result.n_samples, "coverage": result.coverage, "measurement_records": records}
             con.execute("INSERT INTO events VALUES (?, ?, 'published', ?)", [now, submission_id, json.dumps(detail)])

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hub.core.bootstrap import Intervals
 from hub.core.errors import MobenchError
 from hub.core.evaluation import Breakdowns, EvaluationResult
 from hub.store.database import Store
@@ -41,8 +42,12 @@ def stored_result(store: Store, submission: SubmissionRow) -> StoredResult:
     """The manifest and every figure of a scored submission: aggregates, breakdowns, per-sample scores, counts."""
     with store.read() as con:
         head = con.execute(
-            "SELECT manifest_json, n_samples, n_expected, details_json FROM submissions WHERE id = ?", [submission.id]
+            "SELECT manifest_json, n_samples, n_expected, details_json, resampling FROM submissions WHERE id = ?",
+            [submission.id],
         ).fetchone()
+        bounds = con.execute(
+            "SELECT metric, low, high FROM score_intervals WHERE submission_id = ? ORDER BY metric", [submission.id]
+        ).fetchall()
         scores = con.execute(
             """SELECT metric, value, breakdown, breakdown_key FROM scores WHERE submission_id = ?
                ORDER BY breakdown, breakdown_key, metric""",
@@ -75,5 +80,21 @@ def stored_result(store: Store, submission: SubmissionRow) -> StoredResult:
         breakdowns=breakdowns,
         sample_scores=sample_scores,
         details=json.loads(head[3]) if head[3] else {},
+        intervals=_intervals(head[4], bounds),
     )
     return StoredResult(submission=submission, manifest=json.loads(head[0]), result=result)
+
+
+def _intervals(resampling: str | None, bounds: list[tuple[Any, ...]]) -> Intervals | None:
+    """The stored intervals and how they were drawn; None for a submission scored before intervals existed."""
+    if resampling is None:
+        return None
+    drawn = json.loads(resampling)
+    return Intervals(
+        unit=drawn["unit"],
+        n_units=drawn["n_units"],
+        resamples=drawn["resamples"],
+        seed=drawn["seed"],
+        level=drawn["level"],
+        bounds={str(metric): (float(low), float(high)) for metric, low, high in bounds},
+    )

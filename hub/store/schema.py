@@ -1,7 +1,7 @@
-"""The store's schema: every migration in order, applying them (`migrate`), and the submission states.
+"""The store's schema: every migration in order, applying them (`migrate_step`), and the submission states.
 
-Each migration is applied once, in order, inside one transaction; the schema_version table says how far a store has
-got. Never edit a released migration: append a new one.
+Each migration is applied once, in order, each in its own transaction (`migrate_step`); the schema_version table
+says how far a store has got. Never edit a released migration: append a new one.
 
 Every migration runs on both backends (a DuckDB file and a DuckLake), so none declares what a DuckLake cannot hold:
 no PRIMARY KEY, UNIQUE or index, and no ADD COLUMN with a constraint (DuckDB 1.5 refuses that on a file too). The
@@ -225,6 +225,29 @@ MIGRATIONS: list[str] = [
     """
     UPDATE submissions SET status = 'scoring' WHERE status = 'measuring';
     """,
+    # 13: what a visitor can trust. Each aggregate metric's 95 % bootstrap interval, computed once when the
+    # submission is scored (hub.core.bootstrap) and stored with how it was drawn (`resampling`: the unit resampled,
+    # the number of resamples, the seed, the level, as JSON); what the manifest declares the model was trained on
+    # (`training_data_json`: the declared list, NULL when undeclared) and the badge derived from it against the
+    # benchmark's spec (`training_badge`). A board row carries the intervals (in the order of its metric names) and
+    # the badge; the rows are derived, so Store.init writes them again.
+    """
+    CREATE TABLE score_intervals (
+        submission_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        low DOUBLE,
+        high DOUBLE
+    );
+    ALTER TABLE submissions ADD COLUMN resampling VARCHAR;
+    ALTER TABLE submissions ADD COLUMN training_data_json VARCHAR;
+    ALTER TABLE submissions ADD COLUMN training_badge VARCHAR;
+    ALTER TABLE board_rows ADD COLUMN primary_low DOUBLE;
+    ALTER TABLE board_rows ADD COLUMN primary_high DOUBLE;
+    ALTER TABLE board_rows ADD COLUMN metric_lows DOUBLE[];
+    ALTER TABLE board_rows ADD COLUMN metric_highs DOUBLE[];
+    ALTER TABLE board_rows ADD COLUMN training_badge VARCHAR;
+    DELETE FROM board_rows;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -234,17 +257,25 @@ FINAL_STATUSES = ("published", "failed", "rejected")
 STATUSES = ("queued", *ACTIVE_STATUSES, *FINAL_STATUSES)
 
 
-def migrate(con: duckdb.DuckDBPyConnection, store_name: str) -> None:
-    """Apply, in the caller's write transaction, every migration the store has not had yet."""
+def migrate_step(con: duckdb.DuckDBPyConnection, store_name: str) -> bool:
+    """Apply, in the caller's write transaction, the next migration the store has not had; False when it has had
+    them all.
+
+    One migration per transaction, because DuckDB refuses to commit a transaction that altered a table after
+    updating its rows (migration 13 adds columns to `submissions`, which migrations 9 and 12 update): a store
+    several versions behind upgrades one committed step at a time, each step whole or not at all, and the next
+    step (in this process or another) starts from the version the last one recorded."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP)")
     current = version(con)
     if current > SCHEMA_VERSION:
         raise MobenchError(
             f"{store_name} has schema version {current}, newer than this mobench ({SCHEMA_VERSION}): upgrade"
         )
-    for number in range(current + 1, SCHEMA_VERSION + 1):
-        con.execute(MIGRATIONS[number - 1])
-        con.execute("INSERT INTO schema_version VALUES (?, ?)", [number, utc_now()])
+    if current == SCHEMA_VERSION:
+        return False
+    con.execute(MIGRATIONS[current])
+    con.execute("INSERT INTO schema_version VALUES (?, ?)", [current + 1, utc_now()])
+    return True
 
 
 def version(con: duckdb.DuckDBPyConnection) -> int:
