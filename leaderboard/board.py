@@ -59,6 +59,7 @@ def reference_rows(spec: BenchmarkSpec, references: Sequence[ReferenceResult]) -
                 "rank": pd.NA,
                 "model": ref.model.name,
                 "params": ref.model.params,
+                "params_basis": ref.model.params_basis,  # a size label ("3B") is not a count
                 "device": ref.device.name if ref.device else None,
                 "soc": ref.device.soc if ref.device and ref.device.soc else None,
                 "provenance": REPORTED,

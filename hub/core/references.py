@@ -3,8 +3,11 @@
 They live in reviewed data files, `hub/references/<family>.yaml`, one entry per (model, benchmark, split). Each
 figure must be traceable: the entry quotes the sentence or table row it comes from, and `load_references` checks,
 when the files are read, that the benchmark, config, split and metric names exist in the registry and that every
-number it records appears in its quote (latency as s or ms, memory as B, MB or GB). The leaderboard shows them only
-behind a toggle, marked "reported, not reproduced by mobench", and never ranks them with scored submissions.
+number it records appears in its quote (latency as s or ms, memory as B, MB or GB; a metric the source gives in
+another unit, e.g. a fraction where mobench records %, only through the factor the entry declares in
+`unit_conversion`). A parameter count that is the source's size label ("3B") rather than a count is marked
+`params_nominal`, and shown as such. The leaderboard shows them only behind a toggle, marked "reported, not reproduced
+by mobench", and never ranks them with scored submissions.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from functools import cache
 from importlib import resources
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError, model_validator
 
 from hub.core.registry import load_registry
 
@@ -28,8 +31,29 @@ class _Strict(BaseModel):
 
 
 class ReferenceModel(_Strict):
+    """The model a reported figure belongs to.
+
+    `params_nominal` is true when `params` is the size a source names the model by ("Flan-T5 (3B)" gives 3e9), not
+    a count of its weights (torchvision's 5257536 for RAFT): a visitor comparing sizes must tell a rounded label from
+    a count.
+    """
+
     name: str = Field(min_length=1)
     params: int | None = Field(default=None, gt=0)
+    params_nominal: bool = False
+
+    @model_validator(mode="after")
+    def _nominal_needs_params(self) -> ReferenceModel:
+        if self.params_nominal and self.params is None:
+            raise ValueError("params_nominal is set but params is missing")
+        return self
+
+    @property
+    def params_basis(self) -> str | None:
+        """How `params` was obtained, as the leaderboard shows it beside the number (None when there is none)."""
+        if self.params is None:
+            return None
+        return "nominal (the source's size label)" if self.params_nominal else "count"
 
 
 class ReferenceDevice(_Strict):
@@ -52,6 +76,9 @@ class ReferenceResult(_Strict):
     where: str = Field(min_length=1)
     quote: str = Field(min_length=1)
     note: str = ""
+    # metric -> factor, for a figure the source writes in another unit: recorded value = quoted number x factor (100
+    # for a macro F1 of 0.38 that mobench records as 38 %). Declared per entry, so a number is never rescaled silently.
+    unit_conversion: dict[str, PositiveFloat] = Field(default_factory=dict)
 
 
 def quoted_numbers(quote: str) -> set[float]:
@@ -77,11 +104,16 @@ def check_reference(ref: ReferenceResult) -> list[str]:
         problems.append(f"{ref.benchmark}/{ref.config} has no split {ref.split!r}")
     known = {m.name for m in spec.metrics}
     numbers = quoted_numbers(ref.quote)
+    for name in sorted(set(ref.unit_conversion) - set(ref.metrics)):
+        problems.append(f"unit_conversion names {name!r}, which the entry does not record")
     for name, value in ref.metrics.items():
+        factor = ref.unit_conversion.get(name)
         if name not in known:
             problems.append(f"{ref.benchmark} has no metric {name!r}")
-        elif not _in_quote(value, numbers):
+        elif factor is None and not _in_quote(value, numbers):
             problems.append(f"{name} = {value:g} does not appear in the quote")
+        elif factor is not None and not _in_quote(value, numbers, (factor,)):
+            problems.append(f"{name} = {value:g} does not appear in the quote as {value / factor:g} (x {factor:g})")
     if ref.latency_s is not None and not _in_quote(ref.latency_s, numbers, (1.0, 1e-3)):
         problems.append(f"latency_s = {ref.latency_s:g} appears in the quote neither as s nor as ms")
     if ref.memory_bytes is not None and not _in_quote(ref.memory_bytes, numbers, (1.0, 1e6, 1e9, 2**20, 2**30)):

@@ -73,7 +73,7 @@ def render(db: str, spec: BenchmarkSpec, synthetic: bool) -> None:
             "was quoted from), on the official splits and settings the source states. They are not ranked against "
             "the submissions above."
         )
-        lead = ["flag", "model", "params", spec.primary_metric]
+        lead = ["flag", "model", "params", "params_basis", spec.primary_metric]
         other = [m.name for m in spec.metrics if m.name != spec.primary_metric and reported[m.name].notna().any()]
         extra = [c for c in ("device", "reported_latency_ms", "reported_tokens_per_s") if reported[c].notna().any()]
         ref_table = reported[[*lead, *other, "config", "split", *extra, "citation", "where", "quote", "url", "note"]]
