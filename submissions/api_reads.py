@@ -1,6 +1,7 @@
 """What the API reads to answer a request: the benchmark an archive's manifest names (before the intake, for the
 quota reservation) and a submission's view, public or its owner's (`submissions.server` says which is which)."""
 
+import json
 import math
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
     with store.read() as con:
         row = con.execute(
             """SELECT id, benchmark_id, config, split, status, created_at, updated_at, reason, worker_id,
-                      heartbeat_at, lease_expires_at, attempts, log_excerpt
+                      heartbeat_at, lease_expires_at, attempts, log_excerpt, training_data_json, training_badge
                FROM submissions WHERE id = ?""",
             [submission_id],
         ).fetchone()
@@ -52,7 +53,12 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
             "SELECT metric, value FROM scores WHERE submission_id = ? AND breakdown = '' ORDER BY metric",
             [submission_id],
         ).fetchall()
+        bounds = con.execute(
+            "SELECT metric, low, high FROM score_intervals WHERE submission_id = ? ORDER BY metric", [submission_id]
+        ).fetchall()
+        resampling = con.execute("SELECT resampling FROM submissions WHERE id = ?", [submission_id]).fetchone()
     owner = token is not None and accounts.owns(store, token, submission_id)
+    published = row[4] == "published"
     text = [None if v is None else str(v) for v in row]
     view = SubmissionView(
         id=row[0],
@@ -66,10 +72,18 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
             HistoryEntry(at=str(ts), state=kind, detail=detail if owner else None) for ts, kind, detail in history
         ],
         # JSON has no NaN: a metric with nothing to average over is null, as `mobench evaluate --json` prints it
-        scores={m: v if v is None or math.isfinite(v) else None for m, v in scores} if row[4] == "published" else {},
+        scores={m: _finite(v) for m, v in scores} if published else {},
+        intervals={m: [_finite(low), _finite(high)] for m, low, high in bounds} if published else {},
+        resampling=json.loads(resampling[0]) if published and resampling and resampling[0] else None,
         owner=owner,
+        training_data=json.loads(row[13]) if row[13] is not None else None,
+        training_badge=row[14],
     )
     if owner:
         view.reason, view.worker, view.heartbeat_at, view.lease_expires_at = text[7], text[8], text[9], text[10]
         view.attempts, view.log_excerpt = row[11], row[12]
     return view
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
+from hub.core.training_data import Badge, Declaration
+
 UPLOAD_ID = r"^[0-9a-f]{32}$"
 
 
@@ -78,7 +80,24 @@ class SubmissionView(BaseModel):
     updated_at: str | None
     history: list[HistoryEntry]
     scores: dict[str, float | None] = Field(description="aggregate scores, published submissions only")
+    intervals: dict[str, list[float | None]] = Field(
+        default_factory=dict,
+        description="each aggregate score's 95 % bootstrap interval [low, high], published submissions only",
+    )
+    resampling: dict[str, str | int | float] | None = Field(
+        default=None, description="how the intervals were drawn: unit, n_units, resamples, seed, level"
+    )
     owner: bool = Field(description="whether the token sent is the submission's owner")
+    training_data: Declaration | None = Field(
+        default=None,
+        description="what the manifest declares the model was trained on: `none` (zero-shot) or dataset names and "
+        "URLs (`<name>`, `<name>:<split>`, `<name>:<config>/<split>`); null when undeclared",
+    )
+    training_badge: Badge | None = Field(
+        default=None,
+        description="what that declaration means on this benchmark (hub.core.training_data): zero-shot, trained "
+        "(on its training split only), contaminated (declared overlap with its test or scored data), undeclared",
+    )
     reason: str | None = Field(default=None, description="owner only")
     worker: str | None = Field(default=None, description="owner only")
     heartbeat_at: str | None = Field(default=None, description="owner only")

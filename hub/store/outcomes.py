@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
+from hub.core.bootstrap import Intervals
 from hub.core.evaluation import EvaluationResult
 from hub.store import board_rows, costs
 from hub.store.connection import Connection, utc_now
@@ -51,13 +53,7 @@ class Outcomes:
             con.register("incoming_samples", samples)
             con.execute("INSERT INTO sample_scores SELECT * FROM incoming_samples")
             con.unregister("incoming_samples")
-            con.execute("DELETE FROM score_intervals WHERE submission_id = ?", [submission_id])
-            if result.intervals is not None:
-                con.executemany(
-                    "INSERT INTO score_intervals VALUES (?, ?, ?, ?)",
-                    [[submission_id, m, low, high] for m, (low, high) in result.intervals.bounds.items()],
-                )
-            resampling = json.dumps(result.intervals.resampling_json()) if result.intervals is not None else None
+            resampling = write_intervals(con, submission_id, result.intervals)
             records = costs.choose(con, submission_id)
             now = utc_now()
             con.execute(
@@ -99,6 +95,19 @@ class Outcomes:
             )
             con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, reason])
             board_rows.refresh(con, submission_id)
+
+
+def write_intervals(con: duckdb.DuckDBPyConnection, submission_id: str, intervals: Intervals | None) -> str | None:
+    """Replace a submission's metric intervals in the caller's transaction; returns how they were drawn (JSON, the
+    `submissions.resampling` text), None for a result without intervals."""
+    con.execute("DELETE FROM score_intervals WHERE submission_id = ?", [submission_id])
+    if intervals is None:
+        return None
+    con.executemany(
+        "INSERT INTO score_intervals VALUES (?, ?, ?, ?)",
+        [[submission_id, metric, low, high] for metric, (low, high) in intervals.bounds.items()],
+    )
+    return json.dumps(intervals.resampling_json())
 
 
 def _score_tables(submission_id: str, result: EvaluationResult) -> tuple[pa.Table, pa.Table]:
