@@ -7,6 +7,7 @@ benchmark family adds a YAML file (and its loader/evaluator modules) without tou
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, TypeVar
@@ -150,6 +151,54 @@ EvaluatorOptions = Annotated[ImageQualityOptions, Field(discriminator="type")]
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 
+# What a split of the release is for: `train` (a model may be fitted on it) or `test` (what the release's own
+# protocol scores; fitting on it is contamination)
+SplitRole = Literal["train", "test"]
+_DATASET_NAME = r"^[a-z0-9][a-z0-9.+/-]*$"  # a name as `hub.core.training_data.normal_name` writes it
+_DATASET_URL = r"^(https?|ftp)://[^\s/]+(/\S*)?$"
+
+
+class DatasetNames(_Strict):
+    """What a manifest's `training_data` may call a dataset: its names, and the URLs it is published under.
+
+    A declared name matches one of `names` when it is equal after `hub.core.training_data.normal_name` (case
+    folded, spaces and underscores read as '-', so `KITTI 2015` is `kitti-2015`), which is why the names are kept in
+    that form here; a declared URL matches one of `urls` when it is that page or folder or one under it (scheme,
+    `www.`, case, query and fragment aside).
+    """
+
+    names: list[str] = Field(min_length=1)
+    urls: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _forms(self) -> DatasetNames:
+        for name in self.names:
+            if re.fullmatch(_DATASET_NAME, name) is None:
+                raise ValueError(f"dataset name {name!r} is not lower case without spaces or underscores")
+        for url in self.urls:
+            if re.fullmatch(_DATASET_URL, url) is None:
+                raise ValueError(f"dataset url {url!r} is not an http(s) or ftp URL")
+        return self
+
+
+class DatasetSpec(DatasetNames):
+    """The data a benchmark scores, as submitters name it when they declare what a model was trained on.
+
+    `hub.core.training_data` reads a manifest's `training_data` against it to give a submission its badge: `roles`
+    says which of the release's splits is for training and which is its test split (every split of every config has
+    one); `overlaps` names other datasets any part of which shares samples or labels with this one (training on
+    them counts as overlap with the test data whatever part is named); `note` says why, where that is not obvious.
+    """
+
+    roles: dict[str, SplitRole]
+    overlaps: list[DatasetNames] = Field(default_factory=list)
+    note: str = ""
+
+    def identity(self) -> DatasetNames:
+        """The names and URLs alone: what another dataset's `overlaps` repeats of it."""
+        return DatasetNames(names=self.names, urls=self.urls)
+
+
 class BenchmarkSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     version: str
@@ -181,6 +230,8 @@ class BenchmarkSpec(_Strict):
     license: LicenseSpec
     homepage: str
     citation: str
+    # what submitters call its data when they declare a model's training data, and each split's role
+    dataset: DatasetSpec
 
     @model_validator(mode="after")
     def _consistent(self) -> BenchmarkSpec:
@@ -196,7 +247,22 @@ class BenchmarkSpec(_Strict):
         hidden = any(s.labels == "hidden" for c in self.configs for s in c.splits)
         if hidden and self.labels_reader is None:
             raise ValueError(f"{self.id}: a split with hidden labels needs a labels_reader")
+        self._check_dataset()
         return self
+
+    def _check_dataset(self) -> None:
+        """The dataset block names this benchmark, gives every split a role and no other, and overlaps elsewhere."""
+        if self.id not in self.dataset.names:
+            raise ValueError(f"{self.id}: dataset.names must include the benchmark's id")
+        splits = {s.name for c in self.configs for s in c.splits}
+        if splits != set(self.dataset.roles):
+            raise ValueError(
+                f"{self.id}: dataset.roles must give exactly the splits {sorted(splits)} a role, "
+                f"not {sorted(self.dataset.roles)}"
+            )
+        for other in self.dataset.overlaps:
+            if set(other.names) & set(self.dataset.names):
+                raise ValueError(f"{self.id}: dataset.overlaps names the dataset itself ({other.names})")
 
     def task_as(self, kind: type[TaskT]) -> TaskT:
         """The spec's task as the kind its evaluator (or tool) reads, or an error naming the benchmark."""
@@ -272,7 +338,39 @@ def load_registry() -> dict[str, BenchmarkSpec]:
             if spec.id in specs:
                 raise ValueError(f"benchmark id {spec.id!r} declared twice ({entry.name})")
             specs[spec.id] = spec
+    check_datasets(list(specs.values()))
     return specs
+
+
+def check_datasets(specs: list[BenchmarkSpec]) -> None:
+    """Benchmarks that share a dataset name declare the same dataset (names, URLs, roles, and the same splits in
+    the configs they share), and an `overlaps` entry that names a registered dataset repeats its names and URLs:
+    otherwise one declaration in a manifest would mean different data on different benchmark pages."""
+    by_name: dict[str, BenchmarkSpec] = {}
+    for spec in specs:
+        for name in spec.dataset.names:
+            first = by_name.setdefault(name, spec)
+            if first is spec:
+                continue
+            if (first.dataset.identity(), first.dataset.roles) != (spec.dataset.identity(), spec.dataset.roles):
+                raise ValueError(
+                    f"{first.id} and {spec.id} both name dataset {name!r} but declare its names, urls or roles "
+                    "differently"
+                )
+            splits = {c.name: [s.name for s in c.splits] for c in first.configs}
+            for config in spec.configs:
+                if config.name in splits and splits[config.name] != [s.name for s in config.splits]:
+                    raise ValueError(
+                        f"{first.id} and {spec.id} share dataset {name!r} but cut config {config.name!r} differently"
+                    )
+    for spec in specs:
+        for other in spec.dataset.overlaps:
+            known = [by_name[n] for n in other.names if n in by_name]
+            if known and known[0].dataset.identity() != other:
+                raise ValueError(
+                    f"{spec.id}: dataset.overlaps entry {other.names} differs from the names and urls "
+                    f"{known[0].id} declares for that dataset"
+                )
 
 
 @cache
