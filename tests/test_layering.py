@@ -26,8 +26,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("metrics | lm-eval tasks | synthetic releases", ("evaluators", "loaders.lm_tasks", "loaders.synthetic")),
     ("wiring (spec names to objects)", ("hub.scoring.wiring",)),
     (
-        "export (parquet + dataset card) | result bundles | executors",
-        ("hub.export", "hub.scoring.bundle", "hub.scoring.executors"),
+        "export (parquet + dataset card) | results dataset | result bundles | executors",
+        ("hub.export", "hub.results_dataset", "hub.scoring.bundle", "hub.scoring.executors"),
     ),
     ("producers of submissions", ("submissions.baselines", "submissions.runner")),
     ("real models run by mobench", ("submissions.models",)),

@@ -16,13 +16,29 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from hub.cli import api_commands, benchmark_commands, measure_commands, store_commands, verify_commands
+from hub.cli import (
+    api_commands,
+    benchmark_commands,
+    measure_commands,
+    results_commands,
+    store_commands,
+    verify_commands,
+)
 from hub.cli.common import DbOption, JsonFlag, app, console, err_console, make_table, open_store, print_json
 from hub.core.errors import MobenchError
 from hub.core.paths import DB_ENV, data_home, last_demo_store
 from hub.scoring.executors import EXECUTORS
 
-__all__ = ["api_commands", "app", "benchmark_commands", "main", "measure_commands", "store_commands", "verify_commands"]
+__all__ = [
+    "api_commands",
+    "app",
+    "benchmark_commands",
+    "main",
+    "measure_commands",
+    "results_commands",
+    "store_commands",
+    "verify_commands",
+]
 
 
 @app.command("submit")

@@ -9,12 +9,14 @@ import streamlit as st
 
 from hub.core.references import references_for
 from hub.core.registry import BenchmarkSpec
+from hub.results_dataset import published_repo
 from leaderboard import cache
 from leaderboard.views.widgets import link, synthetic_banner
 
 
 def render(db: str, registry: dict[str, BenchmarkSpec], overview: pd.DataFrame) -> None:
     st.caption("Official metrics next to on-device cost. Baselines are simple reference algorithms, marked as such.")
+    st.caption(_results_dataset())
     if overview["synthetic"].any():
         synthetic_banner()
     search = st.text_input("Search benchmarks", placeholder="name, id or family", key="search").strip().lower()
@@ -33,6 +35,16 @@ def render(db: str, registry: dict[str, BenchmarkSpec], overview: pd.DataFrame) 
     else:
         st.dataframe(devices, hide_index=True, width="stretch")
         st.markdown(f"[Compare devices]({link(page='devices')})")
+
+
+def _results_dataset() -> str:
+    """Where a visitor takes every published result away as a dataset (`hub.results_dataset`)."""
+    repo = published_repo()
+    where = f"on the Hugging Face Hub as [{repo}](https://huggingface.co/datasets/{repo}), or " if repo else ""
+    return (
+        f"All published results as a dataset: {where}from this hub's store with `mobench results export --out DIR` "
+        '(`contents`, one row per submission, and per-sample `details`; `datasets.load_dataset(DIR, "contents")`).'
+    )
 
 
 def _haystack(spec: BenchmarkSpec) -> str:
