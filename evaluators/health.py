@@ -20,19 +20,31 @@ Metrics (aggregate over the windows scored; the same per participant and per lab
 - `no_answer_rate` (percent): windows whose generated text held no number on the task's scale (always 0 for a CSV,
   where that is an error). Such a window is scored as the worst answer on the scale (the error to the far end of the
   scale from the label, or the wrong class), so that declining to answer can never improve a score.
+
+Intervals (`hub.core.bootstrap`) resample **participants**. The figures pool windows (Health-LLM's MAE is a mean
+over test windows), but a participant's windows are one person's reports a day or so apart, far from independent,
+and the question a row answers is how a model does on people (the default `participant` config keeps test people out
+of training); so a resample draws participants with replacement and takes all their windows, a participant drawn
+twice counting twice. Every metric is a ratio of sums over windows (`window_columns`; RMSE the root of one, macro F1
+a mean of per-class ratios, a class absent from the drawn windows left out as `score` leaves it out), so a resample
+sums each participant's columns and pools the drawn ones with the same `ratio_metrics` as `score`. A split of one
+participant has intervals of width 0: there is nothing to resample.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from evaluators.readers.health import NUMBER_RULE, read_predictions
+from hub.core.bootstrap import Draws, FloatArray, ResampledMetrics, resampled_ratios, unit_sums
 from hub.core.coverage import match_predictions
-from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, Resampling, ScoringPlan, ShardedEvaluator
 from hub.core.registry import HealthTask
 
 NAN = math.nan
@@ -55,34 +67,91 @@ def metric_names(task: HealthTask) -> tuple[str, ...]:
 
 
 def score(pairs: Sequence[tuple[float, float | None]], task: HealthTask) -> dict[str, float]:
-    """Aggregate metrics from (label, prediction or None) pairs, as the module docstring defines them."""
-    n = len(pairs)
-    if n == 0:
+    """Aggregate metrics from (label, prediction or None) pairs, as the module docstring defines them: the ratios
+    of the windows' columns (`window_columns`) summed in window order, then `ratio_metrics`."""
+    if not pairs:
         return dict.fromkeys(metric_names(task), NAN)
-    filled = [(label, worst_value(label, task) if pred is None else pred) for label, pred in pairs]
-    metrics = {"no_answer_rate": 100.0 * sum(pred is None for _, pred in pairs) / n}
-    if task.classes:
-        metrics["accuracy"] = 100.0 * sum(label == pred for label, pred in filled) / n
-        metrics["macro_f1"] = macro_f1(filled)
-        return metrics
-    errors = [pred - label for label, pred in filled]
-    metrics["mae"] = sum(abs(e) for e in errors) / n
-    metrics["rmse"] = math.sqrt(sum(e * e for e in errors) / n)
-    if task.label == "ordinal":
-        metrics["accuracy"] = 100.0 * sum(math.floor(pred + 0.5) == label for label, pred in filled) / n
-    return metrics
+    columns = window_columns(pairs, task)
+    metrics = ratio_metrics(dict(zip(columns, _pooled(columns), strict=True)), task)
+    return {name: float(value) for name, value in metrics.items()}
 
 
 def macro_f1(pairs: Sequence[tuple[float, float]]) -> float:
     """Macro-averaged F1 in percent over the classes in labels or predictions (see the module docstring)."""
-    classes = sorted({label for label, _ in pairs} | {pred for _, pred in pairs})
-    scores = []
-    for cls in classes:
-        tp = sum(label == cls and pred == cls for label, pred in pairs)
-        fp = sum(label != cls and pred == cls for label, pred in pairs)
-        fn = sum(label == cls and pred != cls for label, pred in pairs)
-        scores.append(2 * tp / (2 * tp + fp + fn))
-    return 100.0 * sum(scores) / len(scores)
+    label, predicted = (np.array(values, dtype=np.float64) for values in zip(*pairs, strict=True))
+    columns = _class_columns(label, predicted)
+    return float(_macro_f1(list(_pooled(columns))))
+
+
+# A window's share of every ratio the metrics are made of: name -> (one total per window, one count per window,
+# scale); the ratio over a set of windows is `scale * sum(totals) / sum(counts)`.
+Columns = dict[str, tuple[FloatArray, FloatArray, float]]
+
+
+def window_columns(pairs: Sequence[tuple[float, float | None]], task: HealthTask) -> Columns:
+    """The ratios' columns of `pairs`, a window without an answer filled with `worst_value`: `no_answer_rate` and
+    `accuracy` 0 or 1 over 1 (percent), `mae` |error| over 1, `mean_squared_error` error^2 over 1, and for a
+    classification task `_class_columns`."""
+    label = np.array([lab for lab, _ in pairs], dtype=np.float64)
+    filled = np.array([worst_value(lab, task) if pred is None else pred for lab, pred in pairs], dtype=np.float64)
+    ones = np.ones(len(pairs), dtype=np.float64)
+    columns: Columns = {"no_answer_rate": (np.array([p is None for _, p in pairs], dtype=np.float64), ones, 100.0)}
+    if task.classes:
+        columns["accuracy"] = ((label == filled).astype(np.float64), ones, 100.0)
+        return columns | _class_columns(label, filled)
+    errors = filled - label
+    columns["mae"] = (np.abs(errors), ones, 1.0)
+    columns["mean_squared_error"] = (errors * errors, ones, 1.0)
+    if task.label == "ordinal":
+        columns["accuracy"] = ((np.floor(filled + 0.5) == label).astype(np.float64), ones, 100.0)
+    return columns
+
+
+def _class_columns(label: FloatArray, predicted: FloatArray) -> Columns:
+    """`f1 <class>` for each class in the labels or predictions, sorted: 2 TP over 2 TP + FP + FN, i.e. per window 2
+    if label and prediction are the class, else 0, over how many of the two are. The count sums to 0 exactly where
+    the class is absent from a set of windows, whose ratio is then NaN and left out of the macro average."""
+    columns: Columns = {}
+    for cls in sorted(set(label.tolist()) | set(predicted.tolist())):
+        is_label, is_predicted = label == cls, predicted == cls
+        columns[f"f1 {cls:g}"] = (2.0 * (is_label & is_predicted), is_label + is_predicted.astype(np.float64), 1.0)
+    return columns
+
+
+def _pooled(columns: Columns) -> FloatArray:
+    """Each ratio over all the columns' windows, summed one window after the other."""
+    return np.array(
+        [scale * sum(totals.tolist()) / sum(counts.tolist()) for totals, counts, scale in columns.values()],
+        dtype=np.float64,
+    )
+
+
+def ratio_metrics(ratio: Mapping[str, Any], task: HealthTask) -> dict[str, FloatArray]:
+    """The task's metrics from the ratios of `window_columns` over one set of windows (one value each) or over
+    every resample's windows (an array each): `rmse` is the root of `mean_squared_error`, `macro_f1` `_macro_f1`
+    of the `f1` ratios."""
+    metrics = {"no_answer_rate": np.asarray(ratio["no_answer_rate"])}
+    if task.classes:
+        metrics["accuracy"] = np.asarray(ratio["accuracy"])
+        metrics["macro_f1"] = _macro_f1([value for name, value in ratio.items() if name.startswith("f1 ")])
+        return metrics
+    metrics["mae"] = np.asarray(ratio["mae"])
+    metrics["rmse"] = np.sqrt(ratio["mean_squared_error"])
+    if task.label == "ordinal":
+        metrics["accuracy"] = np.asarray(ratio["accuracy"])
+    return metrics
+
+
+def _macro_f1(f1: Sequence[Any]) -> FloatArray:
+    """The mean in percent of the classes' F1 that are defined (NaN: the class is absent), added class by class
+    in sorted order (a class left out adds 0.0, which changes no sum)."""
+    total: FloatArray = np.zeros(np.shape(f1[0]) if f1 else ())
+    present: FloatArray = np.zeros_like(total)
+    for value in f1:
+        defined = ~np.isnan(value)
+        total, present = total + np.where(defined, value, 0.0), present + defined
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present > 0, 100.0 * total / np.where(present > 0, present, 1.0), NAN)
 
 
 @dataclass(frozen=True)
@@ -159,8 +228,29 @@ def _reduce(
     )
 
 
-# Score a health-task submission; see the module docstring for formats and metrics.
-evaluate: ShardedEvaluator[_Window, dict[str, float]] = ShardedEvaluator(_plan, _map, _reduce)
+def _participant(_request: EvaluationRequest, plan: ScoringPlan[_Window], _partials: list[Any]) -> list[str]:
+    return [w.participant for w in plan.units]
+
+
+def _resampled(
+    request: EvaluationRequest, plan: ScoringPlan[_Window], _partials: list[dict[str, float]], draws: Draws
+) -> ResampledMetrics:
+    """The task's metrics over each resample's drawn participants (all their windows; a participant drawn twice
+    twice): the windows' columns summed per participant, the ratios over the drawn participants
+    (`resampled_ratios`), then the same `ratio_metrics` as `score`."""
+    task = request.spec.task_as(HealthTask)
+    columns = window_columns([(w.label, w.prediction) for w in plan.units], task)
+    totals = unit_sums(draws, np.column_stack([totals for totals, _, _ in columns.values()]))
+    counts = unit_sums(draws, np.column_stack([counts for _, counts, _ in columns.values()]))
+    scales = np.array([scale for _, _, scale in columns.values()], dtype=np.float64)
+    ratios = resampled_ratios(draws, totals, counts, scales)
+    return ratio_metrics({name: ratios[:, j] for j, name in enumerate(columns)}, task)
+
+
+# Score a health-task submission; see the module docstring for formats and metrics. Intervals: over participants.
+evaluate: ShardedEvaluator[_Window, dict[str, float]] = ShardedEvaluator(
+    _plan, _map, _reduce, Resampling("participant", _participant, _resampled)
+)
 
 
 def _sample_score(label: float, prediction: float | None, task: HealthTask) -> dict[str, float]:

@@ -150,3 +150,27 @@ def resampled_ratios(draws: Draws, totals: FloatArray, counts: FloatArray, scale
 def unit_sums(draws: Draws, per_partial: FloatArray) -> FloatArray:
     """(n_units, k): the rows of `per_partial` (one per partial) summed within each unit, in partial order."""
     return np.stack([per_partial[members].sum(axis=0) for members in draws.members])
+
+
+def resampled_counts(draws: Draws, counts: FloatArray) -> FloatArray:
+    """(resamples, k): the integer-valued per-unit columns `counts` (n_units, k) summed over each resample's drawn
+    units (a unit drawn twice twice).
+
+    For count metrics over many units (an accuracy over 16,000 questions), where gathering the drawn rows as
+    `resampled_ratios` does costs about a second: how many times each resample drew each unit (one `bincount` per
+    resample), times the columns, as one matrix product per block of resamples. Every product and partial sum is an
+    integer below 2**53, so exact: the same bits in any summation order, on any machine, which a product of
+    fractional values would not give (hence the check).
+    """
+    n_units = len(draws.members)
+    if counts.size and (not np.array_equal(counts, np.trunc(counts)) or n_units * np.abs(counts).max() >= 2.0**53):
+        raise ValueError("resampled_counts sums integer-valued columns whose sums stay below 2**53")
+    out = np.empty((draws.n_resamples, counts.shape[1]), dtype=np.float64)
+    block = max(1, 2_000_000 // max(1, n_units))
+    weights = np.empty((block, n_units), dtype=np.float64)
+    for start in range(0, draws.n_resamples, block):
+        picks = draws.picks[start : start + block]
+        for row, drawn in enumerate(picks):
+            weights[row] = np.bincount(drawn, minlength=n_units)
+        out[start : start + len(picks)] = weights[: len(picks)] @ counts
+    return out
