@@ -158,17 +158,35 @@ def localisation_scores(gt: FloatArray, pred: FloatArray, template_sizes: FloatA
     return QuadScores(iou_template, min_d, iou_image)
 
 
-def localisation_metrics(scores: QuadScores) -> dict[str, float]:
-    """The five reported figures over a set of frames (`run_stat.py::stat_output`)."""
-    if scores.iou_template.size == 0:
-        return dict.fromkeys(("iou_template", "iou_template_correct", "min_d", "min_d_correct", "iou_image"), math.nan)
-    defined = scores.min_d[~np.isnan(scores.min_d)]
+# name -> (one value per frame, whether the frame counts, scale): the figure over a set of frames is `scale` times
+# the mean of its counting frames' values (NaN if none counts)
+LocalisationColumns = dict[str, tuple[FloatArray, NDArray[np.bool_], float]]
+
+
+def localisation_columns(scores: QuadScores) -> LocalisationColumns:
+    """The frames' values the five reported figures average (`run_stat.py::stat_output`): the IoUs and the
+    0/1 "correct" flags over every frame, min_d over the frames where it is defined (those with a quad)."""
+    every = np.ones(scores.iou_template.shape, dtype=bool)
+    defined = ~np.isnan(scores.min_d)
     with np.errstate(invalid="ignore"):
         d_correct = scores.min_d < MIN_D_THRESHOLD + THRESHOLD_EPS
     return {
-        "iou_template": float(scores.iou_template.mean()),
-        "iou_template_correct": 100.0 * float((scores.iou_template > IOU_THRESHOLD - THRESHOLD_EPS).mean()),
-        "min_d": float(defined.mean()) if defined.size else math.nan,
-        "min_d_correct": 100.0 * float(d_correct.mean()),
-        "iou_image": float(scores.iou_image.mean()),
+        "iou_template": (scores.iou_template, every, 1.0),
+        "iou_template_correct": (
+            (scores.iou_template > IOU_THRESHOLD - THRESHOLD_EPS).astype(np.float64),
+            every,
+            100.0,
+        ),
+        "min_d": (scores.min_d, defined, 1.0),
+        "min_d_correct": (d_correct.astype(np.float64), every, 100.0),
+        "iou_image": (scores.iou_image, every, 1.0),
+    }
+
+
+def localisation_metrics(scores: QuadScores) -> dict[str, float]:
+    """The five reported figures over a set of frames (`run_stat.py::stat_output`): `localisation_columns`'
+    means."""
+    return {
+        name: scale * float(values[counted].mean()) if counted.any() else math.nan
+        for name, (values, counted, scale) in localisation_columns(scores).items()
     }

@@ -27,7 +27,7 @@ Intervals (`hub.core.bootstrap`) resample **questions**: every figure pools the 
 four rotations when a `*_perm` task ran), so a resample draws questions with replacement and recomputes each figure
 from the drawn questions' counts. Every metric is a ratio of per-question counts (`question_counts`), the RStd a
 standard deviation of four such ratios, so a resample's figures are the same `_figures` of the counts summed over
-its draws (`hub.core.bootstrap.resampled_counts`: exact integer sums, cheap next to reading 16,000 questions' logs);
+its draws (`hub.core.bootstrap.resampled_sums`: exact integer sums, cheap next to reading 16,000 questions' logs);
 a rotation metric without a `*_perm` task stays NaN in every resample, so it has no interval.
 """
 
@@ -47,7 +47,7 @@ import numpy as np
 
 from evaluators.readers.lm_eval import LETTER_RULE, read_predictions
 from evaluators.readers.mobile_mmlu_tasks import ROTATIONS, original_to_displayed
-from hub.core.bootstrap import Draws, FloatArray, ResampledMetrics, resampled_counts
+from hub.core.bootstrap import Draws, FloatArray, ResampledMetrics, resampled_sums
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
 from hub.core.evaluation import (
@@ -298,8 +298,8 @@ def _resampled(
     _request: EvaluationRequest, plan: ScoringPlan[_Question], _partials: list[dict[str, float]], draws: Draws
 ) -> ResampledMetrics:
     """Every metric over each resample's drawn questions: the per-question counts summed over the draws (a question
-    drawn twice twice, `resampled_counts`, exact), then the same `_figures` as the reduce."""
-    sums = resampled_counts(draws, question_counts(plan.units, plan.context.permuted))
+    drawn twice twice, `resampled_sums`, exact), then the same `_figures` as the reduce."""
+    sums = resampled_sums(draws, question_counts(plan.units, plan.context.permuted))
     return _figures(sums)
 
 

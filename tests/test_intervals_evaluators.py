@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from evaluators import health, multiple_choice
+from evaluators import documents, health, multiple_choice
 from hub.core.bootstrap import draw, per_resample, percentile_bounds
 from hub.core.coverage import Coverage
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
@@ -25,7 +25,10 @@ from hub.scoring.wiring import make_request
 from loaders.mobile_mmlu import read_answer_key
 from loaders.synthetic.health import build_pmdata
 from tests.fixtures.health import pmdata_task
+from tests.fixtures.midv import MIDV500_FRAMES, build_tree, write_lines
 from tests.fixtures.mobile_mmlu import write_key, write_release, write_run
+from tests.test_midv_evaluate import CA1, CA2, HA1, TS1, _gt_lines
+from tests.test_midv_evaluate import _request as _midv_request
 from tests.test_mobile_mmlu_scoring import KEY, _perm_records
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -204,3 +207,88 @@ def test_health_intervals_on_the_synthetic_release(pmdata: Path, tmp_path: Path)
     per_participant = [b["mae"] for b in result.breakdowns["participant"].values()]
     low, high = result.intervals.bounds["mae"]
     assert min(per_participant) <= low <= result.metrics["mae"] <= high <= max(per_participant)
+
+
+# --- documents: the unit is the frame -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def midv(tmp_path: Path) -> Path:
+    return build_tree(tmp_path / "raw", MIDV500_FRAMES)
+
+
+def _shifted(quad: Any, dx: float) -> list[list[float]]:
+    return [[float(x) + dx, float(y)] for x, y in quad]
+
+
+def test_frame_intervals_are_the_means_over_the_drawn_frames(midv: Path, tmp_path: Path) -> None:
+    """Four frames: one exact, two shifted (lower IoUs), one without a quad (IoU 0, no min_d). Each resample's
+    figure is the mean of its drawn frames' own scores (the map's, in `sample_scores`), min_d over the drawn frames
+    with a quad; a frame drawn twice counts twice."""
+    lines = _gt_lines()
+    shifts = {CA2: 4.0, TS1: 25.0}
+    for line in lines:
+        if line["id"] in shifts:
+            line["quad"] = _shifted(line["quad"], shifts[str(line["id"])])
+        elif line["id"] == HA1:
+            line["quad"] = None
+    request = _midv_request(midv, write_lines(tmp_path / "p" / "quads.jsonl", lines))
+    result = _declared_and_reproducible(documents.evaluate_localisation, request)
+    assert result.intervals is not None and result.intervals.unit == "frame" and result.intervals.n_units == 4
+    frames = list(result.sample_scores)
+    picks = draw(frames).picks
+    score = {name: np.array([result.sample_scores[f][name] for f in frames]) for name in ("iou_template", "min_d")}
+    bounds = result.intervals.bounds
+    iou = score["iou_template"]
+    assert len(set(iou.tolist())) == 4  # four different frames: the resamples are not trivial
+    assert bounds["iou_template"] == _bounds(iou[picks].sum(axis=1) / 4.0)
+    assert bounds["iou_template_correct"] == _bounds(100.0 * ((iou > 0.9 - 1e-10)[picks].sum(axis=1) / 4.0))
+    with_quad = ~np.isnan(score["min_d"])
+    with np.errstate(invalid="ignore"):  # 0 / 0 in a resample of the null frame alone: no min_d, left out
+        min_d = np.where(with_quad, score["min_d"], 0.0)[picks].sum(axis=1) / with_quad[picks].sum(axis=1)
+    assert np.isnan(min_d).any() and bounds["min_d"] == _bounds(min_d)
+    assert bounds["iou_template_correct"][0] < bounds["iou_template_correct"][1]
+    for metric in ("iou_template", "iou_image", "min_d"):
+        values = [result.sample_scores[f][metric] for f in frames if not math.isnan(result.sample_scores[f][metric])]
+        low, high = bounds[metric]
+        assert min(values) <= low <= result.metrics[metric] <= high <= max(values), metric
+
+
+def test_frames_without_any_quad_collapse_and_have_no_min_d(midv: Path, tmp_path: Path) -> None:
+    lines = [{"id": line["id"], "quad": None} for line in _gt_lines()]
+    request = _midv_request(midv, write_lines(tmp_path / "p" / "quads.jsonl", lines))
+    result = _declared_and_reproducible(documents.evaluate_localisation, request)
+    assert result.intervals is not None
+    bounds = result.intervals.bounds
+    assert {m: bounds[m] for m in ("iou_template", "iou_template_correct", "min_d_correct", "iou_image")} == {
+        "iou_template": (0.0, 0.0),
+        "iou_template_correct": (0.0, 0.0),
+        "min_d_correct": (0.0, 0.0),
+        "iou_image": (0.0, 0.0),
+    }
+    assert all(math.isnan(b) for b in bounds["min_d"]) and math.isnan(result.metrics["min_d"])
+
+
+def test_field_intervals_pool_the_drawn_frames_pairs(midv: Path, tmp_path: Path) -> None:
+    """The fields case of tests/test_midv_evaluate.py. Per frame (exact reads, summed NGLD, pairs, every field
+    right): CA1 (2, 0, 2, yes), CA2 (1, 2/11, 2, no), TS1 (1, 1, 2, no), HA1 (1, 0, 1, yes): pairs are pooled, so
+    a frame of two fields weighs twice a frame of one, and a frame drawn twice brings its pairs twice."""
+    lines = [
+        {"id": CA1, "fields": {"field01": "BOB O'NEIL", "field02": "aob12"}},
+        {"id": CA2, "fields": {"field01": "Bob O'Neil", "field02": "A0B13"}},
+        {"id": TS1, "fields": {"field01": "Bob O'Neil"}},
+        {"id": HA1, "fields": {"field01": "12.03.1985"}},
+    ]
+    request = _midv_request(midv, write_lines(tmp_path / "fields.jsonl", lines), benchmark="midv500-fields")
+    result = _declared_and_reproducible(documents.evaluate_fields, request)
+    assert result.intervals is not None and result.intervals.unit == "frame"
+    by_hand = {CA1: (2.0, 0.0, 2.0, 100.0), CA2: (1.0, 2 / 11, 2.0, 0.0), TS1: (1.0, 1.0, 2.0, 0.0)}
+    by_hand[HA1] = (1.0, 0.0, 1.0, 100.0)
+    exact, distance, pairs, correct = np.array([by_hand[f] for f in result.sample_scores]).T
+    picks = draw(list(result.sample_scores)).picks
+    bounds = result.intervals.bounds
+    assert bounds["field_accuracy"] == _bounds(100.0 * (exact[picks].sum(axis=1) / pairs[picks].sum(axis=1)))
+    assert bounds["field_nld"] == pytest.approx(_bounds(distance[picks].sum(axis=1) / pairs[picks].sum(axis=1)))
+    assert bounds["document_accuracy"] == _bounds(correct[picks].sum(axis=1) / 4.0)
+    for metric, (low, high) in bounds.items():
+        assert low <= result.metrics[metric] <= high, metric

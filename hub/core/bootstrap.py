@@ -152,25 +152,33 @@ def unit_sums(draws: Draws, per_partial: FloatArray) -> FloatArray:
     return np.stack([per_partial[members].sum(axis=0) for members in draws.members])
 
 
-def resampled_counts(draws: Draws, counts: FloatArray) -> FloatArray:
-    """(resamples, k): the integer-valued per-unit columns `counts` (n_units, k) summed over each resample's drawn
-    units (a unit drawn twice twice).
+def resampled_sums(draws: Draws, per_unit: FloatArray) -> FloatArray:
+    """(resamples, k): each column of `per_unit` (n_units, k) summed over each resample's drawn units (a unit drawn
+    twice twice), for pooled figures over thousands of units, where gathering whole rows (`resampled_ratios`, whose
+    sums run across the gathered rows) costs about a second.
 
-    For count metrics over many units (an accuracy over 16,000 questions), where gathering the drawn rows as
-    `resampled_ratios` does costs about a second: how many times each resample drew each unit (one `bincount` per
-    resample), times the columns, as one matrix product per block of resamples. Every product and partial sum is an
-    integer below 2**53, so exact: the same bits in any summation order, on any machine, which a product of
-    fractional values would not give (hence the check).
+    - A column of integers (a count, a 0/1 flag) whose sums stay below 2**53: how many times each resample drew each
+      unit (one `bincount` per resample) times the columns, one matrix product per block of resamples. Every product
+      and partial sum is an exact integer, so any summation order, on any machine, gives the same bits.
+    - Any other column (an IoU, a distance): its drawn values gathered into one contiguous row per resample and
+      added by numpy's pairwise summation, whose order depends only on the number of units (a matrix product of
+      fractional values would depend on the machine's BLAS).
     """
-    n_units = len(draws.members)
-    if counts.size and (not np.array_equal(counts, np.trunc(counts)) or n_units * np.abs(counts).max() >= 2.0**53):
-        raise ValueError("resampled_counts sums integer-valued columns whose sums stay below 2**53")
-    out = np.empty((draws.n_resamples, counts.shape[1]), dtype=np.float64)
+    n_units, k = per_unit.shape
+    finite_max = np.abs(per_unit).max(axis=0, initial=0.0)
+    exact = np.all(per_unit == np.trunc(per_unit), axis=0) & (n_units * finite_max < 2.0**53)
+    counts = per_unit[:, exact]
+    gathered = [(j, np.ascontiguousarray(per_unit[:, j])) for j in np.flatnonzero(~exact)]
+    out = np.empty((draws.n_resamples, k), dtype=np.float64)
     block = max(1, 2_000_000 // max(1, n_units))
     weights = np.empty((block, n_units), dtype=np.float64)
     for start in range(0, draws.n_resamples, block):
         picks = draws.picks[start : start + block]
-        for row, drawn in enumerate(picks):
-            weights[row] = np.bincount(drawn, minlength=n_units)
-        out[start : start + len(picks)] = weights[: len(picks)] @ counts
+        rows = slice(start, start + len(picks))
+        if counts.shape[1]:
+            for row, drawn in enumerate(picks):
+                weights[row] = np.bincount(drawn, minlength=n_units)
+            out[rows, exact] = weights[: len(picks)] @ counts
+        for j, column in gathered:
+            out[rows, j] = column[picks].sum(axis=1)
     return out
