@@ -41,13 +41,24 @@ Every correlation, per scene or pooled, is the scipy.stats call itself (`global_
 hand-written version computing all scenes at once from pairwise sign matrices saved 37 ms on a release-size
 submission (5,116 images in 50 scenes: 0.009 s against 0.046 s, `mobench bench`), too little to keep a second
 implementation; it differed from scipy by 1-4 units in the last place.
+
+Intervals (`hub.core.bootstrap`) resample the unit the protocol pools over (`_UNITS`):
+- per-scene pooling resamples **scenes**: the official figure is a median over scenes, each scene's statistic
+  computed within the scene, so a resample draws scenes with replacement and takes the median (and mean) of the
+  drawn scenes' statistics, each computed once from all the scene's images (`per_scene_statistics`) and taken as
+  often as the scene is drawn (by position, never merged by name: a scene drawn twice counts twice). `*_global`
+  pools the drawn scenes' images as one list (`global_correlations`, duplicates included).
+- all-images pooling resamples **images**: the figure is one correlation over all images, so a resample draws images
+  with replacement and computes `global_correlations` over them (a duplicated image is a tie in both lists). That
+  is three scipy calls per resample: about 2 s for 2,000 images x 1,000 resamples, far more than scoring the
+  submission once, and the price of computing each resample with the reduce's own code.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -55,9 +66,10 @@ import scipy.stats
 from numpy.typing import NDArray
 
 from evaluators.readers.iqa import prediction_file, read_score_csv
+from hub.core.bootstrap import Draws, Intervals, ResampledMetrics, per_resample
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
-from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
+from hub.core.evaluation import EvaluationRequest, EvaluationResult, Resampling, ScoringPlan, ShardedEvaluator
 from hub.core.registry import ImageQualityOptions
 from loaders.piq23 import PIQ23
 
@@ -127,14 +139,37 @@ def global_correlations(score: FloatArray, jod: FloatArray) -> dict[str, float]:
 
 def _aggregate(stats: SceneStatistics, keep: BoolArray) -> dict[str, float]:
     """Median and mean over the kept scenes' defined values (NaN if none)."""
-    out: dict[str, float] = {}
+    figures = scene_aggregates(stats, np.flatnonzero(keep)[None, :])
+    return {name: float(values[0]) for name, values in figures.items()}
+
+
+def scene_aggregates(stats: SceneStatistics, drawn: NDArray[np.intp]) -> dict[str, FloatArray]:
+    """Each statistic's median over scenes (and each correlation's mean), for every row of `drawn`: (sets, k)
+    indices into `stats`' scenes, one set of scenes per row (a scene drawn twice counts twice: its value is taken
+    twice, never merged by name). A scene whose statistic is undefined (NaN) is left out; NaN if none is left."""
+    out: dict[str, FloatArray] = {}
     for name in (*CORRELATIONS, "mae"):
-        values = stats.values(name)[keep]
-        values = values[np.isfinite(values)]
-        out[name] = float(np.median(values)) if len(values) else math.nan
+        medians, means = _median_and_mean(stats.values(name)[drawn])
+        out[name] = medians
         if name in CORRELATIONS:
-            out[f"{name}_mean"] = float(values.mean()) if len(values) else math.nan
+            out[f"{name}_mean"] = means
     return out
+
+
+def _median_and_mean(values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The median and the mean of each row's finite values (NaN for a row with none): numpy's median and mean of
+    the row as it is when all its values are finite, of its finite values otherwise."""
+    medians, means = np.full(len(values), math.nan), np.full(len(values), math.nan)
+    finite = np.isfinite(values)
+    whole = finite.all(axis=1) & (values.shape[1] > 0)
+    if whole.any():
+        medians[whole] = np.median(values[whole], axis=1)
+        means[whole] = values[whole].mean(axis=1)
+    for row in np.flatnonzero(~whole):
+        kept = values[row][finite[row]]
+        if kept.size:
+            medians[row], means[row] = np.median(kept), kept.mean()
+    return medians, means
 
 
 def score_piq23(
@@ -312,5 +347,56 @@ def _reduce(
     return pool(request, plan, partials, options.target)
 
 
-# Score an `IMAGE,SCORE` CSV on one image-quality benchmark, config and split with its spec's protocol.
-evaluate: ShardedEvaluator[tuple[str, float], _Scored] = ShardedEvaluator(_plan, _map, _reduce)
+# the unit each protocol pools over, which its intervals resample
+_UNITS = {"per-scene-median": "scene", "all-images": "image"}
+
+
+def _pooling(request: EvaluationRequest) -> str:
+    return request.spec.options_as(ImageQualityOptions).pooling
+
+
+def _unit_of(request: EvaluationRequest, _plan: ScoringPlan[Any], partials: list[_Scored]) -> list[Hashable]:
+    """A partial's unit: its scene for per-scene pooling, itself (its position) for all-images pooling."""
+    if _pooling(request) == "per-scene-median":
+        return [p.scene for p in partials]
+    return list(range(len(partials)))
+
+
+def _resampled(
+    request: EvaluationRequest, _plan: ScoringPlan[Any], partials: list[_Scored], draws: Draws
+) -> ResampledMetrics:
+    """Every metric over each resample's drawn units, a unit drawn twice counting twice.
+
+    Pooled correlations (all-images' `srcc`, `plcc`, `krcc`; per-scene's `*_global`): `global_correlations` of
+    the drawn units' images as one list, duplicates included (tied ranks, as scipy takes them). Per-scene figures:
+    every scene's statistics computed once (`per_scene_statistics`, each scene's images in their order, as the
+    reduce takes them), then the median and mean over each resample's drawn scenes (`scene_aggregates`)."""
+    score = np.array([p.score for p in partials], dtype=np.float64)
+    truth = np.array([p.truth for p in partials], dtype=np.float64)
+    pooled = per_resample(draws, lambda drawn: global_correlations(score[drawn], truth[drawn]), CORRELATIONS)
+    if _pooling(request) != "per-scene-median":
+        return pooled
+    scene_of = np.empty(len(partials), dtype=np.int64)
+    for unit, members in enumerate(draws.members):
+        scene_of[members] = unit
+    scenes = [partials[int(members[0])].scene for members in draws.members]
+    stats = per_scene_statistics(scenes, scene_of, score, truth)
+    return scene_aggregates(stats, draws.picks) | {f"{name}_global": pooled[name] for name in CORRELATIONS}
+
+
+@dataclass(frozen=True)
+class _ProtocolResampling(Resampling[tuple[str, float], _Scored]):
+    """One evaluator serves both protocols, so its resampling unit is the one the spec's pooling names (`_UNITS`),
+    which `unit_of` and `metrics` follow; `unit` here only describes the choice."""
+
+    def intervals(
+        self, request: EvaluationRequest, plan: ScoringPlan[tuple[str, float]], partials: list[_Scored]
+    ) -> Intervals:
+        return replace(super().intervals(request, plan, partials), unit=_UNITS[_pooling(request)])
+
+
+# Score an `IMAGE,SCORE` CSV on one image-quality benchmark, config and split with its spec's protocol; intervals
+# over the protocol's unit.
+evaluate: ShardedEvaluator[tuple[str, float], _Scored] = ShardedEvaluator(
+    _plan, _map, _reduce, _ProtocolResampling("scene (per-scene-median) or image (all-images)", _unit_of, _resampled)
+)

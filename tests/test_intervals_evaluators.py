@@ -10,26 +10,33 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import scipy.stats
 
-from evaluators import documents, health, multiple_choice
+from evaluators import documents, health, iqa, multiple_choice
 from hub.core.bootstrap import draw, per_resample, percentile_bounds
 from hub.core.coverage import Coverage
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
 from hub.core.registry import BenchmarkSpec, HealthTask, get_benchmark
 from hub.scoring.wiring import make_request
 from loaders.mobile_mmlu import read_answer_key
+from loaders.spaq import SPAQ
 from loaders.synthetic.health import build_pmdata
+from loaders.synthetic.spaq import build_spaq
 from tests.fixtures.health import pmdata_task
 from tests.fixtures.midv import MIDV500_FRAMES, build_tree, write_lines
 from tests.fixtures.mobile_mmlu import write_key, write_release, write_run
+from tests.fixtures.piq23 import fixture_images, write_piq23_tree, write_predictions
 from tests.test_midv_evaluate import CA1, CA2, HA1, TS1, _gt_lines
 from tests.test_midv_evaluate import _request as _midv_request
 from tests.test_mobile_mmlu_scoring import KEY, _perm_records
+from tests.test_piq23_evaluate import _predictions as _piq23_predictions
+from tests.test_piq23_evaluate import _request as _piq23_request
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -292,3 +299,78 @@ def test_field_intervals_pool_the_drawn_frames_pairs(midv: Path, tmp_path: Path)
     assert bounds["document_accuracy"] == _bounds(correct[picks].sum(axis=1) / 4.0)
     for metric, (low, high) in bounds.items():
         assert low <= result.metrics[metric] <= high, metric
+
+
+# --- image quality: scenes for PIQ23's per-scene medians, images for SPAQ's pooled correlations -------------------
+
+
+def test_scene_intervals_take_each_drawn_scene_as_often_as_drawn(tmp_path: Path) -> None:
+    """The four scenes of tests/test_piq23_evaluate.py: SRCC 0.8, -1, 0, 1 and MAE 0.5, 2, 1, 1. A resample's
+    median is over its drawn scenes' statistics with repetitions: drawing Indoor_Scene_1 twice, Indoor_Scene_10 and
+    Night_Scene_28 gives SRCC median (0 + 0.8) / 2 = 0.4, where merging the repeated scene would give 0."""
+    root = tmp_path / "piq23"
+    write_piq23_tree(root)
+    request = _piq23_request(root, _piq23_predictions(tmp_path / "scores.csv"))
+    result = _declared_and_reproducible(iqa.evaluate, request)
+    assert result.intervals is not None and result.intervals.unit == "scene" and result.intervals.n_units == 4
+    scene_of = {image.name: image.scene for image in fixture_images()}
+    images = list(result.sample_scores)  # the partials' order, which numbers the scenes
+    scenes = list(dict.fromkeys(scene_of[image] for image in images))
+    draws = draw([scene_of[image] for image in images])
+    per_scene = {m: np.array([result.breakdowns["scene"][s][m] for s in scenes]) for m in ("srcc", "mae")}
+    assert sorted(per_scene["srcc"].tolist()) == pytest.approx([-1.0, 0.0, 0.8, 1.0])
+    bounds = result.intervals.bounds
+    for metric, values in per_scene.items():
+        assert bounds[metric] == _bounds(np.median(values[draws.picks], axis=1)), metric
+        assert min(values) <= bounds[metric][0] <= result.metrics[metric] <= bounds[metric][1] <= max(values)
+    assert bounds["srcc_mean"] == _bounds(per_scene["srcc"][draws.picks].mean(axis=1))
+    merged = np.array([np.median(per_scene["srcc"][np.unique(row)]) for row in draws.picks])
+    assert bounds["srcc"] != _bounds(merged)
+    # *_global: the drawn scenes' images as one list, each scene's images as often as it is drawn (0 by the rule
+    # where they are all Night_Scene_28's constant predictions)
+    score = np.array([result.sample_scores[image]["score"] for image in images])
+    jod = np.array([result.sample_scores[image]["jod"] for image in images])
+    drawn = [draws.partials(r) for r in range(draws.n_resamples)]
+    pooled = [iqa.global_correlations(score[rows], jod[rows])["srcc"] for rows in drawn]
+    assert bounds["srcc_global"] == _bounds(np.array(pooled))
+
+
+def test_image_intervals_pool_the_drawn_images(tmp_path: Path, spaq: Path) -> None:
+    """SPAQ: SRCC, PLCC and KRCC over the drawn images, duplicates included (scipy, as the reduce)."""
+    mos = {label.image: label.mos for label in SPAQ(spaq, "test", "image").labels()}
+    noisy = {image: value + 10.0 * math.sin(k) for k, (image, value) in enumerate(mos.items())}
+    request = make_request(get_benchmark("spaq"), spaq, _spaq_predictions(tmp_path / "p.csv", noisy), "test", "image")
+    result = _declared_and_reproducible(iqa.evaluate, request)
+    assert result.intervals is not None and result.intervals.unit == "image" and result.intervals.n_units == len(mos)
+    images = list(result.sample_scores)
+    score, truth = np.array([noisy[i] for i in images]), np.array([mos[i] for i in images])
+    picks = draw(images).picks
+    kendall = [scipy.stats.kendalltau(score[row], truth[row]).statistic for row in picks]
+    assert result.intervals.bounds["krcc"] == _bounds(np.array(kendall))
+    for metric, (low, high) in result.intervals.bounds.items():
+        assert low < result.metrics[metric] < high, metric
+
+
+@pytest.mark.parametrize(("value", "expected"), [(lambda m: 0.02 * m - 1, 1.0), (lambda m: 50.0, 0.0)])
+def test_image_intervals_collapse_for_affine_and_constant_predictions(
+    tmp_path: Path, spaq: Path, value: Callable[[float], float], expected: float
+) -> None:
+    """An affine map of MOS ranks and correlates perfectly in every resample (a duplicated image ties in both
+    lists); constant predictions are 0 by mobench's rule in every resample."""
+    mos = {label.image: label.mos for label in SPAQ(spaq, "test", "image").labels()}
+    predictions = _spaq_predictions(tmp_path / "p.csv", {image: value(m) for image, m in mos.items()})
+    result = iqa.evaluate(make_request(get_benchmark("spaq"), spaq, predictions, "test", "image"))
+    assert result.intervals is not None
+    for low, high in result.intervals.bounds.values():
+        assert low == pytest.approx(expected, abs=1e-12) and high == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def spaq(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("spaq") / "SPAQ"
+    build_spaq(root, seed=0)
+    return root
+
+
+def _spaq_predictions(path: Path, scores: dict[str, float]) -> Path:
+    return write_predictions(path, [(image, repr(value)) for image, value in scores.items()])
