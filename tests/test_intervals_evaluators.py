@@ -19,15 +19,19 @@ import pytest
 import scipy.stats
 
 from evaluators import documents, health, iqa, multiple_choice
+from hub.cli.demo import DemoSummary
 from hub.core.bootstrap import draw, per_resample, percentile_bounds
 from hub.core.coverage import Coverage
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, ScoringPlan, ShardedEvaluator
-from hub.core.registry import BenchmarkSpec, HealthTask, get_benchmark
+from hub.core.registry import BenchmarkSpec, HealthTask, ImageQualityOptions, all_benchmarks, get_benchmark
+from hub.scoring.executors import score
 from hub.scoring.wiring import make_request
+from hub.store import Store
 from loaders.mobile_mmlu import read_answer_key
 from loaders.spaq import SPAQ
 from loaders.synthetic.health import build_pmdata
 from loaders.synthetic.spaq import build_spaq
+from submissions.worker import prepare_request
 from tests.fixtures.health import pmdata_task
 from tests.fixtures.midv import MIDV500_FRAMES, build_tree, write_lines
 from tests.fixtures.mobile_mmlu import write_key, write_release, write_run
@@ -196,6 +200,21 @@ def test_identical_participants_collapse_the_interval() -> None:
     assert bounds == {"mae": (0.0, 0.0), "rmse": (0.0, 0.0), "accuracy": (100.0, 100.0), "no_answer_rate": (0.0, 0.0)}
 
 
+@pytest.mark.parametrize("spec", [s for s in all_benchmarks() if s.family == "health-sensing"], ids=lambda s: s.id)
+def test_every_health_task_has_an_interval_for_every_declared_metric(spec: BenchmarkSpec) -> None:
+    """Every health benchmark, the demo's and LifeSnaps' alike (ordinal, regression, binary): windows of three
+    participants on the task's scale, one without an answer."""
+    task = spec.task_as(HealthTask)
+    scale = [0.0, 1.0] if task.classes else [task.low, (task.low + task.high) / 2, task.high]
+    windows: list[tuple[str, float, float | None]] = [
+        (f"p{k % 3}", scale[k % len(scale)], scale[(k * 7) % len(scale)]) for k in range(12)
+    ]
+    windows.append(("p0", scale[0], None))
+    bounds = _health_intervals(spec, _health_plan(windows))
+    assert list(bounds) == [m.name for m in spec.metrics]
+    assert all(math.isfinite(low) and low <= high for low, high in bounds.values()), bounds
+
+
 @pytest.fixture(scope="module")
 def pmdata(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pm") / "mini"
@@ -335,6 +354,25 @@ def test_scene_intervals_take_each_drawn_scene_as_often_as_drawn(tmp_path: Path)
     assert bounds["srcc_global"] == _bounds(np.array(pooled))
 
 
+def test_scene_aggregates_count_repeats_and_leave_out_undefined_scenes() -> None:
+    """Scene 0: SRCC 0.2, scene 1: 0.6, scene 2: undefined (NaN, e.g. one scored image). Drawing 0, 0, 1 gives the
+    median 0.2 (0.4 if the repeat were merged); 2, 2, 1 leaves 0.6 alone; 2, 2, 2 has no defined value."""
+    nan = math.nan
+    stats = iqa.SceneStatistics(
+        ["a", "b", "c"],
+        np.array([4, 4, 1]),
+        np.array([0.2, 0.6, nan]),
+        np.array([0.1, 0.5, nan]),
+        np.array([0.0, 0.3, nan]),
+        np.array([1.0, 2.0, 4.0]),
+        np.zeros(3, dtype=bool),
+    )
+    figures = iqa.scene_aggregates(stats, np.array([[0, 0, 1], [2, 2, 1], [2, 2, 2], [0, 1, 1]]))
+    np.testing.assert_array_equal(figures["srcc"], [0.2, 0.6, nan, 0.6])
+    np.testing.assert_allclose(figures["srcc_mean"], [1.0 / 3.0, 0.6, nan, 1.4 / 3.0], rtol=1e-15)
+    np.testing.assert_array_equal(figures["mae"], [1.0, 4.0, 4.0, 2.0])
+
+
 def test_image_intervals_pool_the_drawn_images(tmp_path: Path, spaq: Path) -> None:
     """SPAQ: SRCC, PLCC and KRCC over the drawn images, duplicates included (scipy, as the reduce)."""
     mos = {label.image: label.mos for label in SPAQ(spaq, "test", "image").labels()}
@@ -374,3 +412,37 @@ def spaq(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _spaq_predictions(path: Path, scores: dict[str, float]) -> Path:
     return write_predictions(path, [(image, repr(value)) for image, value in scores.items()])
+
+
+# --- every registered benchmark ------------------------------------------------------------------------------------
+
+
+def _official_unit(spec: BenchmarkSpec) -> str:
+    """The unit issue #24 names for each family's official pooling (image quality: per its spec's pooling)."""
+    if spec.family == "image-quality":
+        return {"per-scene-median": "scene", "all-images": "image"}[spec.options_as(ImageQualityOptions).pooling]
+    families = {"optical-flow": "image", "document-analysis": "frame", "health-sensing": "participant"}
+    return (families | {"multiple-choice": "question"})[spec.family]
+
+
+def test_every_benchmark_has_an_interval_for_every_declared_metric(demo: DemoSummary) -> None:
+    """The demo's published submissions, one per benchmark it scores: every declared metric has bounds, finite
+    and ordered wherever the metric itself is finite, over the unit its family's protocol pools."""
+    store = Store(demo.db_path)
+    chosen: dict[str, str] = {}
+    for row in store.list_submissions():
+        if row["status"] == "published":
+            chosen.setdefault(row["benchmark_id"], row["id"])
+    assert {spec.family for spec in all_benchmarks()} <= {get_benchmark(b).family for b in chosen}
+    for submission_id in chosen.values():
+        found = store.find_submission(submission_id)
+        assert found is not None
+        request = prepare_request(store, found)
+        result = score(request)
+        assert result.intervals is not None, request.spec.id
+        assert list(result.intervals.bounds) == [m.name for m in request.spec.metrics], request.spec.id
+        assert result.intervals.unit == _official_unit(request.spec), request.spec.id
+        for metric, value in result.metrics.items():
+            low, high = result.intervals.bounds[metric]
+            if math.isfinite(value):
+                assert math.isfinite(low) and low <= high, (request.spec.id, metric, value, low, high)
