@@ -143,7 +143,7 @@ def _aggregate(stats: SceneStatistics, keep: BoolArray) -> dict[str, float]:
     return {name: float(values[0]) for name, values in figures.items()}
 
 
-def scene_aggregates(stats: SceneStatistics, drawn: NDArray[np.intp]) -> dict[str, FloatArray]:
+def scene_aggregates(stats: SceneStatistics, drawn: NDArray[np.integer[Any]]) -> dict[str, FloatArray]:
     """Each statistic's median over scenes (and each correlation's mean), for every row of `drawn`: (sets, k)
     indices into `stats`' scenes, one set of scenes per row (a scene drawn twice counts twice: its value is taken
     twice, never merged by name). A scene whose statistic is undefined (NaN) is left out; NaN if none is left."""

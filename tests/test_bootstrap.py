@@ -37,7 +37,7 @@ def test_the_draws_depend_only_on_the_number_of_units_and_the_seed() -> None:
     """Paired resamples: two submissions on the same units draw the same rows, whatever the keys are called."""
     first, second = draw(["x", "y", "z"]), draw([10, 20, 30])
     assert np.array_equal(first.picks, second.picks)
-    expected = np.random.Generator(np.random.PCG64(SEED)).integers(0, 3, size=(RESAMPLES, 3))
+    expected = np.random.Generator(np.random.PCG64(SEED)).integers(0, 3, size=(RESAMPLES, 3), dtype=np.uint16)
     assert np.array_equal(first.picks, expected)
     assert not np.array_equal(draw(["x", "y", "z"], seed=SEED + 1).picks, first.picks)
 

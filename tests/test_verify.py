@@ -125,7 +125,10 @@ def test_an_untouched_bundle_verifies_from_the_store_a_folder_and_a_zip(hub: Hub
     figures = bundle.result
     breakdowns = sum(len(values) for groups in figures.breakdowns.values() for values in groups.values())
     samples = sum(len(values) for values in figures.sample_scores.values())
-    assert report["figures_checked"] == 2 + len(figures.metrics) + breakdowns + samples  # 2: n_samples, n_expected
+    assert figures.intervals is not None and list(figures.intervals.bounds) == list(figures.metrics)
+    # 2: n_samples, n_expected; 4: how the intervals were drawn (n_units, resamples, seed, level); 2 bounds a metric
+    intervals = 4 + 2 * len(figures.intervals.bounds)
+    assert report["figures_checked"] == 2 + len(figures.metrics) + breakdowns + samples + intervals
     assert _verify(hub, "--submission", hub.submission)[0] == 0
     archive = tmp_path / "submission.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -221,15 +224,19 @@ def test_a_changed_stored_score_is_detected_and_named_to_the_last_bit(hub: Hub, 
         result["metrics"]["srcc"] = math.nextafter(result["metrics"]["srcc"], math.inf)
         result["breakdowns"]["condition"]["Night"]["krcc"] += 0.5
         result["sample_scores"][IMAGE]["abs_error"] = "NaN"
+        result["intervals"]["bounds"]["plcc"][1] = math.nextafter(result["intervals"]["bounds"]["plcc"][1], -math.inf)
+        result["intervals"]["seed"] += 1
 
     code, report = _verify(hub, bundle=_edited_bundle(hub, tmp_path, edit))
     assert code == 1
     assert _named(report) == [
+        ("resampling", "seed"),
         ("metric", "srcc"),
+        ("interval", "plcc: high"),
         ("breakdown", "condition Night: krcc"),
         ("sample score", f"{IMAGE}: abs_error"),
     ]
-    assert report["differences"][2]["in_bundle"] == "nan"
+    assert report["differences"][4]["in_bundle"] == "nan"
 
 
 def test_an_edited_manifest_or_file_hash_in_the_bundle_is_named(hub: Hub, tmp_path: Path) -> None:
@@ -255,6 +262,27 @@ def test_another_mobench_only_warns(hub: Hub, tmp_path: Path) -> None:
     assert code == 0 and len(report["warnings"]) == 1 and "mobench 0.0.1 (git ffff" in report["warnings"][0]
     table = _invoke("verify", bundle, "--root", hub.root, "--db", hub.db)
     assert table.exit_code == 0 and "warning" in table.output and "verified" in table.output
+
+
+def test_the_training_badge_follows_from_the_manifest(hub: Hub, tmp_path: Path) -> None:
+    bundle = read_bundle(hub.bundle)
+    assert bundle.submission.manifest["training_data"] is None and bundle.submission.training_badge == "undeclared"
+    claimed = _edited_bundle(hub, tmp_path, lambda data: data["submission"].update(training_badge="zero-shot"))
+    code, report = _verify(hub, bundle=claimed)
+    assert code == 1 and report["differences"] == [
+        {
+            "what": "training badge",
+            "name": "manifest training_data",
+            "in_bundle": "zero-shot",
+            "recomputed": "undeclared",
+        }
+    ]
+
+    def written_before_declarations(data: dict[str, Any]) -> None:
+        del data["submission"]["training_badge"]
+        del data["submission"]["manifest"]["training_data"]
+
+    assert _verify(hub, bundle=_edited_bundle(hub, tmp_path, written_before_declarations))[0] == 0
 
 
 def test_what_is_not_a_bundle_or_not_scored_is_a_clear_error(hub: Hub, tmp_path: Path) -> None:
