@@ -20,13 +20,13 @@ from leaderboard.pareto import mean_interval, overlapping
 # The columns a visitor reads first; every metric of the benchmark can be added with the column picker.
 LEAD_COLUMNS = ("rank", "tied", "model")
 DESCRIPTIVE_COLUMNS = (
-    "model_version", "params", "precision", "runtime", "device", "soc", "provenance",
+    "model_version", "params", "precision", "runtime", "device", "soc", "provenance", "training_data",
     "latency_p50_ms", "latency_p90_ms", "peak_memory_mb", "energy_per_inference_gross_j",
     "energy_per_inference_net_j", "energy_scope", "integrity", "split", "synthetic", "submitted_at",
 )  # fmt: skip
 # shown until the visitor picks others
 DEFAULT_COLUMNS = (
-    "params", "precision", "runtime", "device", "provenance", "latency_p50_ms", "peak_memory_mb",
+    "training_data", "params", "precision", "runtime", "device", "provenance", "latency_p50_ms", "peak_memory_mb",
     "energy_per_inference_net_j",
 )  # fmt: skip
 

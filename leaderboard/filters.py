@@ -3,7 +3,8 @@
 One definition, run by DuckDB on both: on the store's rows inside `leaderboard.queries.ranking` (so filtering 100k
 submissions never leaves the database) and on the small table of reported rows from papers (`apply`, through an
 in-memory DuckDB). An empty selection means "no restriction"; a row that lacks a filtered field (a paper names no
-runtime, a model no parameter count) passes only an unrestricted filter.
+runtime, a model no parameter count, a reported row no training-data badge) passes only an unrestricted filter,
+except that hiding the rows that declare test overlap hides only rows that declare it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from hub.core.training_data import Badge
+
 MEASURED = "measured by mobench"
 SELF_REPORTED = "self-reported"
 REPORTED = "reported in a paper"
@@ -23,6 +26,14 @@ PROVENANCES = (MEASURED, SELF_REPORTED, NO_MEASUREMENTS, REPORTED)
 # how the store's `latency_provenance` reads on the page (SQL, over a column of that name)
 PROVENANCE_SQL = f"""CASE latency_provenance WHEN 'measured-by-mobench' THEN '{MEASURED}'
     WHEN 'self-reported' THEN '{SELF_REPORTED}' ELSE '{NO_MEASUREMENTS}' END"""
+# how the store's `training_badge` reads on the page (SQL, over a column of that name), in the page's column
+# `training_data`; a row the store has no badge for (its benchmark unknown to this mobench) reads as undeclared
+TRAINING = tuple(badge.label for badge in Badge)
+TRAINING_SQL = (
+    "CASE training_badge "
+    + " ".join(f"WHEN '{badge.value}' THEN '{badge.label}'" for badge in Badge)
+    + f" ELSE '{Badge.UNDECLARED.label}' END"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,8 @@ class Filters:
     params: tuple[float, float] | None = None
     provenances: Sequence[str] = field(default_factory=lambda: PROVENANCES)
     synthetic: bool = True
+    training: Sequence[str] = ()  # badge labels (`TRAINING`)
+    hide_contaminated: bool = False  # hide the rows that declare overlap with the test data
 
 
 def where(filters: Filters, columns: Sequence[str]) -> tuple[str, dict[str, object]]:
@@ -46,6 +59,7 @@ def where(filters: Filters, columns: Sequence[str]) -> tuple[str, dict[str, obje
         ("soc", filters.socs),
         ("runtime", filters.runtimes),
         ("precision", filters.precisions),
+        ("training_data", filters.training),
     ):
         if chosen:
             if column in columns:
@@ -64,6 +78,8 @@ def where(filters: Filters, columns: Sequence[str]) -> tuple[str, dict[str, obje
         params["filter_provenance"] = list(filters.provenances)
     if not filters.synthetic and "synthetic" in columns:
         clauses.append("NOT coalesce(synthetic, FALSE)")
+    if filters.hide_contaminated and "training_data" in columns:  # a row that declares nothing hides nothing
+        clauses.append(f"training_data <> '{Badge.CONTAMINATED.label}'")
     return " AND ".join(clauses) or "TRUE", params
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from hub.core.registry import BenchmarkSpec
 from hub.store import Store
-from leaderboard.filters import PROVENANCE_SQL, Filters, where
+from leaderboard.filters import PROVENANCE_SQL, TRAINING_SQL, Filters, where
 from leaderboard.pareto import front_sql
 
 # The benchmark page's table shows this many rows at most; its charts take the Pareto front over every matching row.
@@ -26,12 +26,13 @@ PAGE_ROWS = 500
 # Every scored submission of a benchmark with what the page shows about it, from the store's `board_rows`
 # (one row per scored submission, written when it is scored; cost figures chosen at intake, see hub.store.costs).
 _ROWS_SQL = f"""
-SELECT * EXCLUDE (metric_names, metric_values), {PROVENANCE_SQL} AS provenance, metric_names, metric_values
+SELECT * EXCLUDE (metric_names, metric_values), {PROVENANCE_SQL} AS provenance, {TRAINING_SQL} AS training_data,
+       metric_names, metric_values
 FROM board_rows WHERE benchmark_id = $benchmark
 """
 _ROW_COLUMNS = (
     "submission", "model", "model_version", "params", "device", "soc", "form_factor", "runtime", "precision",
-    "baseline", "synthetic", "config", "split", "primary_value", "provenance", "integrity",
+    "baseline", "synthetic", "config", "split", "primary_value", "provenance", "integrity", "training_data",
 )  # fmt: skip
 
 
@@ -211,14 +212,15 @@ def primary_results(store: Store) -> pd.DataFrame:
 
 
 def submission(store: Store, submission_id: str) -> dict[str, Any] | None:
-    """One submission's row (any status): benchmark, model, device, status and reason, manifest, times."""
+    """One submission's row (any status): benchmark, model, device, status and reason, manifest, declared training
+    data and its badge, times."""
     with store.read() as con:
         frame = con.execute(
             """SELECT s.id, s.benchmark_id, s.config, s.split, s.status, s.reason, s.runtime, s.precision,
                       s.submitter, s.is_baseline AS baseline, s.synthetic, s.n_samples, s.n_expected,
                       s.created_at, s.updated_at, s.worker_id, s.heartbeat_at, s.attempts, s.log_excerpt,
-                      s.manifest_json, m.name AS model, m.version AS model_version,
-                      m.params, d.name AS device, d.soc
+                      s.manifest_json, s.training_data_json, s.training_badge, m.name AS model,
+                      m.version AS model_version, m.params, d.name AS device, d.soc
                FROM submissions s JOIN models m ON m.id = s.model_id JOIN devices d ON d.id = s.device_id
                WHERE s.id = ?""",
             [submission_id],
@@ -227,6 +229,8 @@ def submission(store: Store, submission_id: str) -> dict[str, Any] | None:
         return None
     row: dict[str, Any] = {str(k): v for k, v in frame.iloc[0].to_dict().items()}
     row["manifest"] = json.loads(row.pop("manifest_json"))
+    declared = row.pop("training_data_json")  # NULL: undeclared
+    row["training_data"] = json.loads(declared) if isinstance(declared, str) else None
     return row
 
 

@@ -13,12 +13,13 @@ Every refusal is one line naming the file, line and column, and quotes at most a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from hub.core.errors import SubmissionError, clip, excerpt
+from hub.core.training_data import Declaration, check_form
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_NESTING = 16
@@ -137,6 +138,9 @@ class Manifest(_Strict):
     device: DeviceInfo
     submitter: SubmitterInfo
     power_windows: list[PowerWindow] = Field(default_factory=list, max_length=100)
+    # what the model was trained on: `none` (zero-shot) or dataset names and URLs, read against the benchmark's
+    # spec for its badge (hub.core.training_data); left out, the submission shows as undeclared
+    training_data: Annotated[Declaration | None, BeforeValidator(check_form)] = None
 
 
 def parse_manifest_text(text: str, shown: str) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from hub.core.errors import MobenchError, SubmissionError
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.measurements.report import MeasurementReport, ModelInfo, Protocol, ProvenanceInfo, RawArtifact
 from hub.core.paths import submissions_dir
-from hub.core.registry import BenchmarkSpec, get_benchmark
+from hub.core.registry import BenchmarkSpec, all_benchmarks, get_benchmark
+from hub.core.training_data import Badge, check_parts, training_badge
 from hub.store import NewSubmission, Store
 from submissions.archive import DEFAULT_LIMITS, Limits, content_hash, stage
 from submissions.manifest import Manifest, PowerWindow, load_manifest
@@ -165,6 +166,16 @@ def _resolve_split(manifest: Manifest, spec: BenchmarkSpec) -> tuple[str, str]:
     return config.name, split.name
 
 
+def _training_badge(manifest: Manifest, spec: BenchmarkSpec, config: str, split: str) -> Badge:
+    """The badge the manifest's `training_data` earns on the row, once every part it names of a registered dataset
+    is one that dataset has."""
+    try:
+        check_parts(manifest.training_data, all_benchmarks())
+    except MobenchError as exc:
+        raise SubmissionError(f"manifest.yaml: field 'training_data': {exc}") from exc
+    return training_badge(manifest.training_data, spec, config, split)
+
+
 def submit(
     source: Path,
     store: Store,
@@ -187,6 +198,7 @@ def submit(
         except MobenchError as exc:
             raise SubmissionError(f"manifest.yaml: field 'benchmark': {exc}") from exc
         config, split = _resolve_split(manifest, spec)
+        badge = _training_badge(manifest, spec, config, split)
         registered = store.benchmarks.root(spec.id)
         if registered is None:
             raise SubmissionError(
@@ -223,6 +235,8 @@ def submit(
                     is_baseline=is_baseline,
                     synthetic=registered[1],
                     manifest_json=manifest.model_dump_json(),
+                    training_data=manifest.training_data,
+                    training_badge=badge,
                     storage_path=str(final),
                     measurements=measurements,
                 )

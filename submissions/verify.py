@@ -28,8 +28,9 @@ from hub.core.errors import MobenchError
 from hub.core.evaluation import exact_bits, flat_figures
 from hub.core.hashing import tree_digest, tree_hashes
 from hub.core.registry import BenchmarkSpec, get_benchmark
+from hub.core.training_data import training_badge
 from hub.core.version import mobench_git_commit, mobench_version
-from hub.scoring.bundle import Bundle, Figures, ground_truth_hashes
+from hub.scoring.bundle import Bundle, Figures, SubmissionInfo, ground_truth_hashes
 from hub.scoring.executors import score
 from hub.scoring.wiring import make_request, read_labels
 from hub.store import Store
@@ -106,6 +107,7 @@ def _check(
             Difference("submission id", "digest of the submission's file hashes", info.id, tree_digest(submitted))
         )
     found.differences += _manifest_differences(bundle.submission.manifest, top)
+    found.differences += _badge_differences(spec, info)
     found.differences += _hash_differences("ground-truth file", bundle.hashes.ground_truth, truth)
     try:
         result = score(make_request(spec, root, top / "predictions", info.split, info.config, labels=labels))
@@ -179,8 +181,20 @@ def _hash_differences(what: str, recorded: Mapping[str, str], found: Mapping[str
     ]
 
 
+def _badge_differences(spec: BenchmarkSpec, info: SubmissionInfo) -> list[Difference]:
+    """The bundle's training-data badge against the one its manifest's `training_data` earns on this mobench's
+    spec of the benchmark (nothing to compare in a bundle written before badges)."""
+    if info.training_badge is None:
+        return []
+    earned = training_badge(info.manifest.get("training_data"), spec, info.config, info.split)
+    if earned == info.training_badge:
+        return []
+    return [Difference("training badge", "manifest training_data", info.training_badge.value, earned.value)]
+
+
 def _manifest_differences(recorded: Mapping[str, Any], top: Path) -> list[Difference]:
-    """The bundle's manifest against the submission's manifest.yaml, parsed as the intake parses it."""
+    """The bundle's manifest against the submission's manifest.yaml, parsed as the intake parses it. A field left
+    out equals one that is null: a bundle written before a field existed lacks what today's parse fills with null."""
     try:
         parsed = json.loads(load_manifest(top / "manifest.yaml", display_name="manifest.yaml").model_dump_json())
     except MobenchError as exc:
@@ -189,7 +203,7 @@ def _manifest_differences(recorded: Mapping[str, Any], top: Path) -> list[Differ
     return [
         Difference("manifest", name, _show_json(recorded, name), _show_json(parsed, name))
         for name in names
-        if recorded.get(name, ABSENT) != parsed.get(name, ABSENT)
+        if recorded.get(name) != parsed.get(name)
     ]
 
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from hub.cli.demo import DemoSummary, demo_specs
 from hub.core.references import FLAG, references_for
 from hub.store import Store
+from tests.fixtures.declared import declare
 
 APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
 
@@ -100,6 +101,38 @@ def test_filters_change_the_rows(demo: DemoSummary, monkeypatch: pytest.MonkeyPa
     assert any("No scored submission matches these filters" in i.value for i in at.info)
 
 
+def test_the_training_data_badge_filters_and_hides_declared_overlap(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(demo_db, "sintel-final", "opencv-farneback", ["FlyingChairs", "sintel:training"])
+    at = _app(demo_db, monkeypatch, page="benchmark", benchmark="sintel-final")
+    ranking = _frame(at, "rank", "epe", "training_data")
+    badges = dict(zip(ranking["model"], ranking["training_data"], strict=True))
+    assert badges == {"opencv-dis-medium": "zero-shot", "opencv-farneback": "declared test overlap"}
+    assert any('Rows marked "declared test overlap"' in c.value for c in at.caption)
+    at.sidebar.toggle(key="f_hide_contaminated").set_value(True).run()
+    assert list(_frame(at, "rank", "epe")["model"]) == ["opencv-dis-medium"]
+    assert not any('Rows marked "declared test overlap"' in c.value for c in at.caption)
+    at.sidebar.toggle(key="f_hide_contaminated").set_value(False).run()
+    at.sidebar.multiselect(key="f_training").set_value(["declared test overlap"]).run()
+    assert list(_frame(at, "rank", "epe")["model"]) == ["opencv-farneback"]
+    at.sidebar.multiselect(key="f_training").set_value(["trained on its training split", "undeclared"]).run()
+    assert any("No scored submission matches these filters" in i.value for i in at.info)
+    # the reported rows declare nothing: a badge filter leaves none, the toggle hides none
+    assert not any("flag" in d.value.columns for d in at.dataframe)
+    at.sidebar.multiselect(key="f_training").set_value([]).run()
+    at.sidebar.toggle(key="f_hide_contaminated").set_value(True).run()
+    assert len(_frame(at, "flag", "quote")) == len(references_for("sintel-final"))
+
+
+def test_a_fitted_baseline_shows_as_trained_on_the_training_split(
+    demo: DemoSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="piq23-overall")
+    ranking = _frame(at, "rank", "srcc", "training_data")
+    assert list(ranking["training_data"]) == ["trained on its training split"]
+
+
 def test_column_picker_adds_any_metric(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="sintel-final")
     assert "acc_1px" not in _frame(at, "rank", "epe").columns
@@ -169,6 +202,19 @@ def test_submission_page_shows_everything_about_one_run(demo: DemoSummary, monke
     assert set(records["provenance"]) == {"measured-by-mobench"}
     assert records["flags"].str.contains("rss_peak_is_whole_process_lifetime").any()
     assert any("SYNTHETIC" in w.value for w in at.warning)
+
+
+def test_the_submission_page_reads_each_declared_item(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    submission = declare(demo_db, "sintel-final", "opencv-farneback", ["FlyingChairs", "sintel:training"])
+    at = _app(demo_db, monkeypatch, page="submission", submission=submission)
+    assert any(m.value == "**Training data: declared test overlap**" for m in at.markdown)
+    readings = _frame(at, "declared", "reads as", "why")
+    assert list(readings["declared"]) == ["FlyingChairs", "sintel:training"]
+    assert list(readings["reads as"]) == ["another dataset", "overlap with its test data"]
+    assert "default/training is the split this row is scored on" in readings["why"].iloc[1]
+    zero_shot = _submission_id(demo_db, "sintel-final", "opencv-dis-medium")
+    at = _app(demo_db, monkeypatch, page="submission", submission=zero_shot)
+    assert any("zero-shot** (declared `none`" in m.value for m in at.markdown)
 
 
 def test_devices_page_best_per_benchmark_and_one_model_across_devices(

@@ -14,11 +14,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from hub.cli.demo import DemoSummary
+from tests.fixtures.declared import declare
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -57,9 +59,23 @@ def _wait_for_port(port: int, timeout_s: float) -> None:
 @pytest.fixture
 def served(demo: DemoSummary) -> Iterator[str]:
     """`mobench serve` on the demo's store, on a free loopback port; yields the base URL."""
+    with _serve(demo.db_path) as url:
+        yield url
+
+
+@pytest.fixture
+def served_declared(demo_db: Path) -> Iterator[str]:
+    """`mobench serve` on a copy of the demo's store where one Sintel run declares overlap with the scored data."""
+    declare(demo_db, "sintel-final", "opencv-farneback", ["FlyingChairs", "sintel:training"])
+    with _serve(demo_db) as url:
+        yield url
+
+
+@contextmanager
+def _serve(db: Path) -> Iterator[str]:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli.app", "serve", "--db", str(demo.db_path), "--port", str(port)],
+        [sys.executable, "-m", "hub.cli.app", "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -100,3 +116,37 @@ def test_benchmark_page_renders_and_a_filter_click_changes_it(served: str) -> No
         finally:
             browser.close()
     assert (ARTIFACTS / "leaderboard-benchmark.png").stat().st_size > 20_000
+
+
+def test_the_training_data_toggle_and_filter_in_a_browser(served_declared: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = _chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 2600})
+            page.goto(served_declared + "?page=benchmark&benchmark=sintel-final", timeout=60_000)
+            grid = page.get_by_test_id("stDataFrame").first
+            expect(grid).to_contain_text("declared test overlap", timeout=60_000)
+            expect(grid).to_contain_text("zero-shot")
+            expect(grid).to_contain_text("training data")  # the column's header
+            page.screenshot(path=str(ARTIFACTS / "leaderboard-training-data.png"), full_page=True)
+
+            page.get_by_text("Hide declared test overlap").click()
+            grid = page.get_by_test_id("stDataFrame").first
+            expect(grid).not_to_contain_text("opencv-farneback", timeout=30_000)
+            expect(grid).to_contain_text("opencv-dis-medium")
+            page.get_by_text("Hide declared test overlap").click()
+            expect(page.get_by_test_id("stDataFrame").first).to_contain_text("opencv-farneback", timeout=30_000)
+
+            page.get_by_test_id("stMultiSelect").filter(has_text="Training data").click()
+            page.get_by_role("option", name="declared test overlap").click()
+            page.keyboard.press("Escape")
+            grid = page.get_by_test_id("stDataFrame").first
+            expect(grid).not_to_contain_text("opencv-dis-medium", timeout=30_000)
+            expect(grid).to_contain_text("opencv-farneback")
+            page.screenshot(path=str(ARTIFACTS / "leaderboard-training-filtered.png"), full_page=True)
+        finally:
+            browser.close()

@@ -86,6 +86,22 @@ def test_submit_score_and_read_back_with_a_token(hub: tuple[Store, str], demo: D
     assert api.get("/submissions/none").status_code == 404
 
 
+def test_the_view_says_what_the_model_was_trained_on(hub: tuple[Store, str], demo: DemoSummary, tmp_path: Path) -> None:
+    store, secret = hub
+    api = _client(store)
+    declared = ["FlyingChairs", "https://huggingface.co/datasets/x/y", "sintel-final:training"]
+    receipt = _post(api, secret, _zip(demo, tmp_path, "trained", training_data=declared)).json()
+    public = api.get(f"/submissions/{receipt['id']}").json()
+    # public: what was declared and what it means here (Sintel's scored training split, in either pass)
+    assert public["training_data"] == declared and public["training_badge"] == "contaminated"
+    for version, value, problem in (
+        ("typo", ["sintel:train"], "item 1 ('sintel:train'): mpi-sintel has no split 'train'"),
+        ("blank", None, "is empty: write `none` for a zero-shot model, or leave the field out"),
+    ):
+        refused = _post(api, secret, _zip(demo, tmp_path, version, training_data=value))
+        assert refused.status_code == 422 and problem in refused.json()["detail"], refused.text
+
+
 def test_a_revoked_token_is_refused(hub: tuple[Store, str], demo: DemoSummary, tmp_path: Path) -> None:
     store, _ = hub
     token, secret = accounts.create_token(store, "gone")

@@ -17,6 +17,7 @@ from hub.core.errors import LeaseLostError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.registry import get_benchmark
 from hub.store import SCHEMA_VERSION, Store
+from hub.store.connection import row_key
 from hub.store.schema import MIGRATIONS
 from leaderboard import queries
 from tests.fixtures.store_rows import new_submission
@@ -124,12 +125,37 @@ def _store_at_version(path: Path, version: int) -> Store:
     return store
 
 
+def _add_before_declarations(store: Store, sub_id: str) -> None:
+    """`new_submission(sub_id)` recorded as the intake did before migration 13 gave submissions their declared
+    training data and badge (today's `add_submission` writes those columns, which such a store lacks)."""
+    sub = new_submission(sub_id)
+    model_id = row_key(sub.model["name"], sub.model["version"], None)
+    device_id = row_key(sub.device["name"], sub.device["soc"], sub.device["os"])
+    with store.write() as con:
+        con.execute(
+            "INSERT INTO models SELECT $1, $2, $3, NULL, NULL, NULL, NULL WHERE $1 NOT IN (SELECT id FROM models)",
+            [model_id, sub.model["name"], sub.model["version"]],
+        )
+        con.execute(
+            "INSERT INTO devices SELECT $1, $2, $3, $4, NULL WHERE $1 NOT IN (SELECT id FROM devices)",
+            [device_id, sub.device["name"], sub.device["soc"], sub.device["os"]],
+        )
+        con.execute(
+            """INSERT INTO submissions (id, benchmark_id, config, split, model_id, device_id, runtime, precision,
+                   submitter, is_baseline, synthetic, status, manifest_json, storage_path, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)""",
+            [sub.id, sub.benchmark_id, sub.config, sub.split, model_id, device_id, sub.runtime, sub.precision,
+             sub.submitter, sub.is_baseline, sub.synthetic, sub.manifest_json, sub.storage_path],
+        )  # fmt: skip
+        con.execute("INSERT INTO events VALUES (now()::TIMESTAMP, ?, 'submitted', ?)", [sub.id, sub.benchmark_id])
+
+
 def test_a_version_8_store_moves_to_the_new_state_names(tmp_path: Path) -> None:
     """Stores written before the state machine said running/scored: the migration renames, and re-queues a
     submission caught mid-run (its worker's lease means nothing to the new states)."""
     store = _store_at_version(tmp_path / "db.duckdb", 8)
-    store.add_submission(new_submission("old-scored"))
-    store.add_submission(new_submission("old-running"))
+    _add_before_declarations(store, "old-scored")
+    _add_before_declarations(store, "old-running")
     with store.write() as con:
         con.execute("UPDATE submissions SET status = 'scored' WHERE id = 'old-scored'")
         con.execute("UPDATE submissions SET status = 'running', lease_expires_at = now() WHERE id = 'old-running'")
@@ -148,7 +174,7 @@ def test_a_version_9_store_gets_its_leaderboard_rows_back_with_the_metric_lists(
     store = _store_at_version(tmp_path / "db.duckdb", 9)
     spec = get_benchmark("sintel-clean")
     store.benchmarks.register(spec, None, synthetic=True)
-    store.add_submission(new_submission("old"))
+    _add_before_declarations(store, "old")
     metrics = {m.name: float(i) / 4 for i, m in enumerate(spec.metrics)}
     metrics["epe_matched"] = float("nan")  # a metric with nothing to average over stays missing, not 0
     with store.write() as con:
@@ -177,7 +203,7 @@ def test_a_version_11_store_moves_a_measuring_submission_back_to_scoring(tmp_pat
     store = _store_at_version(tmp_path / "db.duckdb", 11)
     store.benchmarks.register(get_benchmark("sintel-clean"), tmp_path, synthetic=True)
     for sid in ("done", "held", "orphaned"):
-        store.add_submission(new_submission(sid))
+        _add_before_declarations(store, sid)
     with store.write() as con:
         con.execute("UPDATE submissions SET status = 'published' WHERE id = 'done'")
         con.execute("INSERT INTO events VALUES (now()::TIMESTAMP, 'done', 'measuring', 'no measurement records')")

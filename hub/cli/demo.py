@@ -106,6 +106,7 @@ def write_baseline_submission(
         "precision": baseline.precision,
         "device": device,
         "submitter": {"name": DEMO_SUBMITTER if baseline.is_baseline else MODELS_SUBMITTER},
+        "training_data": baseline.training_data(spec, loader.config or spec.default_config),
     }
     (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     kind = "Baseline" if baseline.is_baseline else "Model"

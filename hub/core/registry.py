@@ -251,9 +251,7 @@ class BenchmarkSpec(_Strict):
         return self
 
     def _check_dataset(self) -> None:
-        """The dataset block names this benchmark, gives every split a role and no other, and overlaps elsewhere."""
-        if self.id not in self.dataset.names:
-            raise ValueError(f"{self.id}: dataset.names must include the benchmark's id")
+        """The dataset block gives every split a role and no other, and its overlaps are other datasets."""
         splits = {s.name for c in self.configs for s in c.splits}
         if splits != set(self.dataset.roles):
             raise ValueError(
@@ -343,11 +341,14 @@ def load_registry() -> dict[str, BenchmarkSpec]:
 
 
 def check_datasets(specs: list[BenchmarkSpec]) -> None:
-    """Benchmarks that share a dataset name declare the same dataset (names, URLs, roles, and the same splits in
-    the configs they share), and an `overlaps` entry that names a registered dataset repeats its names and URLs:
-    otherwise one declaration in a manifest would mean different data on different benchmark pages."""
+    """Every registered benchmark's id is one of its dataset's names (a submitter may name the data by the id the
+    pages show); benchmarks that share a dataset name declare the same dataset (names, URLs, roles, and the same
+    splits in the configs they share), and an `overlaps` entry that names a registered dataset repeats its names and
+    URLs: otherwise one declaration in a manifest would mean different data on different benchmark pages."""
     by_name: dict[str, BenchmarkSpec] = {}
     for spec in specs:
+        if spec.id not in spec.dataset.names:
+            raise ValueError(f"{spec.id}: dataset.names must include the benchmark's id")
         for name in spec.dataset.names:
             first = by_name.setdefault(name, spec)
             if first is spec:

@@ -14,8 +14,9 @@ compares every figure bit for bit. The format, one UTF-8 JSON object:
         "status": "published",                       its state in the store when the bundle was written
         "benchmark": "<benchmark id>", "benchmark_version": "1.0", "config": "device", "split": "test",
         "labels": "public" or "hidden",              who holds the split's ground truth (hub.core.registry)
-        "manifest": {...}                            manifest.yaml as the intake parsed it
-      },
+        "manifest": {...},                           manifest.yaml as the intake parsed it
+        "training_badge": "trained"                  what its training_data earns on the benchmark, as the hub
+      },                                             shows it (hub.core.training_data); absent before badges
       "hashes": {
         "submission": {"manifest.yaml": "<sha256>", "predictions/scores.csv": "<sha256>", ...},
         "ground_truth": {"Scores_Overall.csv": "<sha256>", "Test split/Device Split.csv": "<sha256>", ...}
@@ -62,6 +63,7 @@ from hub.core.errors import FormatError, MobenchError
 from hub.core.evaluation import EvaluationResult
 from hub.core.hashing import tree_digest, tree_hashes
 from hub.core.registry import BenchmarkSpec, LabelAccess, get_benchmark
+from hub.core.training_data import Badge
 from hub.core.version import mobench_git_commit, mobench_version
 from hub.scoring.wiring import make_loader
 from hub.store import Store
@@ -111,6 +113,7 @@ class SubmissionInfo(_Part):
     split: str
     labels: LabelAccess
     manifest: dict[str, Any]
+    training_badge: Badge | None = None
 
 
 class Hashes(_Part):
@@ -208,6 +211,7 @@ def build_bundle(store: Store, submission_id: str) -> Bundle:
             split=row.split,
             labels=spec.config(row.config).split(row.split).labels,
             manifest=stored.manifest,
+            training_badge=stored.training_badge,
         ),
         hashes=Hashes(submission=files, ground_truth=ground_truth_hashes(spec, registered[0], row.split, row.config)),
         result=Figures.of(stored.result),

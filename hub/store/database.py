@@ -30,7 +30,7 @@ import pyarrow as pa
 from hub.core.errors import MobenchError
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.paths import submissions_dir
-from hub.store import board_rows, costs, schema
+from hub.store import board_rows, costs, schema, training
 from hub.store.benchmarks import Benchmarks
 from hub.store.connection import Connection, row_key, utc_now
 from hub.store.leases import Leases
@@ -77,13 +77,15 @@ class Store:
 
     # -- schema ------------------------------------------------------------------------------------------------
     def init(self) -> int:
-        """Create or migrate the schema and derive the cost figures and leaderboard rows that published submissions
-        lack (rows written before those tables existed, or behind the store's back); returns the schema version."""
+        """Create or migrate the schema and derive the cost figures, training-data badges and leaderboard rows that
+        submissions lack (rows written before those existed, or behind the store's back) or whose badge today's
+        specs read differently (`hub.store.training`); returns the schema version."""
         while True:
             with self.write() as con:
                 if schema.migrate_step(con, self.name):
                     continue
                 costs.fill_missing(con)
+                training.refresh(con)  # before the board rows: it drops the rows whose badge it changes
                 board_rows.fill_missing(con)
                 return schema.SCHEMA_VERSION
 
@@ -134,8 +136,9 @@ class Store:
             now = utc_now()
             con.execute(
                 """INSERT INTO submissions (id, benchmark_id, config, split, model_id, device_id, runtime, precision,
-                       submitter, is_baseline, synthetic, status, manifest_json, storage_path, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)""",
+                       submitter, is_baseline, synthetic, status, manifest_json, storage_path, created_at, updated_at,
+                       training_data_json, training_badge)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)""",
                 [
                     sub.id,
                     sub.benchmark_id,
@@ -152,6 +155,8 @@ class Store:
                     sub.storage_path,
                     now,
                     now,
+                    training.encode(sub.training_data),
+                    sub.training_badge,
                 ],
             )
             if sub.measurements:

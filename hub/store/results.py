@@ -14,6 +14,7 @@ from typing import Any
 from hub.core.bootstrap import Intervals
 from hub.core.errors import MobenchError
 from hub.core.evaluation import Breakdowns, EvaluationResult
+from hub.core.training_data import Badge
 from hub.store.database import Store
 from hub.store.rows import SubmissionRow
 
@@ -23,6 +24,7 @@ class StoredResult:
     submission: SubmissionRow
     manifest: dict[str, Any]
     result: EvaluationResult
+    training_badge: Badge | None  # what the manifest's training_data earned on the benchmark (hub.core.training_data)
 
 
 def resolve_submission(store: Store, id_or_prefix: str) -> SubmissionRow:
@@ -42,7 +44,8 @@ def stored_result(store: Store, submission: SubmissionRow) -> StoredResult:
     """The manifest and every figure of a scored submission: aggregates, breakdowns, per-sample scores, counts."""
     with store.read() as con:
         head = con.execute(
-            "SELECT manifest_json, n_samples, n_expected, details_json, resampling FROM submissions WHERE id = ?",
+            """SELECT manifest_json, n_samples, n_expected, details_json, resampling, training_badge
+               FROM submissions WHERE id = ?""",
             [submission.id],
         ).fetchone()
         bounds = con.execute(
@@ -82,7 +85,12 @@ def stored_result(store: Store, submission: SubmissionRow) -> StoredResult:
         details=json.loads(head[3]) if head[3] else {},
         intervals=_intervals(head[4], bounds),
     )
-    return StoredResult(submission=submission, manifest=json.loads(head[0]), result=result)
+    return StoredResult(
+        submission=submission,
+        manifest=json.loads(head[0]),
+        result=result,
+        training_badge=None if head[5] is None else Badge(head[5]),
+    )
 
 
 def _intervals(resampling: str | None, bounds: list[tuple[Any, ...]]) -> Intervals | None:

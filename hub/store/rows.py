@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.core.measurements.record import MeasurementRecord
+from hub.core.training_data import Badge, Declared
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class NewSubmission:
     manifest_json: str
     storage_path: str
     measurements: Sequence[MeasurementRecord]
+    # what the manifest declares the model was trained on, and the badge that earns on its benchmark
+    training_data: Declared = None
+    training_badge: Badge = Badge.UNDECLARED
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from hub.core.references import FLAG, references_for
 from hub.core.registry import BenchmarkSpec
+from hub.core.training_data import Badge
 from leaderboard import board, cache, charts, filters
 from leaderboard.pareto import front_sql
 from leaderboard.views.widgets import cite_box, downloads, link, synthetic_banner
@@ -59,10 +60,16 @@ def render(db: str, spec: BenchmarkSpec, synthetic: bool) -> None:
             width="stretch",
             column_config={
                 "rank": st.column_config.NumberColumn("rank", help="Shared by ties; missing without a primary value"),
+                "training_data": st.column_config.TextColumn("training data", help=TRAINING_HELP, width="medium"),
                 "details": st.column_config.LinkColumn("details", display_text="open"),
             },
         )
         downloads(table.drop(columns=["details"]), f"{spec.id}-ranking")
+        if (shown["training_data"] == Badge.CONTAMINATED.label).any():
+            st.caption(
+                f'Rows marked "{Badge.CONTAMINATED.label}" were trained on data this benchmark scores or tests on, '
+                "by their own declaration; the sidebar hides them. A submission page lists what each one declared."
+            )
         if (shown["integrity"] == "timed model ≠ scored model").any():
             st.error("Some latency/energy figures timed a different model file than the one that was scored.")
 
@@ -81,6 +88,14 @@ def render(db: str, spec: BenchmarkSpec, synthetic: bool) -> None:
         downloads(ref_table, f"{spec.id}-reported")
 
     _cost_charts(spec, shown, board.submission_rows(page.front), reported)
+
+
+TRAINING_HELP = (
+    "What the submitter declares the model was trained on, read against this benchmark's data: zero-shot (`none`, "
+    "or other datasets only), trained on its training split (only splits disjoint from the scored one), declared "
+    "test overlap (the scored split, the test split, the dataset as a whole or a dataset that shares its samples), "
+    "undeclared (nothing said). The submission page lists the declaration."
+)
 
 
 def _options(options: dict[str, list[Any]], references: pd.DataFrame, column: str) -> list[str]:
@@ -102,6 +117,8 @@ def _chosen_filters() -> filters.Filters:
         params=(picked[0] * 1e6, picked[1] * 1e6) if picked else None,
         provenances=tuple(state.get("f_provenance", filters.PROVENANCES)),
         synthetic=bool(state.get("f_synthetic", True)),
+        training=tuple(state.get("f_training", ())),
+        hide_contaminated=bool(state.get("f_hide_contaminated", False)),
     )
 
 
@@ -125,6 +142,8 @@ def _filter_widgets(options: dict[str, list[Any]], references: pd.DataFrame) -> 
         sidebar.slider("Parameters (millions)", low, high, (low, high), key="f_params", on_change=_params_moved)
     sidebar.multiselect("Provenance", list(filters.PROVENANCES), default=list(filters.PROVENANCES), key="f_provenance")
     sidebar.toggle("Show synthetic (demo) results", value=True, key="f_synthetic")
+    sidebar.multiselect("Training data", list(filters.TRAINING), key="f_training", help=TRAINING_HELP)
+    sidebar.toggle(f"Hide {Badge.CONTAMINATED.label}", value=False, key="f_hide_contaminated", help=TRAINING_HELP)
 
 
 def _column_picker(spec: BenchmarkSpec, submissions: pd.DataFrame) -> list[str]:

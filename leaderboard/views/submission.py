@@ -3,10 +3,13 @@ the result bundle to download (`hub.scoring.bundle`) that lets anyone check thos
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from hub.core.registry import BenchmarkSpec, load_registry
+from hub.core.training_data import NONE, Badge, read_declaration
 from hub.scoring.bundle import bundle_file_name
 from leaderboard import cache, charts
 from leaderboard.views.widgets import downloads, link, synthetic_banner
@@ -32,6 +35,7 @@ def render(db: str, submission_id: str) -> None:
         f"Submission id (sha256 of its content): {row['id']} · worker {row['worker_id'] or '—'} · last heartbeat "
         f"{row['heartbeat_at'] if pd.notna(row['heartbeat_at']) else '—'} · attempts {row['attempts']}"
     )
+    _training_data(row, spec)
     if pd.notna(row["n_samples"]):  # written with the scores: a bundle needs them
         st.download_button(
             "Download the result bundle",
@@ -89,6 +93,39 @@ def render(db: str, submission_id: str) -> None:
     if details:
         with st.expander("Run details"):
             st.json(details)
+
+
+def _training_data(row: dict[str, Any], spec: BenchmarkSpec | None) -> None:
+    """The badge, and each declared item with what it reads as on this benchmark and why (the detail the
+    benchmark page's badge column points to)."""
+    badge = Badge(row["training_badge"]) if isinstance(row["training_badge"], str) else Badge.UNDECLARED
+    declared = row["training_data"]
+    said = {None: "nothing declared", NONE: "declared `none`: fitted on no benchmark's data"}
+    st.markdown(
+        f"**Training data: {badge.label}**" + (f" ({said[declared]})" if not isinstance(declared, list) else "")
+    )
+    if isinstance(declared, list) and spec is not None:
+        readings = read_declaration(declared, spec, str(row["config"]), str(row["split"]))
+        st.dataframe(
+            pd.DataFrame([{"declared": r.item, "reads as": r.verdict.value, "why": r.why} for r in readings]),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _resampling(drawn: dict[str, Any] | None) -> str:
+    """How the `low`/`high` columns were drawn (`hub.core.bootstrap`), or why there are none."""
+    if drawn is None:
+        return (
+            "No intervals: this submission was scored without resampling (before intervals existed, or by an "
+            "evaluator that does not resample yet)."
+        )
+    return (
+        f"low, high: the {drawn['level']:.0%} percentile bootstrap interval of each metric over "
+        f"{drawn['resamples']:,} resamples of its {drawn['n_units']:,} {drawn['unit']}s (the unit the official "
+        f"protocol pools), seed {drawn['seed']}: every submission scored on the same {drawn['unit']}s gets the same "
+        "draws, and `mobench verify` redraws them."
+    )
 
 
 def _first_metric(frame: pd.DataFrame, key: str) -> str | None:

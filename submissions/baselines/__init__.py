@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hub.core.registry import BenchmarkSpec
+from hub.core.training_data import Declaration
 from loaders.base import DatasetLoader
 
 
@@ -36,6 +37,11 @@ class Baseline(ABC):
     @abstractmethod
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         """Predict every sample of `loader` into `predictions_dir` and time each inference."""
+
+    @abstractmethod
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """What the model was trained on, as the manifest of its run on `config` of `spec` declares it
+        (`hub.core.training_data`): `none` for an algorithm fitted on no data."""
 
     def params(self) -> int | None:
         """The model's parameter count, where it has one (for the manifest)."""

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from evaluators.readers.documents import write_jsonl
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
+from hub.core.training_data import NONE, Declaration
 from loaders.base import DatasetLoader
 from loaders.midv import MIDVLoader
 from submissions.baselines import Baseline, BaselineTiming
@@ -82,6 +83,10 @@ class OpenCVDocumentDetector(Baseline):
         f"perimeter, area >= {MIN_AREA:.0%} of the frame) at {WORK_HEIGHT} px height; null when none"
     )
     url = "https://docs.opencv.org/4.x/dd/d49/tutorial_py_contour_features.html"
+
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """None: edges and contours with the fixed thresholds above, nothing fitted to any data."""
+        return NONE
 
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         midv = midv_loader(self.name, loader)

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from evaluators.documents import template_rectangles
 from evaluators.readers.documents import write_jsonl
 from hub.core.registry import BenchmarkSpec
+from hub.core.training_data import Declaration
 from loaders.base import DatasetLoader
 from loaders.midv_annotations import Document
 from submissions.baselines import Baseline, BaselineTiming
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 WARMUP = 1
 MARGIN = 3  # px of template added around each field box before reading it
 PREDICTIONS_FILE = "fields.jsonl"
+# the model card of the recogniser RapidOCR's wheel ships converted to ONNX (ch_PP-OCRv4_rec_infer.onnx)
+RECOGNISER_CARD = "https://huggingface.co/PaddlePaddle/PP-OCRv4_mobile_rec"
 
 
 def rectify(frame: NDArray[np.uint8], quad: NDArray[np.float64], document: Document) -> NDArray[np.uint8]:
@@ -75,6 +78,12 @@ class RapidOCRFieldReader(Baseline):
         self._engine_class = engine_class
         self._engine: Any = None
         self.version = metadata.version("rapidocr-onnxruntime")
+
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """The recogniser's: PP-OCRv4 mobile was trained by the PaddleOCR team on data its model card does not list
+        in full, so the card names it. The detector is fitted on nothing, and the field boxes come with the
+        benchmark's templates (its `documents` config), read as a fixed-layout reader knows its documents."""
+        return [RECOGNISER_CARD]
 
     def timed_models(self) -> list[Path]:
         """The PP-OCRv4 mobile recogniser this runs (RapidOCR's wheel ships it; detection and angle are off)."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec, HealthTask
+from hub.core.training_data import Declaration, declared_split
 from loaders.base import DatasetLoader
 from loaders.health.pmdata import PMDataTask, PMDataWindow, report_label
 from loaders.health.splits import CONFIG_SPLITS
@@ -67,6 +68,10 @@ class _PMDataBaseline(Baseline):
     @abstractmethod
     def fit(self, loader: PMDataTask, train: Sequence[PMDataWindow]) -> Predictor:
         """A predictor fitted on the training windows."""
+
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """The config's train split, which `fit` sees (`training_windows`)."""
+        return [declared_split(spec, config, "train")]
 
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         if not isinstance(loader, PMDataTask):

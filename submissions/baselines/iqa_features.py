@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from hub.core.errors import FormatError, MobenchError
 from hub.core.registry import BenchmarkSpec, ImageQualityOptions
+from hub.core.training_data import Declaration, declared_split
 from hub.scoring.wiring import make_loader
 from loaders.base import DatasetLoader
 from submissions.baselines import Baseline, BaselineTiming
@@ -133,6 +134,10 @@ class SharpnessNoiseExposureBaseline(Baseline):
         "fitted on the config's train split (within scenes where the protocol compares within scenes)"
     )
     url = "https://docs.opencv.org/4.x/d5/db5/tutorial_laplace_operator.html"
+
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """The config's train split, on which `run` fits the regression."""
+        return [declared_split(spec, config, "train")]
 
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         options = spec.options_as(ImageQualityOptions)

@@ -30,6 +30,7 @@ from lm_eval.api.registry import register_model
 
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec, MultipleChoiceTask
+from hub.core.training_data import NONE, Declaration
 from hub.export import export_benchmark
 from loaders.base import DatasetLoader
 from loaders.lm_tasks.commands import run_lm_eval
@@ -145,6 +146,10 @@ class LexicalOverlapBaseline(Baseline):
     precision = "n/a"
     description = "question/option word overlap scored as log-likelihoods; a floor, not a language model"
     url = "https://github.com/EleutherAI/lm-evaluation-harness"
+
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """None: word overlap with a fixed stop-word list, nothing learned from any text."""
+        return NONE
 
     def run(self, spec: BenchmarkSpec, loader: DatasetLoader, predictions_dir: Path) -> BaselineTiming:
         if loader.config != ALL_CONFIG:

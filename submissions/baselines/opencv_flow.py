@@ -23,6 +23,7 @@ from evaluators.flow import FlowLoader
 from evaluators.readers.flow import write_prediction
 from hub.core.errors import MobenchError
 from hub.core.registry import BenchmarkSpec
+from hub.core.training_data import NONE, Declaration
 from loaders.base import DatasetLoader
 from submissions.baselines import Baseline, BaselineTiming
 
@@ -41,6 +42,10 @@ class _OpenCVFlowBaseline(Baseline):
     @abstractmethod
     def flow(self, first: Gray, second: Gray) -> NDArray[np.float32]:
         """Dense (H, W, 2) float32 flow from `first` to `second`."""
+
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """None: classical energy minimisation with OpenCV's fixed parameters, nothing fitted to any data."""
+        return NONE
 
     def infer(self, first_rgb: NDArray[np.uint8], second_rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
         first = np.asarray(cv2.cvtColor(first_rgb, cv2.COLOR_RGB2GRAY), dtype=np.uint8)

