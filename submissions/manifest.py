@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from hub.core.errors import SubmissionError, clip, excerpt
 from hub.core.training_data import Declaration, check_form
+from submissions.notify_url import check_url
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_NESTING = 16
@@ -141,6 +142,11 @@ class Manifest(_Strict):
     # what the model was trained on: `none` (zero-shot) or dataset names and URLs, read against the benchmark's
     # spec for its badge (hub.core.training_data); left out, the submission shows as undeclared
     training_data: Annotated[Declaration | None, BeforeValidator(check_form)] = None
+    # Routing, not a fact about the result, and a receiver's URL may hold a secret path: never stored with the
+    # manifest, never published in a bundle or on the leaderboard (`exclude`).
+    notify_url: Annotated[str, AfterValidator(check_url)] | None = Field(
+        default=None, exclude=True, description="http(s) URL told of every state change (submissions.notify)"
+    )
 
 
 def parse_manifest_text(text: str, shown: str) -> dict[str, Any]:

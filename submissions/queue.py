@@ -25,6 +25,7 @@ from submissions.archive import DEFAULT_LIMITS, Limits, content_hash, stage
 from submissions.manifest import Manifest, PowerWindow, load_manifest
 from submissions.measurements.base import ParseResult
 from submissions.measurements.detect import parse_file
+from submissions.notify_url import UNSIGNED, Subscription, subscription_url
 
 MODEL_HASH_FROM_MANIFEST = "model_sha256_from_manifest"
 ALLOWED_TOP_LEVEL = {"manifest.yaml", "predictions", "measurements", "README.md", "README.txt"}
@@ -184,8 +185,11 @@ def submit(
     trusted_measurements: bool = False,
     limits: Limits = DEFAULT_LIMITS,
     shown: str | None = None,
+    notify: Subscription = UNSIGNED,
 ) -> Receipt:
-    """Validate, stage and queue `source`; `shown` is how messages name a zip (the API's upload, not its path)."""
+    """Validate, stage and queue `source`; `shown` is how messages name a zip (the API's upload, not its path).
+    `notify` says who submits it and where they want its state changes sent (`submissions.notify_url`); a
+    duplicate keeps the first submission's."""
     store.init()
     accepted = submissions_dir(store.path)
     staging = accepted / f".staging-{uuid.uuid4().hex}"
@@ -193,6 +197,7 @@ def submit(
     try:
         top = stage(source, staging, limits, shown=shown)
         manifest = load_manifest(top / "manifest.yaml", display_name="manifest.yaml")
+        notify_url = subscription_url(store, manifest.notify_url, notify)
         try:
             spec = get_benchmark(manifest.benchmark)
         except MobenchError as exc:
@@ -239,6 +244,8 @@ def submit(
                     training_badge=badge,
                     storage_path=str(final),
                     measurements=measurements,
+                    notify_url=notify_url,
+                    notify_token=notify.token_id if notify_url is not None else None,
                 )
             )
         except BaseException:

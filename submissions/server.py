@@ -3,7 +3,8 @@
 Endpoints (the OpenAPI spec is served at /openapi.json, the docs at /docs; `submissions.api_schema` declares it):
 
 - `GET /health`, `GET /benchmarks` (what the registry declares; never a data root or a label),
-- `POST /submissions` (multipart `archive`: a submission .zip) and `GET /submissions/{id}`,
+- `POST /submissions` (multipart `archive`: a submission .zip, and optionally `notify_url`, told of every state
+  change: `submissions.notify`) and `GET /submissions/{id}`,
 - resumable uploads for large archives: `POST /uploads` (declared size + sha256), `PUT /uploads/{id}?offset=N`
   (the next chunk), `GET /uploads/{id}` (how much arrived, to resume after a dropped connection),
   `POST /uploads/{id}/complete` (checksum checked, then the same intake as `POST /submissions`).
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, cast
 
-from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -61,6 +62,7 @@ from submissions.api_schema import (
 )
 from submissions.api_uploads import Uploads
 from submissions.manifest import MAX_MANIFEST_BYTES
+from submissions.notify_url import MAX_URL_CHARS, Subscription
 from submissions.queue import submit
 
 SMALL_BODY = 64 * 1024  # what a JSON request or an empty POST may carry
@@ -76,6 +78,7 @@ class ServerLimits:
     total_per_day: int = 10  # per token and benchmark, accepted or rejected (platform failures never count)
     valid_per_day: int = 5  # per token and benchmark, not rejected
     upload_ttl_s: float = 24 * 3600  # an upload left incomplete this long expires
+    notify_allow_private: bool = False  # a notify_url may name a loopback or private address (submissions.notify_url)
     body: BodyTiming = field(default_factory=BodyTiming)
 
 
@@ -147,7 +150,7 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
             raise unauthorized()
         return token
 
-    def intake(token: Token, archive: Path, shown: str) -> Receipt:
+    def intake(token: Token, archive: Path, shown: str, notify_url: str | None = None) -> Receipt:
         benchmark = benchmark_of(archive, shown)
         try:
             request_id = accounts.reserve(
@@ -157,7 +160,8 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
             raise HTTPException(429, str(error), {"Retry-After": str(error.retry_after_s)}) from None
         try:
             with intake_lock:
-                receipt = submit(archive, store, shown=shown)
+                notify = Subscription(token.id, notify_url, limits.notify_allow_private)
+                receipt = submit(archive, store, shown=shown, notify=notify)
         except MobenchError as error:
             accounts.settle(store, request_id, None, "rejected")
             raise HTTPException(422, str(error)) from None
@@ -212,11 +216,19 @@ def create_app(db: str | Path, limits: ServerLimits | None = None) -> FastAPI:
     def post_submission(
         archive: Annotated[UploadFile, File(description="the submission as a .zip")],
         token: Annotated[Token, Depends(caller)],
+        notify_url: Annotated[
+            str | None,
+            Form(
+                max_length=MAX_URL_CHARS,
+                description="an http(s) URL POSTed a signed JSON event at every state change (or the manifest's "
+                "notify_url); see the README's Notifications",
+            ),
+        ] = None,
     ) -> Receipt:
         path = uploads.folder / f"{uuid.uuid4().hex}.zip"
         try:
             _copy_capped(archive.file, path, limits.max_upload_bytes)
-            return intake(token, path, _shown_name(archive.filename))
+            return intake(token, path, _shown_name(archive.filename), notify_url)
         finally:
             path.unlink(missing_ok=True)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from hub.cli.common import DbOption, app, console, make_table, open_store
+from hub.cli.notify_commands import NotifyAllowPrivate
 from hub.core.errors import MissingExtraError
 
 tokens_app = typer.Typer(help="Tokens of the HTTP submission API (stored hashed; shown once).", no_args_is_help=True)
@@ -17,11 +18,34 @@ app.add_typer(tokens_app, name="tokens")
 def tokens_create_cmd(
     name: Annotated[str, typer.Argument(help="Who the token is for (a lab, a person).")], db: DbOption = None
 ) -> None:
-    """Create a submission token; the secret is printed once and only its sha256 is stored."""
+    """Create a submission token; the secret is printed once and only its sha256 is stored. Its notification
+    signing secret is printed with it, for the same holder."""
     from hub.store import accounts
 
-    token, secret = accounts.create_token(open_store(db), name)
+    store = open_store(db)
+    token, secret = accounts.create_token(store, name)
     console.print(f"token {token.id} for {name}:\n{secret}\n(store it now: the hub keeps only its hash)")
+    console.print(
+        f"notification signing secret (verifies X-Mobench-Signature):\n{accounts.notify_secret(store, token.id)}"
+    )
+
+
+@tokens_app.command("notify-secret")
+def tokens_notify_secret_cmd(
+    token_id: Annotated[str, typer.Argument(help="Token id (mobench tokens list).")],
+    rotate: Annotated[bool, typer.Option("--rotate", help="Replace it with a new one (e.g. it leaked).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Print a token's notification signing secret, for its holder; a token made before notifications, or --rotate,
+    gets a new one (events are signed with it from then on)."""
+    from hub.store import accounts
+
+    store = open_store(db)
+    store.init()
+    secret = None if rotate else accounts.notify_secret(store, token_id)
+    if secret is None:
+        secret = accounts.rotate_notify_secret(store, token_id)
+    console.print(f"notification signing secret of {token_id}:\n{secret}")
 
 
 @tokens_app.command("list")
@@ -76,6 +100,7 @@ def server_cmd(
         float, typer.Option(help="Seconds a request body may pause before it is refused (408).", min=0.1)
     ] = 15.0,
     upload_ttl_hours: Annotated[float, typer.Option(help="Hours after which an incomplete upload expires.")] = 24.0,
+    notify_allow_private: NotifyAllowPrivate = False,
 ) -> None:
     """Start the HTTP submission API (OpenAPI at /docs); run `mobench worker` and `mobench serve` beside it."""
     try:
@@ -94,6 +119,7 @@ def server_cmd(
         valid_per_day=valid_per_day,
         upload_ttl_s=upload_ttl_hours * 3600,
         body=BodyTiming(idle_s=body_timeout),
+        notify_allow_private=notify_allow_private,
     )
     store = open_store(db)
     console.print(f"submission API on http://{host}:{port} (docs at /docs), store {store.name}")

@@ -20,6 +20,7 @@ from hub.cli import (
     api_commands,
     benchmark_commands,
     measure_commands,
+    notify_commands,
     results_commands,
     store_commands,
     verify_commands,
@@ -35,6 +36,7 @@ __all__ = [
     "benchmark_commands",
     "main",
     "measure_commands",
+    "notify_commands",
     "results_commands",
     "store_commands",
     "verify_commands",
@@ -50,17 +52,30 @@ def submit_cmd(
         str | None, typer.Option(help="URL of a remote hub's submission API (default: this machine's store).")
     ] = None,
     token: Annotated[
-        str | None, typer.Option(envvar="MOBENCH_TOKEN", help="Your submission token for --hub (or MOBENCH_TOKEN).")
+        str | None,
+        typer.Option(
+            envvar="MOBENCH_TOKEN",
+            help="Your submission token for --hub (or MOBENCH_TOKEN); without --hub, a token of this hub whose "
+            "secret signs the notifications of a manifest's notify_url.",
+        ),
     ] = None,
+    notify_allow_private: notify_commands.NotifyAllowPrivate = False,
     db: DbOption = None,
 ) -> None:
     """Validate a submission and queue it for scoring (locally, or on a remote hub with --hub)."""
     if hub is not None:
         _submit_remote(path, hub, token)
         return
+    from hub.store import accounts
+    from submissions.notify_url import Subscription
     from submissions.queue import submit
 
-    receipt = submit(path, open_store(db))
+    store = open_store(db)
+    store.init()
+    # a token unknown here is no error until a notify_url needs it (MOBENCH_TOKEN may be another hub's)
+    signer = accounts.authenticate(store, token) if token else None
+    notify = Subscription(token_id=signer.id if signer else None, allow_private=notify_allow_private)
+    receipt = submit(path, store, notify=notify)
     if receipt.duplicate:
         console.print(f"already submitted: {receipt.id} ({receipt.benchmark}, status {receipt.status})")
     else:
@@ -109,11 +124,26 @@ def worker_cmd(
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address for --executor ray (default: start Ray locally).")
     ] = None,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            "--notify/--no-notify",
+            help="Deliver the submissions' notifications in a background thread while scoring (never delays it).",
+        ),
+    ] = True,
+    notify_allow_private: notify_commands.NotifyAllowPrivate = False,
+    notify_timeout: notify_commands.NotifyTimeout = 5.0,
+    notify_attempts: notify_commands.NotifyAttempts = 10,
+    notify_backoff: notify_commands.NotifyBackoff = 10.0,
+    notify_per_day: notify_commands.NotifyPerDay = 200,
     db: DbOption = None,
 ) -> None:
     """Score queued submissions (several workers may run at once; each claim is a lease)."""
+    from contextlib import AbstractContextManager, nullcontext
+
     from hub.scoring.executors import make_executor
     from submissions import worker
+    from submissions.notify import Deliverer
 
     store = open_store(db)
     store.init()
@@ -123,11 +153,16 @@ def worker_cmd(
         reason = f": {escape(row.reason)}" if row.reason else ""
         console.print(f"[{colour}]{row.status}[/{colour}] {row.id[:12]} {row.benchmark_id}{reason}")
 
+    policy = notify_commands.delivery_policy(
+        notify_timeout, notify_attempts, notify_backoff, notify_per_day, notify_allow_private
+    )
+    delivering: AbstractContextManager[object] = Deliverer(store, policy) if notify else nullcontext()
     pool = make_executor(executor, processes=processes, address=address)
     try:
-        n = worker.run(
-            store, once=once, poll_s=poll, on_done=report, worker_id=worker_id, lease_s=lease_seconds, executor=pool
-        )
+        with delivering:
+            n = worker.run(
+                store, once=once, poll_s=poll, on_done=report, worker_id=worker_id, lease_s=lease_seconds, executor=pool
+            )
     finally:
         pool.close()
     console.print(f"processed {n} submission(s) on {pool.describe()}")

@@ -1,7 +1,8 @@
 """The store, a DuckDB file or a DuckLake: `connection` (opening it, transactions), `schema` (migrations, states),
 `rows` (what goes in and comes out), `database` (the `Store`, which holds the connection and its collaborators:
-`benchmarks`, `leases`, `outcomes`), `costs` and `board_rows` (derived rows, written inside those transactions),
-`accounts` (the API's tokens and quotas) and `results` (a scored result read back).
+`benchmarks`, `leases`, `outcomes`, and `notifications`, the outbox each state change writes to), `costs` and
+`board_rows` (derived rows, written inside those transactions), `accounts` (the API's tokens and quotas) and
+`results` (a scored result read back).
 
 Stores rows only: it takes the core result type and knows no evaluator, loader or reader.
 """

@@ -8,6 +8,9 @@ rejected. A maintainer can grant a token extra submissions per day.
 Quotas are atomic: a request *reserves* its place (`reserve`: count and insert in one write transaction, which no
 other write of any process overlaps) before its intake runs, and `settle`s it with the outcome afterwards, or
 `release`s it when the hub failed. Eight concurrent requests against a quota of two get two places, not eight.
+
+Each token also has a notification signing secret (`notify_secret`), kept in clear because the deliverer signs
+with it (`submissions.notify`).
 """
 
 from __future__ import annotations
@@ -63,13 +66,16 @@ def token_hash(token: str) -> str:
 
 
 def create_token(store: Store, name: str) -> tuple[Token, str]:
-    """A new token for `name`; returns it and the secret, which is shown once and never stored."""
+    """A new token for `name`; returns it and the secret, which is shown once and never stored. The token also
+    gets a notification signing secret (`notify_secret`)."""
     secret = "mb_" + secrets.token_urlsafe(TOKEN_BYTES)
     token = Token(id=uuid.uuid4().hex[:12], name=name, extra_daily=0)
     store.init()
     with store.write() as con:
         con.execute(
-            "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL, 0)", [token.id, name, token_hash(secret), utc_now()]
+            """INSERT INTO api_tokens (id, name, token_sha256, created_at, revoked_at, extra_daily, notify_secret)
+               VALUES (?, ?, ?, ?, NULL, 0, ?)""",
+            [token.id, name, token_hash(secret), utc_now(), _new_notify_secret()],
         )
         con.execute("INSERT INTO events VALUES (?, NULL, 'token-created', ?)", [utc_now(), f"{token.id} ({name})"])
     return token, secret
@@ -83,6 +89,29 @@ def authenticate(store: Store, secret: str) -> Token | None:
             [token_hash(secret)],
         ).fetchone()
     return Token(str(row[0]), str(row[1]), int(row[2])) if row else None
+
+
+def _new_notify_secret() -> str:
+    return "mbn_" + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def notify_secret(store: Store, token_id: str) -> str | None:
+    """The key that signs `token_id`'s notifications (None: a token made before notifications, or unknown).
+
+    Kept in clear, unlike the token: the deliverer needs it to sign, and it opens nothing on the hub (whoever holds
+    it can forge a notification to the token's holder, no more). The operator shows it to the holder with the
+    token (`mobench tokens create`, `mobench tokens notify-secret`)."""
+    with store.read() as con:
+        row = con.execute("SELECT notify_secret FROM api_tokens WHERE id = ?", [token_id]).fetchone()
+    return str(row[0]) if row and row[0] is not None else None
+
+
+def rotate_notify_secret(store: Store, token_id: str) -> str:
+    """Give a live token a new notification signing secret (the first, for a token made before notifications)
+    and return it: events sent from now on are signed with it."""
+    secret = _new_notify_secret()
+    _update(store, token_id, "UPDATE api_tokens SET notify_secret = ? WHERE id = ? AND revoked_at IS NULL", [secret])
+    return secret
 
 
 def revoke_token(store: Store, token_id: str) -> None:

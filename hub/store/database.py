@@ -6,7 +6,9 @@ several machines; the CLI, worker and leaderboard never notice which) and gives 
 * `store.benchmarks` (`hub.store.benchmarks`): registered data roots and hidden answer keys;
 * `store.leases` (`hub.store.leases`): the workers' claims, heartbeats and moves between active states;
 * `store.outcomes` (`hub.store.outcomes`): publishing a scored submission (scores, cost figures, leaderboard row)
-  or ending it `rejected` / `failed`.
+  or ending it `rejected` / `failed`;
+* `store.notifications` (`hub.store.notifications`): the outbox of state-change notifications, as the deliverer
+  claims and records them (each state change writes its own row, in its own transaction).
 
 The `Store` itself creates and migrates the schema (`hub.store.schema`), records submissions at intake and finds
 and lists them, copies a whole store, and passes `read()` / `write()` (and the location's `name`, `path`,
@@ -30,10 +32,11 @@ import pyarrow as pa
 from hub.core.errors import MobenchError
 from hub.core.measurements.record import MeasurementRecord
 from hub.core.paths import submissions_dir
-from hub.store import board_rows, costs, schema, training
+from hub.store import board_rows, costs, notifications, schema, training
 from hub.store.benchmarks import Benchmarks
 from hub.store.connection import Connection, row_key, utc_now
 from hub.store.leases import Leases
+from hub.store.notifications import Notifications
 from hub.store.outcomes import Outcomes
 from hub.store.rows import NewSubmission, SubmissionRow
 
@@ -47,6 +50,7 @@ class Store:
         self.benchmarks = Benchmarks(self.connection)
         self.leases = Leases(self.connection)
         self.outcomes = Outcomes(self.connection)
+        self.notifications = Notifications(self.connection)
 
     # -- the connection, which every query of the project goes through ----------------------------------------
     @property
@@ -162,6 +166,8 @@ class Store:
             if sub.measurements:
                 append_measurements(con, sub.id, sub.measurements)
             con.execute("INSERT INTO events VALUES (?, ?, 'submitted', ?)", [now, sub.id, sub.benchmark_id])
+            if sub.notify_url is not None and sub.notify_token is not None:
+                notifications.subscribe(con, sub.id, sub.notify_url, sub.notify_token)
         return True
 
     def list_submissions(self, benchmark_id: str | None = None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from datetime import timedelta
 import duckdb
 
 from hub.core.errors import LeaseLostError
+from hub.store import notifications
 from hub.store.connection import Connection, utc_now
 from hub.store.rows import SubmissionRow
 from hub.store.schema import ACTIVE_STATUSES
@@ -52,17 +53,17 @@ class Leases:
             if row is None:
                 return None
             *fields, previous = row
+            requeued = None
             if fields[4] != "queued":
-                con.execute(
-                    "INSERT INTO events VALUES (?, ?, 'requeued', ?)",
-                    [now, fields[0], f"the lease of worker {previous} expired while {fields[4]} (no heartbeat)"],
-                )
+                requeued = f"the lease of worker {previous} expired while {fields[4]} (no heartbeat)"
+                con.execute("INSERT INTO events VALUES (?, ?, 'requeued', ?)", [now, fields[0], requeued])
             con.execute(
                 """UPDATE submissions SET status = 'validating', worker_id = ?, lease_expires_at = ?, heartbeat_at = ?,
                           attempts = attempts + 1, updated_at = ? WHERE id = ?""",
                 [worker_id, now + timedelta(seconds=lease_s), now, now, fields[0]],
             )
             con.execute("INSERT INTO events VALUES (?, ?, 'validating', ?)", [now, fields[0], f"worker {worker_id}"])
+            notifications.enqueue(con, fields[0], "validating", requeued)
         claimed = SubmissionRow(*fields)
         return SubmissionRow(**{**claimed.__dict__, "status": "validating"})
 
@@ -86,6 +87,7 @@ class Leases:
             now = utc_now()
             con.execute("UPDATE submissions SET status = ?, updated_at = ? WHERE id = ?", [status, now, submission_id])
             con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, detail])
+            notifications.enqueue(con, submission_id, status)
 
 
 def check_lease(con: duckdb.DuckDBPyConnection, submission_id: str, worker_id: str | None) -> None:

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from hub.core.bootstrap import Intervals
 from hub.core.evaluation import EvaluationResult
-from hub.store import board_rows, costs
+from hub.store import board_rows, costs, notifications
 from hub.store.connection import Connection, utc_now
 from hub.store.leases import check_lease
 
@@ -70,6 +70,7 @@ class Outcomes:
             )
             detail = {"n_samples": result.n_samples, "coverage": result.coverage, "measurement_records": records}
             con.execute("INSERT INTO events VALUES (?, ?, 'published', ?)", [now, submission_id, json.dumps(detail)])
+            notifications.enqueue(con, submission_id, "published")
             board_rows.refresh(con, submission_id)
 
     def end(
@@ -94,6 +95,7 @@ class Outcomes:
                 [status, reason, now, log_excerpt, submission_id],
             )
             con.execute("INSERT INTO events VALUES (?, ?, ?, ?)", [now, submission_id, status, reason])
+            notifications.enqueue(con, submission_id, status, reason)
             board_rows.refresh(con, submission_id)
 
 

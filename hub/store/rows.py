@@ -28,6 +28,9 @@ class NewSubmission:
     manifest_json: str
     storage_path: str
     measurements: Sequence[MeasurementRecord]
+    # where its state changes are notified, and the API token whose secret signs them (both or neither)
+    notify_url: str | None = None
+    notify_token: str | None = None
     # what the manifest declares the model was trained on, and the badge that earns on its benchmark
     training_data: Declared = None
     training_badge: Badge = Badge.UNDECLARED

@@ -248,6 +248,33 @@ MIGRATIONS: list[str] = [
     ALTER TABLE board_rows ADD COLUMN training_badge VARCHAR;
     DELETE FROM board_rows;
     """,
+    # 14: notifications (hub.store.notifications). A submission may name a URL to be told of each state change
+    # (`notify_url`) and the API token whose secret signs the events (`notify_token`); a token's signing secret is
+    # kept in clear (`notify_secret`: it signs messages to the token's holder, it opens nothing on the hub). Each
+    # state change writes its event to the `notifications` outbox in the state change's own transaction, and a
+    # deliverer (submissions.notify) sends it later: `status` pending | delivered | gave-up | dropped, `sequence`
+    # its place among its submission's events (delivered in that order).
+    """
+    ALTER TABLE submissions ADD COLUMN notify_url VARCHAR;
+    ALTER TABLE submissions ADD COLUMN notify_token VARCHAR;
+    ALTER TABLE api_tokens ADD COLUMN notify_secret VARCHAR;
+    CREATE TABLE notifications (
+        id VARCHAR NOT NULL,
+        submission_id VARCHAR NOT NULL,
+        sequence INTEGER NOT NULL,
+        token_id VARCHAR NOT NULL,
+        url VARCHAR NOT NULL,
+        state VARCHAR NOT NULL,
+        body VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        next_attempt_at TIMESTAMP,
+        first_attempt_at TIMESTAMP,
+        finished_at TIMESTAMP,
+        last_error VARCHAR
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
