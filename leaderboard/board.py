@@ -2,12 +2,14 @@
 
 Kept apart from Streamlit so that every rule a visitor relies on is testable on its own: reference rows are never
 ranked (they have no rank and carry their flag and source), missing values stay missing (never 0), a latency
-interval comes from the repetitions behind it, and the Pareto front is computed over every row the filters leave
-(`leaderboard.queries.benchmark_page`), not only the ones the table shows.
+interval comes from the repetitions behind it, the Pareto front is computed over every row the filters leave
+(`leaderboard.queries.benchmark_page`), not only the ones the table shows, and a metric's 95 % interval and a rank
+interval show only where the store has them (never made up for a row scored without one).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -16,9 +18,12 @@ from hub.core.references import FLAG, ReferenceResult
 from hub.core.registry import BenchmarkSpec
 from leaderboard.filters import REPORTED
 from leaderboard.pareto import mean_interval, overlapping
+from leaderboard.queries import interval_columns
 
 # The columns a visitor reads first; every metric of the benchmark can be added with the column picker.
-LEAD_COLUMNS = ("rank", "tied", "model")
+LEAD_COLUMNS = ("rank", "rank_interval", "tied", "overlaps_next", "model")
+# the columns that say what the 95 % intervals make of the ranking: left out when no shown row has an interval
+RANK_INTERVAL_COLUMNS = ("rank_interval", "overlaps_next")
 DESCRIPTIVE_COLUMNS = (
     "model_version", "params", "precision", "runtime", "device", "soc", "provenance", "training_data",
     "latency_p50_ms", "latency_p90_ms", "peak_memory_mb", "energy_per_inference_gross_j",
@@ -38,14 +43,59 @@ def submission_rows(ranking: pd.DataFrame) -> pd.DataFrame:
         if source in table:
             table[target] = table[source] * 1e3
     table["latency_mean_ms"] = table["latency_mean_s"] * 1e3
+    # a count the store lacks comes as a nullable integer; as a float it is NaN, which mean_interval reads as none
+    counts = table["latency_n"].astype("float64")
     intervals = [
         mean_interval(mean, std, n)
-        for mean, std, n in zip(table["latency_mean_ms"], table["latency_std_s"] * 1e3, table["latency_n"], strict=True)
+        for mean, std, n in zip(table["latency_mean_ms"], table["latency_std_s"] * 1e3, counts, strict=True)
     ]
     table["latency_ci_low_ms"] = pd.Series([lo for lo, _ in intervals], index=table.index, dtype="float64")
     table["latency_ci_high_ms"] = pd.Series([hi for _, hi in intervals], index=table.index, dtype="float64")
     table["peak_memory_mb"] = table["peak_memory_b"] / 1e6
+    if {"rank_best", "rank_worst"} <= set(table.columns):
+        table["rank_interval"] = rank_intervals(table["rank_best"], table["rank_worst"])
+    for column in list(table.columns):
+        low, high = interval_columns(str(column))
+        if {low, high} <= set(table.columns):
+            bounds = zip(table[column], table[low], table[high], strict=True)
+            texts = [plus_minus(v, lo, hi) for v, lo, hi in bounds]
+            table[plus_minus_column(str(column))] = pd.Series(texts, index=table.index, dtype="string")
     return table
+
+
+def rank_intervals(best: pd.Series, worst: pd.Series) -> pd.Series:
+    """Rank intervals as text, "2–5" ("3" when one rank), missing without one (`queries._ranked_ctes`)."""
+    low, high = best.astype("string"), worst.astype("string")
+    return (low + "–" + high).mask((low == high).fillna(False), low)
+
+
+def plus_minus_column(metric: str) -> str:
+    """The table's text column reading `metric` as value ± half-width [low, high]."""
+    return f"{metric} ±"
+
+
+def plus_minus(value: float, low: float, high: float) -> str | None:
+    """`value ± half-width [low, high]` of a 95 % interval, None unless all three are finite.
+
+    The half-width is (high - low) / 2, rounded to two significant digits, and the value and bounds to the same
+    decimal place: the digits the interval supports. A percentile interval need not be centred on the value, so
+    the bounds follow. The exact value stays in the metric's own column, the exact bounds on the submission page.
+    """
+    if not all(isinstance(v, float | int) and math.isfinite(v) for v in (value, low, high)):
+        return None
+    half = (high - low) / 2
+    if half <= 0:
+        return f"{value:.4g} ± 0 [{low:.4g}, {high:.4g}]"
+    places = max(0, 1 - math.floor(math.log10(half)))
+    return f"{value:.{places}f} ± {half:.{places}f} [{low:.{places}f}, {high:.{places}f}]"
+
+
+def table_columns(rows: pd.DataFrame, chosen: Sequence[str]) -> list[str]:
+    """The ranking table's columns: the lead columns, then each chosen one, a metric followed by its ± column;
+    the rank-interval and ± columns only when some row has an interval."""
+    derived = {*RANK_INTERVAL_COLUMNS, *(plus_minus_column(c) for c in chosen)}
+    ordered = [*LEAD_COLUMNS, *[c for column in chosen for c in (column, plus_minus_column(column))]]
+    return [c for c in dict.fromkeys(ordered) if c in rows and not (c in derived and rows[c].isna().all())]
 
 
 def reference_rows(spec: BenchmarkSpec, references: Sequence[ReferenceResult]) -> pd.DataFrame:

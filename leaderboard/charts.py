@@ -2,7 +2,8 @@
 
 One chart holds figures of one cost, one scope and one method only (the pages group rows before calling), so a
 process-level latency never shares an axis with a whole-device one, nor a fuel-gauge energy with a power-monitor
-one. Points that the timed repetitions cannot tell apart on cost are drawn hollow and say so in their tooltip.
+one. Points that the timed repetitions cannot tell apart on cost are drawn hollow and say so in their tooltip. A
+row's quality carries its 95 % bootstrap interval as a vertical bar, where the store has one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import altair as alt
 import pandas as pd
 
 from hub.core.registry import BenchmarkSpec
+from leaderboard.queries import interval_columns
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,17 @@ def quality_vs_cost(table: pd.DataFrame, spec: BenchmarkSpec, cost: Cost) -> alt
     if data.empty:
         return None
     data["distinguishable"] = data["not_distinguishable_from"].fillna("") == ""
+    low, high = interval_columns(metric.name)
+    bounded = {low, high} <= set(data.columns) and bool(data[low].notna().any())
     direction = f"{'higher' if metric.higher_is_better else 'lower'} is better"
-    y_title = f"{metric.name} ({metric.unit + ', ' if metric.unit else ''}{direction})"
+    bars = "; bars: 95 % interval" if bounded else ""
+    y_title = f"{metric.name} ({metric.unit + ', ' if metric.unit else ''}{direction}{bars})"
     scale = alt.Scale(type="log") if cost.log and (data[cost.column] > 0).all() else alt.Scale(zero=False)
     x = alt.X(f"{cost.column}:Q", title=cost.title, scale=scale, axis=alt.Axis(format=".3~g"))
     y = alt.Y(f"{metric.name}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=".3~g"))
     tooltip = [
         c for c in ("model", "model_version", "device", "runtime", "precision", "provenance", "submission") if c in data
-    ] + [metric.name, cost.column, "pareto", "not_distinguishable_from"]
+    ] + [metric.name, *([low, high] if bounded else []), cost.column, "pareto", "not_distinguishable_from"]
     base = alt.Chart(data)
     # stroke by provenance; filled when the row's cost is distinguishable from every other row's, hollow otherwise
     points = base.mark_point(size=120, filled=False, strokeWidth=2).encode(
@@ -93,6 +98,13 @@ def quality_vs_cost(table: pd.DataFrame, spec: BenchmarkSpec, cost: Cost) -> alt
             .encode(x=alt.X(f"{cost.low}:Q", scale=scale), x2=f"{cost.high}:Q", y=y)
         )
         layers.insert(0, bars)
+    if bounded:
+        quality_bars = (
+            base.transform_filter(f"isValid(datum['{low}']) && isValid(datum['{high}'])")
+            .mark_rule()
+            .encode(x=x, y=alt.Y(f"{low}:Q", title=y_title, scale=alt.Scale(zero=False)), y2=f"{high}:Q")
+        )
+        layers.insert(0, quality_bars)
     return alt.LayerChart(layer=layers).properties(height=340)
 
 

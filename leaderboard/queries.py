@@ -85,7 +85,7 @@ def benchmark_page(
     sql = f"""
         {_ranked_ctes(spec, condition, narrow, limit)},
         front AS ({on_front})
-        SELECT r.position, r.rank, r.tied, b.submission IN (SELECT submission FROM front) AS on_front,
+        SELECT r.position, {_RANK_COLUMNS}, b.submission IN (SELECT submission FROM front) AS on_front,
                (SELECT count(*) FROM kept) AS n_matching, b.{_wide(spec)}
         FROM ({_ROWS_SQL}) b LEFT JOIN ranked r ON r.submission = b.submission
         WHERE b.submission IN (SELECT submission FROM ranked WHERE position <= $limit
@@ -96,39 +96,111 @@ def benchmark_page(
         options = _filter_options(con, spec.id)
     both = both.rename(columns={"primary_value": spec.primary_metric})
     table = both[both["position"] <= limit].sort_values("position").drop(columns=["position", "on_front"])
-    table["rank"] = table["rank"].astype("Int64")
-    front = both[both["on_front"]].drop(columns=["position", "rank", "tied", "on_front", "n_matching"])
+    table = _typed(table)
+    front = both[both["on_front"]].drop(columns=["position", *_RANKED, "on_front", "n_matching"])
     return BenchmarkPage(table.reset_index(drop=True), front.reset_index(drop=True), options)
 
 
+def interval_columns(metric: str) -> tuple[str, str]:
+    """The page's columns holding the low and high end of `metric`'s 95 % interval (missing without one)."""
+    return f"{metric}_low", f"{metric}_high"
+
+
 def _wide(spec: BenchmarkSpec) -> str:
-    """The page's columns of a board row: all but the raw metric lists, plus one column per non-primary metric."""
-    others = [m.name for m in spec.metrics if m.name != spec.primary_metric]
+    """The page's columns of a board row: all but the raw metric lists, plus one column per non-primary metric and
+    two per metric for its interval (`interval_columns`)."""
     names = """from_json(metric_names, '["VARCHAR"]')"""
-    metric_columns = "".join(f", metric_values[list_position({names}, {_literal(n)})] AS {_quote(n)}" for n in others)
-    return f"* EXCLUDE (metric_names, metric_values, benchmark_id){metric_columns}"
+    low, high = interval_columns(spec.primary_metric)
+    columns = [f"primary_low AS {_quote(low)}", f"primary_high AS {_quote(high)}"]
+    for name in [m.name for m in spec.metrics if m.name != spec.primary_metric]:
+        at = f"list_position({names}, {_literal(name)})"
+        low, high = interval_columns(name)
+        columns += [
+            f"metric_values[{at}] AS {_quote(name)}",
+            f"metric_lows[{at}] AS {_quote(low)}",
+            f"metric_highs[{at}] AS {_quote(high)}",
+        ]
+    dropped = "metric_names, metric_values, metric_lows, metric_highs, primary_low, primary_high, benchmark_id"
+    return f"* EXCLUDE ({dropped}), {', '.join(columns)}"
 
 
 def _ranked_ctes(spec: BenchmarkSpec, condition: str, narrow: Sequence[str], limit: int | None) -> str:
     """`WITH kept, ranked`: the `narrow` columns of the rows that pass `condition`, and the best `limit` (+1) of
-    them with their `position`, competition `rank` and whether they are `tied`.
+    them with their `position`, competition `rank`, whether they are `tied`, their rank interval (`rank_best`,
+    `rank_worst`) and whether their interval `overlaps_next` (the row ranked just below them).
 
     Only the best `limit` (+1) rows are ranked: every row better than one of them is among them, so their
-    competition ranks are the global ones; the extra row tells whether the last shown row ties with the next.
+    competition ranks are the global ones; the extra row tells whether the last shown row ties with the next, and
+    whether their intervals overlap.
+
+    The rank interval is derived from the primary metric's 95 % intervals, by the rule arena leaderboards use
+    (LMSYS's "rank (UB)"), among the kept rows with a value. A row is *certainly better* than row i when its whole
+    interval lies above i's (its low > i's high, in the metric's direction) and *certainly worse* when it lies
+    below (its high < i's low). `rank_best` = 1 + the rows certainly better than i; `rank_worst` = the rows not
+    certainly worse than i, i included. So "rank 2-5" means: the intervals cannot tell this row from those ranked
+    2 to 5. A row without an interval (scored before intervals existed, or a metric no resample defined) gets no
+    rank interval, and in the others' it is never certainly better nor certainly worse: its uncertainty is unknown.
+    The store keeps each row's interval, not its 1,000 resample values, so ranks are bounded from the intervals
+    rather than counted per resample.
+
+    A self-join of every ranked row with every kept row is n x n comparisons (about 0.5 s at 100k rows). Each
+    count is a running count over the kept bounds sorted once, looked up by an ASOF join with the ranked row's own
+    bound, and only bounds that can count for some ranked row are sorted (a low above the smallest ranked high, a
+    high at or above the smallest ranked low): a handful next to the n rows when intervals are narrow, all n in the
+    worst case (`mobench bench leaderboard`).
     """
     best = f"primary_value {'DESC' if spec.primary.higher_is_better else 'ASC'} NULLS LAST"
+    # the primary metric's interval turned "higher is better" (a lower-is-better interval negated and swapped)
+    low, high = ("primary_low", "primary_high") if spec.primary.higher_is_better else ("-primary_high", "-primary_low")
+    known = "primary_value IS NOT NULL AND isfinite(primary_low) AND isfinite(primary_high)"
+    columns = dict.fromkeys([*narrow, "primary_low", "primary_high"])
     return f"""
-        WITH kept AS (SELECT {", ".join(dict.fromkeys(narrow))} FROM ({_ROWS_SQL}) WHERE {condition}),
+        WITH kept AS (SELECT {", ".join(columns)} FROM ({_ROWS_SQL}) WHERE {condition}),
+        good AS (
+            SELECT submission, primary_value, scored_at, CASE WHEN {known} THEN {low} END AS good_low,
+                   CASE WHEN {known} THEN {high} END AS good_high
+            FROM kept
+        ),
         top AS (
-            SELECT submission, primary_value, scored_at FROM kept ORDER BY {best}, scored_at, submission
+            SELECT * FROM good ORDER BY {best}, scored_at, submission
             {"LIMIT $limit + 1" if limit is not None else ""}
         ),
+        lows_above AS (  -- per low, how many lows are at or above it
+            SELECT good_low AS bound, count(*) OVER (ORDER BY good_low DESC) AS n FROM good
+            WHERE good_low > (SELECT min(good_high) FROM top)
+        ),
+        highs_above AS (  -- per high, how many highs are at or above it
+            SELECT good_high AS bound, count(*) OVER (ORDER BY good_high DESC) AS n FROM good
+            WHERE good_high >= (SELECT min(good_low) FROM top)
+        ),
+        unbounded AS (SELECT count(*) AS n FROM good WHERE primary_value IS NOT NULL AND good_low IS NULL),
+        intervals AS (
+            SELECT t.submission, 1 + coalesce(a.n, 0) AS rank_best,
+                   (SELECT n FROM unbounded) + coalesce(h.n, 0) AS rank_worst
+            FROM top t
+            ASOF LEFT JOIN lows_above a ON t.good_high < a.bound  -- the smallest low above i's high
+            ASOF LEFT JOIN highs_above h ON t.good_low <= h.bound  -- the smallest high at or above i's low
+            WHERE t.good_low IS NOT NULL
+        ),
         ranked AS (
-            SELECT submission, row_number() OVER (ORDER BY {best}, scored_at, submission) AS position,
+            SELECT t.submission, row_number() OVER (ORDER BY {best}, scored_at, t.submission) AS position,
                    CASE WHEN primary_value IS NULL THEN NULL ELSE rank() OVER (ORDER BY {best}) END AS rank,
-                   primary_value IS NOT NULL AND count(*) OVER (PARTITION BY primary_value) > 1 AS tied
-            FROM top
+                   primary_value IS NOT NULL AND count(*) OVER (PARTITION BY primary_value) > 1 AS tied,
+                   i.rank_best, i.rank_worst,
+                   good_low <= lead(good_high) OVER next AND lead(good_low) OVER next <= good_high AS overlaps_next
+            FROM top t LEFT JOIN intervals i ON i.submission = t.submission
+            WINDOW next AS (ORDER BY {best}, scored_at, t.submission)
         )"""
+
+
+# what `_ranked_ctes` tells about each ranked row
+_RANKED = ("rank", "tied", "rank_best", "rank_worst", "overlaps_next")
+_RANK_COLUMNS = ", ".join(f"r.{column}" for column in _RANKED)
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    """Ranks as integers that can be missing (no primary value, no interval), never floats."""
+    return table.astype({"rank": "Int64", "rank_best": "Int64", "rank_worst": "Int64"})
 
 
 def _ranking(con: duckdb.DuckDBPyConnection, spec: BenchmarkSpec, filters: Filters, limit: int | None) -> pd.DataFrame:
@@ -136,7 +208,7 @@ def _ranking(con: duckdb.DuckDBPyConnection, spec: BenchmarkSpec, filters: Filte
     # Ranking and counting run on the narrow (id, value, time) rows; only the shown rows are then read whole.
     sql = f"""
         {_ranked_ctes(spec, condition, ["submission", "primary_value", "scored_at"], limit)}
-        SELECT r.rank, r.tied, (SELECT count(*) FROM kept) AS n_matching, b.{_wide(spec)}
+        SELECT {_RANK_COLUMNS}, (SELECT count(*) FROM kept) AS n_matching, b.{_wide(spec)}
         FROM ranked r JOIN ({_ROWS_SQL}) b ON b.submission = r.submission
         WHERE {"r.position <= $limit" if limit is not None else "TRUE"}
         ORDER BY r.position
@@ -144,9 +216,7 @@ def _ranking(con: duckdb.DuckDBPyConnection, spec: BenchmarkSpec, filters: Filte
     named: dict[str, object] = {"benchmark": spec.id, **params}
     if limit is not None:
         named["limit"] = limit
-    table: pd.DataFrame = con.execute(sql, named).df()
-    table["rank"] = table["rank"].astype("Int64")
-    return table.rename(columns={"primary_value": spec.primary_metric})
+    return _typed(con.execute(sql, named).df()).rename(columns={"primary_value": spec.primary_metric})
 
 
 def _filter_options(con: duckdb.DuckDBPyConnection, benchmark_id: str) -> dict[str, list[Any]]:
@@ -213,13 +283,14 @@ def primary_results(store: Store) -> pd.DataFrame:
 
 def submission(store: Store, submission_id: str) -> dict[str, Any] | None:
     """One submission's row (any status): benchmark, model, device, status and reason, manifest, declared training
-    data and its badge, times."""
+    data and its badge, times, and how its intervals were drawn (`resampling`: unit, n_units, resamples, seed,
+    level)."""
     with store.read() as con:
         frame = con.execute(
             """SELECT s.id, s.benchmark_id, s.config, s.split, s.status, s.reason, s.runtime, s.precision,
                       s.submitter, s.is_baseline AS baseline, s.synthetic, s.n_samples, s.n_expected,
                       s.created_at, s.updated_at, s.worker_id, s.heartbeat_at, s.attempts, s.log_excerpt,
-                      s.manifest_json, s.training_data_json, s.training_badge, m.name AS model,
+                      s.manifest_json, s.training_data_json, s.training_badge, s.resampling, m.name AS model,
                       m.version AS model_version, m.params, d.name AS device, d.soc
                FROM submissions s JOIN models m ON m.id = s.model_id JOIN devices d ON d.id = s.device_id
                WHERE s.id = ?""",
@@ -231,6 +302,8 @@ def submission(store: Store, submission_id: str) -> dict[str, Any] | None:
     row["manifest"] = json.loads(row.pop("manifest_json"))
     declared = row.pop("training_data_json")  # NULL: undeclared
     row["training_data"] = json.loads(declared) if isinstance(declared, str) else None
+    drawn = row.pop("resampling")  # how its intervals were drawn; NULL: scored without intervals
+    row["resampling"] = json.loads(drawn) if isinstance(drawn, str) else None
     return row
 
 
@@ -244,10 +317,13 @@ def status_history(store: Store, submission_id: str) -> pd.DataFrame:
 
 
 def aggregate_scores(store: Store, submission_id: str) -> pd.DataFrame:
-    """A submission's aggregate metrics (no breakdown)."""
+    """A submission's aggregate metrics (no breakdown), each with its 95 % interval (`low`, `high`; missing when it
+    was scored without one)."""
     with store.read() as con:
         return con.execute(
-            "SELECT metric, value FROM scores WHERE submission_id = ? AND breakdown = '' ORDER BY metric",
+            """SELECT s.metric, s.value, i.low, i.high FROM scores s
+               LEFT JOIN score_intervals i ON i.submission_id = s.submission_id AND i.metric = s.metric
+               WHERE s.submission_id = ? AND s.breakdown = '' ORDER BY s.metric""",
             [submission_id],
         ).df()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from hub.cli.demo import DemoSummary, demo_specs
 from hub.core.references import FLAG, references_for
+from hub.core.registry import get_benchmark
 from hub.store import Store
 from tests.fixtures.declared import declare
+from tests.fixtures.scored_rows import HIGHER, store_with_rows
 
 APP = str(Path(__file__).resolve().parent.parent / "leaderboard" / "app.py")
 
@@ -67,7 +70,18 @@ def test_home_shows_every_benchmark_as_a_card_and_the_devices(
 def test_benchmark_page_ranks_the_demo_baselines(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="kitti-2015-flow")
     ranking = _frame(at, "rank", "model", "fl_all")
-    assert list(ranking.columns[:4]) == ["rank", "tied", "model", "fl_all"]  # rank, model, primary metric first
+    # rank and what the intervals make of it, model, primary metric with its interval first
+    assert list(ranking.columns[:7]) == [
+        "rank",
+        "rank_interval",
+        "tied",
+        "overlaps_next",
+        "model",
+        "fl_all",
+        "fl_all ±",
+    ]
+    assert ranking["rank_interval"].notna().all()  # the flow evaluators resample images: every row has one
+    assert ranking["fl_all ±"].str.fullmatch(r"[0-9.]+ ± [0-9.]+ \[[0-9.]+, [0-9.]+\]").all()
     assert set(ranking["model"]) == {"opencv-dis-medium", "opencv-farneback"}
     assert list(ranking["rank"]) == [1, 2] and not ranking["tied"].any()
     assert ranking["fl_all"].is_monotonic_increasing  # lower is better
@@ -142,6 +156,43 @@ def test_column_picker_adds_any_metric(demo: DemoSummary, monkeypatch: pytest.Mo
     assert ranking["s40_plus"].isna().all()  # no pixel that fast in the mini data: missing, not 0
 
 
+def test_intervals_rank_intervals_and_indistinguishable_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hand-made rows (tests/test_leaderboard_board.py works their rank intervals out by the rule): the page shows
+    each one's ± text, its rank interval and the ≈ mark, and nothing for the row scored without intervals."""
+    store = store_with_rows(tmp_path / "s.duckdb", get_benchmark("spaq"), HIGHER)
+    at = _app(store.path, monkeypatch, page="benchmark", benchmark="spaq")
+    ranking = _frame(at, "rank", "rank_interval", "srcc ±")
+    assert list(ranking["model"]) == ["A", "B", "E", "C", "D", "F"]
+    assert ranking["rank_interval"].fillna("").tolist() == ["1–3", "1–3", "", "3–5", "3–5", "5–6"]
+    assert [None if pd.isna(v) else bool(v) for v in ranking["overlaps_next"]] == [True, None, None, True, False, None]
+    assert ranking["srcc ±"].iloc[0] == "0.900 ± 0.050 [0.850, 0.950]" and pd.isna(ranking["srcc ±"].iloc[2])
+    assert ranking["srcc"].iloc[0] == 0.90  # the exact value keeps its own column
+    captions = " ".join(c.value for c in at.caption)
+    assert "derived from the primary metric's 95 % intervals" in captions.lower()
+    assert "cannot tell this row from those ranked 2 to 5" in captions and "≈ next" in captions
+    at.multiselect(key="columns").set_value(["plcc"]).run()  # a picked metric comes with its interval
+    assert _frame(at, "rank", "plcc ±")["plcc ±"].iloc[0] == "1.900 ± 0.050 [1.850, 1.950]"
+
+
+def test_a_page_without_intervals_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = store_with_rows(tmp_path / "s.duckdb", get_benchmark("spaq"), {"A": (0.9, None), "B": (0.8, None)})
+    at = _app(store.path, monkeypatch, page="benchmark", benchmark="spaq")
+    ranking = _frame(at, "rank", "srcc")
+    assert not {"rank_interval", "overlaps_next", "srcc ±"} & set(ranking.columns)  # never an empty or made-up one
+    assert any("No row shown has a 95 % interval" in c.value for c in at.caption)
+    at = _app(store.path, monkeypatch, page="submission", submission="sub-A")
+    assert _frame(at, "metric", "value", "low", "high")["low"].isna().all()
+    assert any("No intervals: this submission was scored without resampling" in c.value for c in at.caption)
+
+
+def test_quality_against_cost_draws_the_quality_intervals(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="kitti-2015-flow")
+    layers = json.loads(at.get("vega_lite_chart")[0].proto.spec)["layer"]
+    bars = [layer["encoding"] for layer in layers if layer["encoding"]["y"]["field"] == "fl_all_low"]
+    assert len(bars) == 1 and bars[0]["y2"]["field"] == "fl_all_high"
+    assert "bars: 95 % interval" in bars[0]["y"]["title"]
+
+
 def test_reported_rows_carry_their_flag_and_source(demo: DemoSummary, monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(demo.db_path, monkeypatch, page="benchmark", benchmark="kitti-2015-flow")
     reported = _frame(at, "flag", "quote")
@@ -193,7 +244,10 @@ def test_submission_page_shows_everything_about_one_run(demo: DemoSummary, monke
     submission = _submission_id(demo.db_path, "sintel-final", "opencv-dis-medium")
     at = _app(demo.db_path, monkeypatch, page="submission", submission=submission)
     assert list(_frame(at, "state")["state"]) == ["submitted", "validating", "scoring", "published"]
-    assert "epe" in set(_frame(at, "metric", "value")["metric"])
+    metrics = _frame(at, "metric", "value", "low", "high")
+    epe = metrics[metrics["metric"] == "epe"].iloc[0]
+    assert float(epe["low"]) <= float(epe["value"]) <= float(epe["high"])
+    assert any("1,000 resamples of its" in c.value and " images (" in c.value for c in at.caption)
     scenes = _frame(at, "scene", "epe")
     assert len(scenes) >= 2
     samples = _frame(at, "sample_id", "epe")

@@ -1,8 +1,10 @@
-"""The leaderboard's table rules on hand-made rows: Pareto front, overlapping intervals, filters, reference rows."""
+"""The leaderboard's table rules on hand-made rows: Pareto front, overlapping intervals, filters, reference rows,
+rank intervals and the metrics' ± text."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -10,9 +12,10 @@ import pytest
 
 from hub.core.references import FLAG, ReferenceResult
 from hub.core.registry import get_benchmark
-from leaderboard import board, filters
+from leaderboard import board, filters, queries
 from leaderboard.filters import Filters
 from leaderboard.pareto import front_sql, mean_interval, overlapping
+from tests.fixtures.scored_rows import HIGHER, Scored, store_with_rows
 
 NAN = math.nan
 
@@ -138,3 +141,54 @@ def test_reference_rows_are_unranked_flagged_and_sourced() -> None:
     assert row["reported_latency_ms"] == pytest.approx(37.5) and row["quote"] == "FastFlowNet | 4.89 | 37.5 ms"
     # a runtime filter keeps only rows that have that runtime: a reference row has none
     assert filters.apply(rows, Filters(runtimes=["tflite"])).empty
+
+
+def test_rank_intervals_by_hand(tmp_path: Path) -> None:
+    spec = get_benchmark("spaq")
+    table = queries.ranking(store_with_rows(tmp_path / "s.duckdb", spec, HIGHER), spec)
+    assert list(table["model"]) == ["A", "B", "E", "C", "D", "F"] and list(table["rank"]) == [1, 2, 3, 4, 5, 6]
+    assert table["rank_best"].tolist() == [1, 1, pd.NA, 3, 3, 5]
+    assert table["rank_worst"].tolist() == [3, 3, pd.NA, 5, 5, 6]
+    # A ≈ B and C ≈ D; D is told apart from F; next to E (no interval) nothing is claimed, nor after the last row
+    assert table["overlaps_next"].tolist() == [True, pd.NA, pd.NA, True, False, pd.NA]
+    assert (table["srcc_low"].tolist()[:2], table["plcc_high"].tolist()[:2]) == ([0.85, 0.84], [1.95, 1.92])
+    assert math.isnan(table["srcc_low"].iloc[2]) and math.isnan(table["plcc_high"].iloc[2])
+
+
+def test_rank_intervals_lower_is_better_and_past_the_page(tmp_path: Path) -> None:
+    spec = get_benchmark("sintel-clean")  # EPE: lower is better, so an interval's low end is its good end
+    rows: Scored = {"A": (1.0, (0.9, 1.1)), "B": (1.2, (1.05, 1.3)), "C": (2.0, (1.8, 2.2)), "D": (2.1, (NAN, NAN))}
+    store = store_with_rows(tmp_path / "s.duckdb", spec, rows)
+    table = queries.ranking(store, spec)
+    # D's interval is undefined (no resample gave a value): no rank interval, and never certainly worse than C
+    assert table["rank_best"].tolist() == [1, 1, 3, pd.NA] and table["rank_worst"].tolist() == [3, 3, 4, pd.NA]
+    assert table["overlaps_next"].tolist() == [True, False, pd.NA, pd.NA]
+    # the page shows the best 2: their rank intervals count every kept row, and B's mark looks at C below the page
+    page = queries.benchmark_page(store, spec, Filters(), "latency_mean_s", ("latency_scope",), limit=2)
+    shown = page.table
+    assert list(shown["model"]) == ["A", "B"] and list(shown["rank_worst"]) == [3, 3]
+    assert shown["overlaps_next"].tolist() == [True, False]
+
+
+def test_the_plus_minus_text_and_the_rank_interval_text() -> None:
+    assert board.plus_minus(0.9, 0.85, 0.95) == "0.900 ± 0.050 [0.850, 0.950]"
+    # two significant digits of the half-width; an asymmetric interval keeps its own bounds
+    assert board.plus_minus(11.793837, 9.7, 14.9) == "11.8 ± 2.6 [9.7, 14.9]"
+    assert board.plus_minus(123.4, 100.0, 140.0) == "123 ± 20 [100, 140]"
+    assert board.plus_minus(1.0, 1.0, 1.0) == "1 ± 0 [1, 1]"
+    assert board.plus_minus(0.5, NAN, NAN) is None  # no interval: nothing, never a made-up ± 0
+    best = pd.Series([1, 3, None], dtype="Int64")
+    assert board.rank_intervals(best, pd.Series([3, 3, None], dtype="Int64")).tolist() == ["1–3", "3", pd.NA]
+
+
+def test_table_columns_show_intervals_only_where_there_are_some(tmp_path: Path) -> None:
+    spec = get_benchmark("spaq")
+    rows = board.submission_rows(queries.ranking(store_with_rows(tmp_path / "s.duckdb", spec, HIGHER), spec))
+    columns = board.table_columns(rows, ["srcc", "plcc", "device"])
+    assert columns == [*board.LEAD_COLUMNS, "srcc", "srcc ±", "plcc", "plcc ±", "device"]
+    assert rows["srcc ±"].tolist()[:3] == ["0.900 ± 0.050 [0.850, 0.950]", "0.880 ± 0.040 [0.840, 0.920]", pd.NA]
+    assert rows["rank_interval"].tolist()[:3] == ["1–3", "1–3", pd.NA]
+    unbounded = board.submission_rows(
+        queries.ranking(store_with_rows(tmp_path / "u.duckdb", spec, {"A": (0.9, None), "B": (0.8, None)}), spec)
+    )
+    assert board.table_columns(unbounded, ["srcc"]) == ["rank", "tied", "model", "srcc"]

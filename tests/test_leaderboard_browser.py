@@ -105,6 +105,12 @@ def test_benchmark_page_renders_and_a_filter_click_changes_it(served: str) -> No
             grid = page.get_by_test_id("stDataFrame").first
             expect(grid).to_contain_text("opencv-dis-medium", timeout=30_000)
             expect(grid).to_contain_text("opencv-farneback")
+            # the 95 % intervals: the rank interval and ≈ columns, each metric's ± text, what they mean
+            expect(grid).to_contain_text("rank interval")
+            expect(grid).to_contain_text("≈ next")
+            expect(grid).to_contain_text("epe ±")
+            expect(grid).to_contain_text(" ± ")
+            expect(page.get_by_text("cannot tell this row from those ranked 2 to 5").first).to_be_visible()
             expect(page.get_by_text("Quality against cost")).to_be_visible()
             page.wait_for_timeout(1500)  # let the charts finish drawing
             page.screenshot(path=str(ARTIFACTS / "leaderboard-benchmark.png"), full_page=True)

@@ -53,17 +53,19 @@ def render(db: str, spec: BenchmarkSpec, synthetic: bool) -> None:
             st.caption(f"The best {len(shown)} of {matching} matching submissions; narrow them with the filters.")
         if shown["tied"].any():
             st.caption("Rows marked tied share their rank (equal primary metric).")
-        table = shown[[c for c in ["rank", "tied", "model", *columns, "details"] if c in shown.columns]]
+        table = shown[[*board.table_columns(shown, columns), "details"]]
         st.dataframe(
             table,
             hide_index=True,
             width="stretch",
             column_config={
                 "rank": st.column_config.NumberColumn("rank", help="Shared by ties; missing without a primary value"),
+                **_interval_columns(columns),
                 "training_data": st.column_config.TextColumn("training data", help=TRAINING_HELP, width="medium"),
                 "details": st.column_config.LinkColumn("details", display_text="open"),
             },
         )
+        st.caption(_intervals_caption(table))
         downloads(table.drop(columns=["details"]), f"{spec.id}-ranking")
         if (shown["training_data"] == Badge.CONTAMINATED.label).any():
             st.caption(
@@ -88,6 +90,41 @@ def render(db: str, spec: BenchmarkSpec, synthetic: bool) -> None:
         downloads(ref_table, f"{spec.id}-reported")
 
     _cost_charts(spec, shown, board.submission_rows(page.front), reported)
+
+
+# what the interval columns say (`leaderboard.queries._ranked_ctes`, `leaderboard.board`), as help and caption
+PLUS_MINUS_HELP = "value ± half the width of its 95 % bootstrap interval [low, high], to the digits it supports"
+RANK_INTERVAL_HELP = (
+    "derived from the primary metric's 95 % intervals: best rank = 1 + the rows whose interval is wholly better "
+    "than this row's, worst rank = the rows whose interval is not wholly worse (this row included); rank 2–5: the "
+    "intervals cannot tell this row from those ranked 2 to 5"
+)
+NEXT_HELP = "this row's 95 % interval overlaps the next row's: the two cannot be told apart"
+
+
+def _interval_columns(columns: list[str]) -> dict[str, Any]:
+    """How the rank-interval, ≈ and ± columns read."""
+    return {
+        "rank_interval": st.column_config.TextColumn("rank interval", help=f"Rank interval {RANK_INTERVAL_HELP}."),
+        "overlaps_next": st.column_config.CheckboxColumn("≈ next", help=f"Checked: {NEXT_HELP}."),
+        **{board.plus_minus_column(c): st.column_config.TextColumn(help=f"The {PLUS_MINUS_HELP}.") for c in columns},
+    }
+
+
+def _intervals_caption(table: pd.DataFrame) -> str:
+    """What the intervals and rank intervals say, or that the rows shown have none."""
+    if "rank_interval" not in table:
+        return (
+            "No row shown has a 95 % interval: they were scored before intervals existed, or by an evaluator that "
+            "does not resample yet."
+        )
+    return (
+        f"**±**: {PLUS_MINUS_HELP} (1,000 resamples of the unit the official protocol pools, named on each "
+        "submission's page; the same draws for every submission scored on the same units). **Rank interval**, as "
+        f"arena leaderboards show it, {RANK_INTERVAL_HELP}. **≈ next**: {NEXT_HELP}. A row scored without "
+        "intervals has none of these, and counts as neither wholly better nor wholly worse in the others' rank "
+        "intervals: its uncertainty is unknown."
+    )
 
 
 TRAINING_HELP = (

@@ -61,6 +61,7 @@ def render(db: str, submission_id: str) -> None:
         st.markdown("**All metrics**")
         metrics = cache.aggregate_scores(db, submission_id)
         st.dataframe(metrics, hide_index=True, width="stretch")
+        st.caption(_resampling(row["resampling"]))
         if not metrics.empty:
             downloads(metrics, f"{submission_id[:12]}-metrics")
     with st.expander("Manifest"):
