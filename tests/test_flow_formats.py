@@ -6,6 +6,7 @@ under test), so a symmetric mistake in reader and writer (e.g. swapped channels)
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import cv2
@@ -14,7 +15,13 @@ import pytest
 
 from hub.core.errors import FormatError
 from loaders.formats.flo import FLO_TAG, encode_flo, read_flo, read_flo_bytes, write_flo
-from loaders.formats.kitti_png import decode_kitti_flow, encode_kitti_flow, read_kitti_flow, write_kitti_flow
+from loaders.formats.kitti_png import (
+    decode_kitti_flow,
+    encode_kitti_flow,
+    read_kitti_flow,
+    read_kitti_flow_bytes,
+    write_kitti_flow,
+)
 from loaders.formats.masks import read_label_map, read_mask, read_rgb8, write_mask, write_rgb8
 
 # ---------------------------------------------------------------- KITTI PNG
@@ -137,6 +144,22 @@ def test_kitti_png_rejects_non_png_truncated_and_missing(tmp_path: Path) -> None
     with pytest.raises(FormatError, match="cannot read file") as err:
         read_kitti_flow(tmp_path / "absent_10.png")
     assert "absent_10.png" in str(err.value)
+
+
+def test_a_png_chunk_longer_than_the_file_is_refused_before_decoding() -> None:
+    """atheris found this 45-byte PNG (a valid 4x3 header, then an IEND chunk declaring 0xFF364400 bytes): OpenCV
+    allocated the declared length, 4.3 GB, before refusing it. The chunk walk refuses it from the lengths alone,
+    and a whole PNG whose chunks all fit still decodes."""
+    hostile = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAQAAAADCAIAAAA7lv///zZEAElFTkSuQmCC")
+    with pytest.raises(FormatError, match=r"chunk b'IEND' at byte 33 declares 4281746432 bytes, 0 remain"):
+        read_kitti_flow_bytes(hostile, "flow/000000_10.png")
+    whole = encode_kitti_flow(np.zeros((3, 4, 2), dtype=np.float32))
+    ok, png = cv2.imencode(".png", whole[..., ::-1])
+    assert ok
+    flow, valid = read_kitti_flow_bytes(png.tobytes(), "flow/000000_10.png")
+    assert flow.shape == (3, 4, 2) and valid.all()
+    with pytest.raises(FormatError, match="no IEND chunk"):
+        read_kitti_flow_bytes(png.tobytes()[:-12], "flow/000000_10.png")
 
 
 # ---------------------------------------------------------------- .flo
