@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import pandas as pd
 import yaml
 from rich.console import Console
 from rich.progress import Progress
@@ -28,7 +29,7 @@ from hub.core.paths import remember_demo_store
 from hub.core.registry import BenchmarkSpec, all_benchmarks
 from hub.scoring.wiring import make_loader, resolve
 from hub.store import Store
-from leaderboard import queries
+from leaderboard import board, queries
 from loaders.synthetic import hidden_labels_path
 from submissions import worker
 from submissions.baselines import Baseline
@@ -179,7 +180,21 @@ def run_demo(workdir: Path, *, console: Console | None = None, with_models: bool
         # A terminal is narrow: the primary metric and the cost; the leaderboard shows every metric.
         table["p50 ms"] = table["latency_p50_s"] * 1e3
         table["peak RSS MB"] = table["peak_memory_b"] / 1e6
-        columns = ["rank", "model", spec.primary_metric, "p50 ms", "peak RSS MB"]
+        # the primary metric with its 95 % interval, the rank with its rank interval where it is not one rank
+        low, high = queries.interval_columns(spec.primary_metric)
+        shown = f"{spec.primary_metric} (95 % interval)"
+        table[shown] = [
+            board.plus_minus(value, lo, hi) or f"{value:.4g}"
+            for value, lo, hi in zip(table[spec.primary_metric], table[low], table[high], strict=True)
+        ]
+        ranks = board.rank_intervals(table["rank_best"], table["rank_worst"])
+        table["rank (interval)"] = [
+            f"{rank}" if pd.isna(span) or span == f"{rank}" else f"{rank} ({span})"
+            for rank, span in zip(table["rank"], ranks, strict=True)
+        ]
+        columns = ["rank (interval)", "model", shown, "p50 ms", "peak RSS MB"]
         summary.columns[spec.id] = columns
-        summary.tables[spec.id] = [{str(k): v for k, v in r.items()} for r in table[columns].to_dict("records")]
+        # the rows keep the primary metric's exact value too (what is printed is `columns`)
+        kept = [*columns, spec.primary_metric]
+        summary.tables[spec.id] = [{str(k): v for k, v in r.items()} for r in table[kept].to_dict("records")]
     return summary
