@@ -43,6 +43,7 @@ from typing import TypeVar
 import duckdb
 
 from hub.core.errors import MobenchError
+from hub.core.paths import last_demo_store
 
 T = TypeVar("T")
 
@@ -96,7 +97,11 @@ class _File:
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
-            raise MobenchError(f"no mobench database at {self.path}: run `mobench demo` or `mobench submit` first")
+            demo = last_demo_store()
+            elsewhere = f"; the last `mobench demo` wrote its own store: pass --db {demo}" if demo else ""
+            raise MobenchError(
+                f"no mobench database at {self.path}: run `mobench demo` or `mobench submit` first{elsewhere}"
+            )
         con = retry_while_busy(lambda: self._try_connect(write), self.lock_timeout_s, f"another process holds {self}")
         try:
             yield con
