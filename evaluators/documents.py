@@ -47,7 +47,7 @@ from evaluators.document_quads import (
     template_rectangles,
 )
 from evaluators.readers.documents import parse_quad, read_prediction_lines
-from hub.core.bootstrap import Draws, ResampledMetrics, resampled_sums
+from hub.core.bootstrap import Draws, ResampledMetrics, ratios, resampled_sums
 from hub.core.coverage import Coverage, match_predictions
 from hub.core.errors import MobenchError
 from hub.core.evaluation import (
@@ -244,8 +244,7 @@ def _resampled_ratios(draws: Draws, totals: Sequence[FloatArray], counts: Sequen
     counts; summed by `resampled_sums` (counts and flags exactly), the cheaper way at 15,000 frames."""
     n = len(totals)
     sums = resampled_sums(draws, np.column_stack([*totals, *counts]).astype(np.float64))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(sums[:, n:] > 0, sums[:, :n] / np.where(sums[:, n:] > 0, sums[:, n:], 1.0), np.nan)
+    return ratios(sums[:, :n], sums[:, n:])
 
 
 # Score `{"id": ..., "quad": [[x, y] x 4] | null}` lines with the authors' protocol (`evaluators.document_quads`).

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -66,7 +66,7 @@ import scipy.stats
 from numpy.typing import NDArray
 
 from evaluators.readers.iqa import prediction_file, read_score_csv
-from hub.core.bootstrap import Draws, Intervals, ResampledMetrics, per_resample
+from hub.core.bootstrap import Draws, ResampledMetrics, per_resample
 from hub.core.coverage import match_predictions
 from hub.core.errors import MobenchError
 from hub.core.evaluation import EvaluationRequest, EvaluationResult, Resampling, ScoringPlan, ShardedEvaluator
@@ -384,19 +384,8 @@ def _resampled(
     return scene_aggregates(stats, draws.picks) | {f"{name}_global": pooled[name] for name in CORRELATIONS}
 
 
-@dataclass(frozen=True)
-class _ProtocolResampling(Resampling[tuple[str, float], _Scored]):
-    """One evaluator serves both protocols, so its resampling unit is the one the spec's pooling names (`_UNITS`),
-    which `unit_of` and `metrics` follow; `unit` here only describes the choice."""
-
-    def intervals(
-        self, request: EvaluationRequest, plan: ScoringPlan[tuple[str, float]], partials: list[_Scored]
-    ) -> Intervals:
-        return replace(super().intervals(request, plan, partials), unit=_UNITS[_pooling(request)])
-
-
 # Score an `IMAGE,SCORE` CSV on one image-quality benchmark, config and split with its spec's protocol; intervals
 # over the protocol's unit.
 evaluate: ShardedEvaluator[tuple[str, float], _Scored] = ShardedEvaluator(
-    _plan, _map, _reduce, _ProtocolResampling("scene (per-scene-median) or image (all-images)", _unit_of, _resampled)
+    _plan, _map, _reduce, Resampling(lambda request: _UNITS[_pooling(request)], _unit_of, _resampled)
 )

@@ -46,7 +46,6 @@ def test_a_resample_takes_every_partial_of_each_drawn_unit_in_draw_order() -> No
     draws = Draws([np.array([0, 2]), np.array([1])], np.array([[1, 0], [0, 0]]))
     assert draws.partials(0).tolist() == [1, 0, 2]
     assert draws.partials(1).tolist() == [0, 2, 0, 2]
-    assert draws.unit_weights().tolist() == [[1.0, 1.0], [2.0, 0.0]]
 
 
 def test_percentile_bounds_interpolate_linearly_and_skip_undefined_resamples() -> None:

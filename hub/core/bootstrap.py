@@ -56,14 +56,6 @@ class Draws:
         """The partial indices resample `resample` draws, unit by unit in draw order (a unit drawn twice twice)."""
         return np.concatenate([self.members[u] for u in self.picks[resample]])
 
-    def unit_weights(self) -> FloatArray:
-        """(RESAMPLES, n_units): how many times each resample drew each unit."""
-        n_units = len(self.members)
-        weights = np.zeros((self.n_resamples, n_units), dtype=np.float64)
-        rows = np.repeat(np.arange(self.n_resamples), self.picks.shape[1])
-        np.add.at(weights, (rows, self.picks.ravel()), 1.0)
-        return weights
-
 
 # metric name -> one value per resample
 ResampledMetrics = dict[str, FloatArray]
@@ -148,11 +140,14 @@ def resampled_ratios(draws: Draws, totals: FloatArray, counts: FloatArray, scale
     block = max(1, 2_000_000 // max(1, draws.picks.shape[1] * totals.shape[1]))
     for start in range(0, draws.n_resamples, block):
         picks = draws.picks[start : start + block]
-        total = totals[picks].sum(axis=1)
-        count = counts[picks].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start : start + block] = np.where(count > 0, scales * total / np.where(count > 0, count, 1), np.nan)
+        out[start : start + block] = ratios(totals[picks].sum(axis=1), counts[picks].sum(axis=1), scales)
     return out
+
+
+def ratios(total: FloatArray, count: FloatArray, scales: FloatArray | float = 1.0) -> FloatArray:
+    """`scales * total / count` of summed totals and counts, NaN where the count is 0 (nothing to average)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, scales * total / np.where(count > 0, count, 1), np.nan)
 
 
 def unit_sums(draws: Draws, per_partial: FloatArray) -> FloatArray:

@@ -194,14 +194,15 @@ class Resampling(Generic[UnitT, PartialT]):
     """How an evaluator's figures are resampled for their intervals (`hub.core.bootstrap`): the unit its official
     pooling treats as one, and its pooling of the drawn units.
 
-    - `unit`: the unit's name, shown beside the intervals ("image", "scene", "question", "participant").
+    - `unit`: the unit's name, shown beside the intervals ("image", "scene", "question", "participant"), or, for an
+      evaluator whose spec's options choose the protocol, a function of the request giving it.
     - `unit_of(request, plan, partials)`: each partial's unit key, in the partials' order (the sample's id when the
       unit is the sample).
     - `metrics(request, plan, partials, draws)`: each of the spec's metrics in every resample, pooled by the
       evaluator's own pooling code over the drawn units (never a second copy of a definition).
     """
 
-    unit: str
+    unit: str | Callable[[EvaluationRequest], str]
     unit_of: Callable[[EvaluationRequest, ScoringPlan[UnitT], list[PartialT]], Sequence[Hashable]]
     metrics: Callable[[EvaluationRequest, ScoringPlan[UnitT], list[PartialT], Draws], ResampledMetrics]
 
@@ -213,7 +214,8 @@ class Resampling(Generic[UnitT, PartialT]):
         bounds = {
             m.name: percentile_bounds(resampled[m.name]) if m.name in resampled else nan for m in request.spec.metrics
         }
-        return Intervals(self.unit, len(draws.members), RESAMPLES, SEED, LEVEL, bounds)
+        unit = self.unit if isinstance(self.unit, str) else self.unit(request)
+        return Intervals(unit, len(draws.members), RESAMPLES, SEED, LEVEL, bounds)
 
 
 def each_sample(_request: EvaluationRequest, plan: ScoringPlan[Any], partials: list[Any]) -> list[int]:
