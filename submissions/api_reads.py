@@ -2,12 +2,12 @@
 quota reservation) and a submission's view, public or its owner's (`submissions.server` says which is which)."""
 
 import json
-import math
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
 
 from hub.core.errors import MobenchError, SubmissionError, excerpt
+from hub.core.evaluation import finite_or_none
 from hub.core.registry import get_benchmark
 from hub.store import Store, accounts
 from hub.store.accounts import Token
@@ -72,8 +72,8 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
             HistoryEntry(at=str(ts), state=kind, detail=detail if owner else None) for ts, kind, detail in history
         ],
         # JSON has no NaN: a metric with nothing to average over is null, as `mobench evaluate --json` prints it
-        scores={m: _finite(v) for m, v in scores} if published else {},
-        intervals={m: [_finite(low), _finite(high)] for m, low, high in bounds} if published else {},
+        scores={m: finite_or_none(v) for m, v in scores} if published else {},
+        intervals={m: [finite_or_none(low), finite_or_none(high)] for m, low, high in bounds} if published else {},
         resampling=json.loads(resampling[0]) if published and resampling and resampling[0] else None,
         owner=owner,
         training_data=json.loads(row[13]) if row[13] is not None else None,
@@ -83,7 +83,3 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
         view.reason, view.worker, view.heartbeat_at, view.lease_expires_at = text[7], text[8], text[9], text[10]
         view.attempts, view.log_excerpt = row[11], row[12]
     return view
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is None or math.isfinite(value) else None

@@ -124,9 +124,9 @@ class EvaluationResult:
             "split": self.split,
             "n_samples": self.n_samples,
             "coverage": self.coverage,
-            "metrics": {k: _finite_or_none(v) for k, v in self.metrics.items()},
+            "metrics": {k: finite_or_none(v) for k, v in self.metrics.items()},
             "breakdowns": {
-                name: {key: {m: _finite_or_none(v) for m, v in vals.items()} for key, vals in groups.items()}
+                name: {key: {m: finite_or_none(v) for m, v in vals.items()} for key, vals in groups.items()}
                 for name, groups in self.breakdowns.items()
             },
             "missing": self.missing,
@@ -138,7 +138,7 @@ class EvaluationResult:
 def _intervals_json(intervals: Intervals) -> dict[str, Any]:
     return {
         **intervals.resampling_json(),
-        "bounds": {m: [_finite_or_none(lo), _finite_or_none(hi)] for m, (lo, hi) in intervals.bounds.items()},
+        "bounds": {m: [finite_or_none(lo), finite_or_none(hi)] for m, (lo, hi) in intervals.bounds.items()},
     }
 
 
@@ -166,9 +166,10 @@ def exact_bits(value: float) -> bytes | str:
     return "nan" if math.isnan(value) else struct.pack("<d", value)
 
 
-def _finite_or_none(value: float) -> float | None:
-    """JSON has no NaN: a metric with no pixels/samples to average over is reported as null."""
-    return value if math.isfinite(value) else None
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN: a figure with no pixels/samples to average over (or none stored) is reported as null, in
+    `mobench evaluate --json`, the API's views and the notification events alike."""
+    return value if value is None or math.isfinite(value) else None
 
 
 UnitT = TypeVar("UnitT")

@@ -20,7 +20,6 @@ those just written), so it says what the state change was, not what the store ho
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 import duckdb
 
 from hub.core.errors import clip
+from hub.core.evaluation import finite_or_none
 from hub.store.connection import Connection, utc_now
 
 PENDING, DELIVERED, GAVE_UP, DROPPED = "pending", "delivered", "gave-up", "dropped"
@@ -75,8 +75,7 @@ def enqueue(con: duckdb.DuckDBPyConnection, submission_id: str, state: str, reas
             "SELECT metric, value FROM scores WHERE submission_id = ? AND breakdown = '' ORDER BY metric",
             [submission_id],
         ).fetchall()
-        # JSON has no NaN: a metric with nothing to average over is null, as the API shows it
-        scores = {str(m): v if v is None or math.isfinite(v) else None for m, v in rows}
+        scores = {str(m): finite_or_none(v) for m, v in rows}
     body: dict[str, Any] = {
         "event": event_id,
         "id": submission_id,
