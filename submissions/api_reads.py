@@ -40,7 +40,8 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
     with store.read() as con:
         row = con.execute(
             """SELECT id, benchmark_id, config, split, status, created_at, updated_at, reason, worker_id,
-                      heartbeat_at, lease_expires_at, attempts, log_excerpt, training_data_json, training_badge
+                      heartbeat_at, lease_expires_at, attempts, log_excerpt, training_data_json, training_badge,
+                      resampling
                FROM submissions WHERE id = ?""",
             [submission_id],
         ).fetchone()
@@ -56,7 +57,6 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
         bounds = con.execute(
             "SELECT metric, low, high FROM score_intervals WHERE submission_id = ? ORDER BY metric", [submission_id]
         ).fetchall()
-        resampling = con.execute("SELECT resampling FROM submissions WHERE id = ?", [submission_id]).fetchone()
     owner = token is not None and accounts.owns(store, token, submission_id)
     published = row[4] == "published"
     text = [None if v is None else str(v) for v in row]
@@ -74,7 +74,7 @@ def submission_view(store: Store, submission_id: str, token: Token | None) -> Su
         # JSON has no NaN: a metric with nothing to average over is null, as `mobench evaluate --json` prints it
         scores={m: finite_or_none(v) for m, v in scores} if published else {},
         intervals={m: [finite_or_none(low), finite_or_none(high)] for m, low, high in bounds} if published else {},
-        resampling=json.loads(resampling[0]) if published and resampling and resampling[0] else None,
+        resampling=json.loads(row[15]) if published and row[15] else None,
         owner=owner,
         training_data=json.loads(row[13]) if row[13] is not None else None,
         training_badge=row[14],

@@ -83,6 +83,12 @@ def test_submit_score_and_read_back_with_a_token(hub: tuple[Store, str], demo: D
     # aggregate scores only (the registry's metrics): no per-sample data, no ground truth
     assert set(view["scores"]) == {m.name for m in get_benchmark("sintel-clean").metrics}
     assert view["scores"]["s40_plus"] is None  # no pixel that fast: null, never 0 or NaN
+    # each score's 95 % interval, drawn over the split's images, and how (the store's figures, as published)
+    assert set(view["intervals"]) == set(view["scores"]) and view["intervals"] == public["intervals"]
+    low, high = view["intervals"]["epe"]
+    assert low <= view["scores"]["epe"] <= high
+    assert view["intervals"]["s40_plus"] == [None, None]  # undefined in every resample: no interval, never 0
+    assert public["resampling"] == {"unit": "image", "n_units": 8, "resamples": 1000, "seed": 20261205, "level": 0.95}
     assert api.get("/submissions/none").status_code == 404
 
 
