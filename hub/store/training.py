@@ -10,18 +10,13 @@ reads differently, and drops those submissions' leaderboard rows for `board_rows
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from hub.core import training_data
-from hub.core.registry import BenchmarkSpec, load_registry
+from hub.core.registry import load_registry
 from hub.core.training_data import Declared, training_badge
-from hub.store.connection import utc_now
 
 
 def encode(declared: Declared) -> str | None:
@@ -30,26 +25,13 @@ def encode(declared: Declared) -> str | None:
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Derive the badge of every submission that lacks one, and, when the specs or the rule changed since the last
-    derivation (`_rule_fingerprint`, kept in the `events` table), of every submission that declares a list, in the
-    caller's transaction; a submission whose benchmark this mobench does not know keeps what it has.
-
-    `Store.init` runs on every command and process start, inside a write transaction: re-reading every declared
-    list each time would cost time in proportion to the hub's size, for badges that change only when a spec or the
-    rule does."""
-    registry = load_registry()
-    fingerprint = _rule_fingerprint(registry)
-    last = con.execute(
-        f"SELECT detail FROM events WHERE kind = '{_DERIVED}' ORDER BY ts DESC, detail LIMIT 1"
-    ).fetchone()
-    same_rule = last is not None and last[0] == fingerprint
+    """Derive the badge of every submission that lacks one or declares a list, in the caller's transaction; a
+    submission whose benchmark this mobench does not know keeps what it has."""
     rows = con.execute(
-        f"""SELECT id, benchmark_id, config, split, manifest_json, training_data_json, training_badge
-            FROM submissions WHERE training_badge IS NULL
-            {"" if same_rule else "OR starts_with(training_data_json, '[')"}"""
+        """SELECT id, benchmark_id, config, split, manifest_json, training_data_json, training_badge
+           FROM submissions WHERE training_badge IS NULL OR starts_with(training_data_json, '[')"""
     ).fetchall()
-    if not same_rule:
-        con.execute("INSERT INTO events VALUES (?, NULL, ?, ?)", [utc_now(), _DERIVED, fingerprint])
+    registry = load_registry()
     changed = []
     for submission, benchmark, config, split, manifest_json, stored_json, badge in rows:
         spec = registry.get(benchmark)
@@ -70,15 +52,3 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM board_rows WHERE submission IN (SELECT id FROM rederived)")
     finally:
         con.unregister("rederived")
-
-
-_DERIVED = "training-badges-derived"
-
-
-def _rule_fingerprint(registry: dict[str, BenchmarkSpec]) -> str:
-    """What a badge depends on besides the declaration: every spec (its dataset, configs and splits) and the
-    rule's code (`hub.core.training_data`), as one sha256."""
-    digest = hashlib.sha256(Path(inspect.getfile(training_data)).read_bytes())
-    for benchmark_id, spec in sorted(registry.items()):
-        digest.update(f"{benchmark_id}\0{spec.model_dump_json()}\0".encode())
-    return digest.hexdigest()
